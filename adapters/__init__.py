@@ -1,0 +1,1 @@
+"""Tracker adapters, installed as the package ``syncd_adapters``."""

@@ -1,0 +1,1 @@
+"""Read minutes files into Documents."""
