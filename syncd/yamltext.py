@@ -1,0 +1,144 @@
+"""A strict YAML loader that keeps scalars as the author wrote them.
+
+PyYAML's SafeLoader follows YAML 1.1, so ``NO`` becomes False, ``10:00``
+becomes 600 and ``2024-05-02`` a date, and a duplicated key silently keeps
+the last value. Minutes front matter and syncd's config must not lose text
+that way, so this loader:
+
+- resolves every plain scalar to a string, except an empty value or ``~`` or
+  ``null``, which is None; callers convert strings by their own schema;
+- rejects a duplicated mapping key, naming both lines;
+- records the 1-based line of every mapping key and sequence entry, so
+  errors can point at the key that is wrong;
+- turns PyYAML's errors into ``YamlError`` with a line and a hint, for
+  example for a tab used as indentation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+KeyPath = tuple[str | int, ...]
+
+
+class YamlError(Exception):
+    """Invalid YAML. ``line`` is 1-based within the text given, or None."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class YamlDocument:
+    """Loaded data and the line of each key path (``("targets", "ops", "repo")``)."""
+
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line_of(self, path: KeyPath) -> int | None:
+        """Return the line of ``path``, or of its nearest parent that has one."""
+
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+
+_NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+class _TextLoader(yaml.SafeLoader):
+    """A SafeLoader with no implicit resolvers except null."""
+
+
+# Drop every implicit resolver (bool, int, float, timestamp, merge, ...), then
+# add back only null, so "NO" and "10:00" stay strings.
+_TextLoader.yaml_implicit_resolvers = {}
+_TextLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null",
+    yaml.resolver.Resolver.yaml_implicit_resolvers["~"][0][1],
+    ["~", "n", "N", ""],
+)
+
+
+def _build(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], loader) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, ScalarNode):
+        if node.tag == "tag:yaml.org,2002:null":
+            return None
+        if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int",
+                        "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+                        "tag:yaml.org,2002:timestamp"):
+            # An explicit tag such as !!int still yields the text; the
+            # caller's schema decides what the text means.
+            return node.value
+        if node.tag == "tag:yaml.org,2002:binary":
+            raise YamlError("binary values are not supported", node.start_mark.line + 1)
+        return node.value
+    if isinstance(node, SequenceNode):
+        result = []
+        for index, child in enumerate(node.value):
+            child_path = path + (index,)
+            lines[child_path] = child.start_mark.line + 1
+            result.append(_build(child, child_path, lines, loader))
+        return result
+    if isinstance(node, MappingNode):
+        result: dict[str, Any] = {}
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlError("merge keys (<<) are not supported", key_node.start_mark.line + 1)
+            if not isinstance(key_node, ScalarNode):
+                raise YamlError("mapping keys must be plain text", key_node.start_mark.line + 1)
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise YamlError(
+                    f"duplicate key {key!r} at line {line} (first defined at line {seen[key]})",
+                    line,
+                )
+            seen[key] = line
+            child_path = path + (key,)
+            lines[child_path] = line
+            result[key] = _build(value_node, child_path, lines, loader)
+        return result
+    raise YamlError(f"unsupported YAML node {node.tag}", node.start_mark.line + 1)
+
+
+def _hint_for(problem: str) -> str:
+    if "'\\t'" in problem or "\\t" in problem:
+        return " (tabs are not allowed for indentation in YAML: indent with spaces)"
+    return ""
+
+
+def load_yaml(text: str) -> YamlDocument:
+    """Load one YAML document from ``text``.
+
+    An empty document loads as None. Raises YamlError for invalid YAML,
+    duplicate keys or several documents in one text.
+    """
+
+    loader = _TextLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = error.problem or error.context or "invalid YAML"
+        raise YamlError(f"{problem}{_hint_for(problem)}", line) from None
+    except yaml.YAMLError as error:
+        raise YamlError(f"invalid YAML: {error}", None) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return YamlDocument(None, {})
+    lines: dict[KeyPath, int] = {}
+    data = _build(node, (), lines, loader)
+    return YamlDocument(data, lines)
