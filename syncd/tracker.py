@@ -12,9 +12,14 @@ import abc
 import enum
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncd.errors import DryRunWriteError, SyncdError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from syncd.settings import TargetSettings
 
 ENTRY_POINT_GROUP = "syncd.trackers"
 
@@ -218,6 +223,33 @@ class Tracker(abc.ABC):
 
     def close_session(self) -> None:
         """Release connections and files. The tracker is unusable afterwards."""
+
+    # Construction from the config.
+
+    @classmethod
+    def validate_options(cls, options: dict) -> list[tuple[str, str]]:
+        """Check a target's adapter options from the config.
+
+        ``options`` holds the target's keys other than ``kind``, as text.
+        Return (key, message) pairs, one per problem; ``syncd config
+        validate`` reports them with the file, line and key path.
+        """
+
+        return []
+
+    @classmethod
+    def from_settings(
+        cls, target: "TargetSettings", *, state_dir: "Path", read_only: bool = False
+    ) -> "Tracker":
+        """Build the tracker for one configured target.
+
+        ``read_only`` is True for plans and dry runs: the tracker must then
+        not create files or change anything, even before the ReadOnlyTracker
+        wrapper is applied. The default passes the options as keyword
+        arguments to the constructor.
+        """
+
+        return cls(target.name, **target.options)
 
 
 _WRITE_METHODS = frozenset(
