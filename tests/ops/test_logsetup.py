@@ -1,0 +1,119 @@
+"""Log formats, journald detection and redaction of secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+
+from syncd import logsetup
+
+# A child process that configures logging as the CLI does and logs three lines.
+CHILD_SCRIPT = """
+import logging, sys
+from syncd import logsetup
+logsetup.configure(int(sys.argv[1]), sys.argv[2])
+logsetup.register_secret("s3cret-token-value")
+log = logging.getLogger("syncd.engine")
+log.info("created issue acme/ops#3", extra={"item": "abc123"})
+log.debug("token is s3cret-token-value")
+log.warning("header Authorization: token ghp_abcdefghijklmnopqrstuvwxyz0123")
+"""
+
+
+def run_child(verbosity: int, log_format: str, env: dict | None = None) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD_SCRIPT, str(verbosity), log_format],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=True,
+    )
+    assert result.stdout == ""
+    return result.stderr.splitlines()
+
+
+def test_text_lines_have_timestamps():
+    lines = run_child(0, "text", env={"JOURNAL_STREAM": ""})
+    assert len(lines) == 2
+    assert lines[0].endswith("INFO syncd.engine: created issue acme/ops#3")
+    assert lines[0][:4].isdigit()
+
+
+def test_debug_shown_at_verbosity_one():
+    lines = run_child(1, "text")
+    assert any("token is ***" in line for line in lines)
+
+
+def test_secrets_are_redacted():
+    lines = run_child(1, "text")
+    text = "\n".join(lines)
+    assert "s3cret-token-value" not in text
+    assert "ghp_abcdef" not in text
+    assert "Authorization: token ***" in text
+
+
+def test_json_format_carries_extra_fields():
+    lines = run_child(0, "json")
+    entries = [json.loads(line) for line in lines]
+    assert entries[0]["message"] == "created issue acme/ops#3"
+    assert entries[0]["level"] == "info"
+    assert entries[0]["logger"] == "syncd.engine"
+    assert entries[0]["item"] == "abc123"
+    assert entries[0]["time"].endswith("Z")
+
+
+def test_journald_lines_have_priority_prefix(tmp_path):
+    # Point JOURNAL_STREAM at the file that stderr is written to, as systemd does.
+    stderr_path = tmp_path / "stderr"
+    with open(stderr_path, "w") as stderr_file:
+        status = os.fstat(stderr_file.fileno())
+        subprocess.run(
+            [sys.executable, "-c", CHILD_SCRIPT, "0", "text"],
+            stderr=stderr_file,
+            env={**os.environ, "JOURNAL_STREAM": f"{status.st_dev}:{status.st_ino}"},
+            check=True,
+        )
+    lines = stderr_path.read_text().splitlines()
+    assert lines[0] == "<6>syncd.engine: created issue acme/ops#3"
+    assert lines[1].startswith("<4>syncd.engine: ")
+
+
+def test_inherited_journal_stream_is_ignored():
+    lines = run_child(0, "text", env={"JOURNAL_STREAM": "1:2"})
+    assert not lines[0].startswith("<")
+
+
+def test_unknown_format_is_rejected():
+    with pytest.raises(ValueError, match="unknown log format"):
+        logsetup.configure(0, "xml")
+
+
+def test_configure_twice_keeps_one_handler():
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        logsetup.configure(0)
+        logsetup.configure(1)
+        ours = [handler for handler in root.handlers if handler.get_name() == "syncd"]
+        assert len(ours) == 1
+    finally:
+        for handler in list(root.handlers):
+            if handler not in before:
+                root.removeHandler(handler)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("https://bot:hunter2secret@example.invalid/x", "https://bot:***@example.invalid/x"),
+        ("PRIVATE-TOKEN: glpat-abcdefghij0123456789", "PRIVATE-TOKEN: ***"),
+        ("plain words stay", "plain words stay"),
+    ],
+)
+def test_redact_patterns(text, expected):
+    assert logsetup.redact(text) == expected
