@@ -16,6 +16,9 @@ import socket
 
 logger = logging.getLogger(__name__)
 
+# Seconds to wait for room in the receiver's queue before dropping a message.
+SEND_TIMEOUT = 0.5
+
 
 class Notifier:
     """A connection to the notify socket, or a no-op when there is none."""
@@ -27,7 +30,12 @@ class Notifier:
         self._socket: socket.socket | None = None
         self._failed = False
         if address:
-            self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            self._socket = socket.socket(
+                socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC
+            )
+            # A receiver that stops reading fills its queue, and a blocking send
+            # would then hang the daemon. Give up on one message instead.
+            self._socket.settimeout(SEND_TIMEOUT)
 
     @property
     def enabled(self) -> bool:
@@ -45,7 +53,8 @@ class Notifier:
         try:
             self._socket.sendto(payload, target)
         except OSError as error:
-            # Log the first failure only: the watchdog would repeat it every few seconds.
+            # Log the first failure of a run of them only, because the watchdog
+            # would repeat it every few seconds.
             if not self._failed:
                 logger.warning("could not notify systemd at %s: %s", self.address, error)
                 self._failed = True

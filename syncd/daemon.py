@@ -1,0 +1,306 @@
+"""``syncd run``: sync every interval until stopped.
+
+The loop runs one sync (a cycle), sleeps for the interval plus a random
+jitter, and repeats. Signals are handled between steps, never inside a write:
+
+- SIGTERM and SIGINT set a stop flag. The cycle in progress sees it through
+  ``should_stop`` after the write in flight, and the loop exits with status 0.
+  A second SIGINT interrupts at once, for a person at a terminal.
+- SIGHUP reloads the configuration after the cycle in progress. An invalid
+  configuration is logged and the one already loaded stays in use.
+
+A failing cycle is logged and retried after a delay that doubles with each
+consecutive failure, so a tracker that is down for an hour neither kills the
+daemon nor gets hammered by it.
+
+Under systemd (``Type=notify``) the daemon sends READY, STATUS, WATCHDOG and
+STOPPING messages. A thread sends the watchdog pings while the main loop is
+idle or inside a cycle that has not passed ``cycle_timeout``. A cycle that
+hangs past it stops the pings, so systemd kills and restarts the daemon.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from syncd.errors import ConfigError, LockHeldError, RateLimitedError, SyncdError
+from syncd.notify import Notifier, watchdog_interval
+from syncd.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    """Timing of the loop, all in seconds.
+
+    ``jitter`` is the upper bound of a uniformly random delay added to every
+    sleep. ``backoff_initial`` is the delay after the first failed cycle,
+    doubled per further failure up to ``backoff_max``.
+    """
+
+    interval: float = 900.0
+    jitter: float = 60.0
+    backoff_initial: float = 60.0
+    backoff_max: float = 3600.0
+    cycle_timeout: float = 3600.0
+    # Delay before retrying a cycle skipped because another run held the lock.
+    lock_retry: float = 30.0
+
+
+@dataclass
+class CycleResult:
+    """What one cycle did, for the log, the STATUS line and the backoff."""
+
+    ok: bool
+    summary: str
+    retry_after: float | None = None
+    details: dict = field(default_factory=dict)
+
+
+# One cycle: takes the settings and a stop check, returns what it did.
+CycleFunction = Callable[[Settings, Callable[[], bool]], CycleResult]
+
+
+class Daemon:
+    """The ``syncd run`` loop around a cycle function and a settings loader.
+
+    ``load_settings`` reads and validates the configuration file and raises
+    ``ConfigError`` when it is invalid. ``run_cycle`` runs one sync.
+    """
+
+    def __init__(
+        self,
+        load_settings: Callable[[], Settings],
+        run_cycle: CycleFunction,
+        options: DaemonOptions = DaemonOptions(),
+        notifier: Notifier | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.load_settings = load_settings
+        self.run_cycle = run_cycle
+        self.options = options
+        self.notifier = notifier if notifier is not None else Notifier()
+        self.rng = rng if rng is not None else random.Random()
+
+        self.settings: Settings | None = None
+        self.consecutive_failures = 0
+        self.cycles = 0
+        self.last_result: CycleResult | None = None
+
+        self._wakeup = threading.Event()
+        self._stop_requested = False
+        self._reload_requested = False
+        self._interrupts = 0
+        self._cycle_started: float | None = None
+        self._watchdog_stop = threading.Event()
+        self._watchdog_thread: threading.Thread | None = None
+        self._hang_reported = False
+
+    # Signals.
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        if not self._stop_requested:
+            logger.info("%s: finishing the write in flight, then exiting", reason)
+        self._stop_requested = True
+        self._wakeup.set()
+
+    def request_reload(self) -> None:
+        logger.info("reload requested: the configuration is read again after this step")
+        self._reload_requested = True
+        self._wakeup.set()
+
+    def should_stop(self) -> bool:
+        return self._stop_requested
+
+    def _on_signal(self, signum: int, _frame) -> None:
+        if signum == signal.SIGHUP:
+            self.request_reload()
+            return
+        if signum == signal.SIGINT:
+            self._interrupts += 1
+            if self._interrupts > 1:
+                raise KeyboardInterrupt
+        self.request_stop(f"received {signal.Signals(signum).name}")
+
+    def install_signal_handlers(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, self._on_signal)
+
+    # The loop.
+
+    def run(self) -> int:
+        """Run cycles until a stop is requested. Return the exit status.
+
+        An invalid configuration at start-up raises ``ConfigError``: there is
+        no old configuration to fall back on.
+        """
+
+        self.settings = self.load_settings()
+        self.install_signal_handlers()
+        logger.info(
+            "daemon started: syncing every %.0f s (jitter up to %.0f s)",
+            self.options.interval,
+            self.options.jitter,
+        )
+        self.notifier.ready(status="starting the first sync")
+        self._start_watchdog()
+        try:
+            while not self._stop_requested:
+                if self._reload_requested:
+                    self.reload()
+                    continue
+                result = self.run_one_cycle()
+                if self._stop_requested:
+                    break
+                delay = self.next_delay(result)
+                self._report_idle(result, delay)
+                self._sleep(delay)
+        finally:
+            self.notifier.stopping(status="stopping")
+            self._stop_watchdog()
+            logger.info("daemon stopped after %d cycles", self.cycles)
+        return 0
+
+    def reload(self) -> bool:
+        """Read the configuration again and keep the old one if the new one is invalid."""
+
+        self._reload_requested = False
+        self.notifier.reloading()
+        try:
+            new_settings = self.load_settings()
+        except ConfigError as error:
+            logger.error(
+                "reload failed, keeping the configuration loaded before: %s", error
+            )
+            self.notifier.ready(status="reload failed: invalid configuration kept out")
+            return False
+        except SyncdError as error:
+            logger.error("reload failed, keeping the configuration loaded before: %s", error)
+            self.notifier.ready(status="reload failed")
+            return False
+        self.settings = new_settings
+        self.consecutive_failures = 0
+        logger.info("configuration reloaded")
+        self.notifier.ready(status="configuration reloaded")
+        return True
+
+    def run_one_cycle(self) -> CycleResult:
+        """Run one cycle, turning every exception into a failed result."""
+
+        assert self.settings is not None
+        self.cycles += 1
+        self.notifier.status(f"syncing (cycle {self.cycles})")
+        self._cycle_started = time.monotonic()
+        self._hang_reported = False
+        try:
+            result = self.run_cycle(self.settings, self.should_stop)
+        except LockHeldError as error:
+            logger.warning("cycle %d skipped: %s", self.cycles, error)
+            result = CycleResult(
+                ok=True, summary="skipped: another run holds the lock",
+                retry_after=self.options.lock_retry,
+            )
+        except RateLimitedError as error:
+            retry_after = error.retry_after
+            if retry_after is None and error.reset_at is not None:
+                retry_after = max(0.0, error.reset_at - time.time())
+            logger.error("cycle %d failed: rate limited: %s", self.cycles, error)
+            result = CycleResult(ok=False, summary=f"rate limited: {error}", retry_after=retry_after)
+        except SyncdError as error:
+            logger.error("cycle %d failed: %s", self.cycles, error)
+            result = CycleResult(ok=False, summary=str(error))
+        except Exception as error:  # noqa: BLE001 - one bad cycle must not kill the daemon
+            logger.exception("cycle %d failed with an unexpected error", self.cycles)
+            result = CycleResult(ok=False, summary=f"unexpected error: {error!r}")
+        finally:
+            self._cycle_started = None
+
+        if result.ok:
+            if self.consecutive_failures:
+                logger.info(
+                    "cycle %d succeeded after %d failed cycles",
+                    self.cycles,
+                    self.consecutive_failures,
+                )
+            self.consecutive_failures = 0
+        else:
+            self.consecutive_failures += 1
+        self.last_result = result
+        return result
+
+    def next_delay(self, result: CycleResult) -> float:
+        """Return the seconds to sleep after ``result``, jitter included."""
+
+        if result.ok:
+            delay = self.options.interval
+        else:
+            exponent = min(self.consecutive_failures - 1, 30)
+            delay = min(self.options.backoff_initial * 2**exponent, self.options.backoff_max)
+        if result.retry_after is not None:
+            delay = result.retry_after if result.ok else max(delay, result.retry_after)
+        return delay + self.rng.uniform(0, self.options.jitter)
+
+    def _report_idle(self, result: CycleResult, delay: float) -> None:
+        finished = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M UTC")
+        outcome = "ok" if result.ok else "failed"
+        status = f"last sync {finished} {outcome}: {result.summary}; next in {delay:.0f} s"
+        if not result.ok:
+            status += f" (failure {self.consecutive_failures} in a row)"
+            logger.info("retrying in %.0f s", delay)
+        self.notifier.status(status[:400])
+
+    def _sleep(self, seconds: float) -> None:
+        # The event wakes the loop early on a stop or reload request.
+        self._wakeup.clear()
+        if self._stop_requested or self._reload_requested:
+            return
+        self._wakeup.wait(timeout=seconds)
+
+    # Watchdog.
+
+    def _start_watchdog(self) -> None:
+        interval = watchdog_interval()
+        if interval is None or not self.notifier.enabled:
+            return
+        logger.debug("sending watchdog pings every %.1f s", interval)
+        self.notifier.watchdog()
+        self._watchdog_thread = threading.Thread(
+            target=self._watchdog_loop, args=(interval,), name="watchdog", daemon=True
+        )
+        self._watchdog_thread.start()
+
+    def _watchdog_loop(self, interval: float) -> None:
+        while not self._watchdog_stop.wait(interval):
+            if self._loop_alive():
+                self.notifier.watchdog()
+
+    def _loop_alive(self) -> bool:
+        started = self._cycle_started
+        if started is None:
+            return True
+        running_for = time.monotonic() - started
+        if running_for <= self.options.cycle_timeout:
+            return True
+        if not self._hang_reported:
+            logger.error(
+                "cycle %d has run for %.0f s, past the limit of %.0f s: "
+                "stopping watchdog pings so that systemd restarts the daemon",
+                self.cycles,
+                running_for,
+                self.options.cycle_timeout,
+            )
+            self._hang_reported = True
+        return False
+
+    def _stop_watchdog(self) -> None:
+        self._watchdog_stop.set()
+        if self._watchdog_thread is not None:
+            self._watchdog_thread.join(timeout=5)
