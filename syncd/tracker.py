@@ -19,7 +19,7 @@ from syncd.errors import DryRunWriteError, SyncdError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from syncd.settings import TargetSettings
+    from syncd.settings import PacingSettings, TargetSettings
 
 ENTRY_POINT_GROUP = "syncd.trackers"
 
@@ -239,14 +239,19 @@ class Tracker(abc.ABC):
 
     @classmethod
     def from_settings(
-        cls, target: "TargetSettings", *, state_dir: "Path", read_only: bool = False
+        cls,
+        target: "TargetSettings",
+        *,
+        state_dir: "Path",
+        read_only: bool = False,
+        pacing: "PacingSettings | None" = None,
     ) -> "Tracker":
         """Build the tracker for one configured target.
 
         ``read_only`` is True for plans and dry runs: the tracker must then
         not create files or change anything, even before the ReadOnlyTracker
-        wrapper is applied. The default passes the options as keyword
-        arguments to the constructor.
+        wrapper is applied. ``pacing`` is the config's write pacing. The
+        default passes the options as keyword arguments to the constructor.
         """
 
         return cls(target.name, **target.options)
