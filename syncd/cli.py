@@ -1,0 +1,425 @@
+"""The ``syncd`` command line.
+
+Subcommands are listed in ``COMMANDS``. Adding one takes one ``Command``
+entry naming a function that adds its arguments and a handler that takes
+the parsed options and returns an exit code. The common options (``--config``,
+``--format``, ``--source``, ``--tracker``, ``--allow-mass-close``, ``-v``,
+``-q``) are accepted before or after the subcommand.
+
+Exit codes: 0 success, 1 error, 2 from ``plan`` when changes are pending,
+3 when the run partly failed (some files, sources or targets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from syncd import __version__
+from syncd.errors import ConfigError, ConfigProblem, SyncdError
+from syncd.messages import format_error, format_problem
+from syncd.runner import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
+
+logger = logging.getLogger("syncd.cli")
+
+FORMATS = ("text", "json", "markdown")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its name, help line, argument set-up and handler.
+
+    ``handler`` takes the parsed arguments and the output stream and returns
+    the exit code. ``formats`` lists the ``--format`` values it accepts.
+    """
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    handler: Callable[[argparse.Namespace, TextIO], int]
+    formats: tuple[str, ...] = ("text", "json")
+
+
+# Common options.
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS keeps an option given before the subcommand from being reset
+    # by the subcommand parser's default; _fill_defaults sets them after.
+    suppress = argparse.SUPPRESS
+    parser.add_argument(
+        "--config", metavar="FILE", default=suppress,
+        help="config file (default: $SYNCD_CONFIG, then ./syncd.yaml, then /etc/syncd/syncd.yaml)",
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default=suppress, dest="output_format",
+        help="output format: text (default) or json; plan also takes markdown",
+    )
+    parser.add_argument(
+        "--source", metavar="PATH", default=suppress,
+        help="read minutes from the folder PATH instead of the root of the config's one source",
+    )
+    parser.add_argument(
+        "--tracker", metavar="local:PATH", default=suppress,
+        help="send every target to the embedded tracker file PATH (state goes to PATH.state)",
+    )
+    parser.add_argument(
+        "--allow-mass-close", action="store_true", default=suppress,
+        help="let one run close more issues than the guards allow",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=suppress,
+        help="log more (repeat for debug output of client libraries)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="count", default=suppress, help="log only errors",
+    )
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default=suppress,
+        help="log line format on stderr (default text)",
+    )
+
+
+_COMMON_DEFAULTS = {
+    "config": None,
+    "output_format": "text",
+    "source": None,
+    "tracker": None,
+    "allow_mass_close": False,
+    "verbose": 0,
+    "quiet": 0,
+    "log_format": "text",
+}
+
+
+def _fill_defaults(arguments: argparse.Namespace) -> None:
+    for name, value in _COMMON_DEFAULTS.items():
+        if not hasattr(arguments, name):
+            setattr(arguments, name, value)
+
+
+# Loading the config with the overrides.
+
+
+def load_settings(arguments: argparse.Namespace):
+    """Load the config named by the options and apply ``--source`` and ``--tracker``."""
+
+    from syncd.config import (
+        find_config,
+        load_config,
+        override_source,
+        override_trackers,
+        parse_tracker_override,
+    )
+
+    settings = load_config(find_config(arguments.config))
+    if arguments.source is not None:
+        settings = override_source(settings, arguments.source)
+    if arguments.tracker is not None:
+        settings = override_trackers(settings, parse_tracker_override(arguments.tracker))
+    return settings
+
+
+def _print_json(data: Any, out: TextIO) -> None:
+    json.dump(data, out, ensure_ascii=False, indent=2, sort_keys=False, default=str)
+    out.write("\n")
+
+
+def _print_problems(problems, out: TextIO) -> None:
+    for problem in problems:
+        out.write(format_problem(problem) + "\n")
+
+
+# Handlers.
+
+
+def _add_parse_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="minutes files to parse")
+    parser.add_argument(
+        "--dialect", metavar="NAME|FILE", default=None,
+        help="dialect preset name or dialect file (default: the config source's, else default)",
+    )
+    parser.add_argument(
+        "--people", metavar="FILE", default=None,
+        help="roster file for resolving owners (default: the config's roster, if a config is found)",
+    )
+
+
+def _parse_handler(arguments: argparse.Namespace, out: TextIO) -> int:
+    from syncd.parser import run_parse_command
+
+    dialect = arguments.dialect
+    roster = None
+    settings = _optional_settings(arguments)
+    if arguments.people is not None:
+        from syncd.roster import load_roster
+
+        roster = load_roster(arguments.people)
+    elif settings is not None and (settings.people or settings.groups):
+        from syncd.runner import make_roster
+
+        roster = make_roster(settings)
+    if dialect is None:
+        dialect = settings.sources[0].dialect if settings is not None and settings.sources else "default"
+    return run_parse_command(
+        arguments.paths,
+        dialect=dialect,
+        roster=roster,
+        output_format=arguments.output_format,
+        stdout=out,
+    )
+
+
+def _optional_settings(arguments: argparse.Namespace):
+    """Return the settings when a config is named or found; None when there is none.
+
+    ``syncd parse`` works without a config, but an explicitly named config
+    that is invalid is still an error.
+    """
+
+    from syncd.config import find_config
+
+    if arguments.config is None:
+        try:
+            find_config(None)
+        except ConfigError:
+            return None
+    return load_settings(arguments)
+
+
+def _add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    del parser
+
+
+def _plan_handler(arguments: argparse.Namespace, out: TextIO) -> int:
+    from syncd.runner import plan_run
+
+    settings = load_settings(arguments)
+    outcome = plan_run(settings, allow_mass_close=arguments.allow_mass_close)
+    _print_outcome(outcome, arguments.output_format, out)
+    return outcome.exit_code(detailed=True)
+
+
+def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dry-run", action="store_true",
+        help="show what the sync would do and write nothing (trackers and state stay unchanged)",
+    )
+
+
+def _sync_handler(arguments: argparse.Namespace, out: TextIO) -> int:
+    from syncd.runner import sync_run
+
+    settings = load_settings(arguments)
+    outcome = sync_run(
+        settings, dry_run=arguments.dry_run, allow_mass_close=arguments.allow_mass_close
+    )
+    _print_outcome(outcome, arguments.output_format, out)
+    return outcome.exit_code()
+
+
+def _print_outcome(outcome, output_format: str, out: TextIO) -> None:
+    from syncd import planview
+
+    if output_format == "json":
+        _print_json(outcome.to_json(), out)
+        return
+    if output_format == "markdown":
+        out.write(planview.render_plan_markdown(outcome.plan))
+        _print_problems(outcome.problems(), out)
+        return
+    if outcome.result is not None:
+        out.write(planview.render_result_text(outcome.result))
+    else:
+        out.write(planview.render_plan_text(outcome.plan))
+    collected = outcome.collected
+    problems = outcome.problems()
+    if problems:
+        out.write(f"\n{len(problems)} problems (each affects only its own file or target):\n")
+        _print_problems(problems, out)
+    out.write(
+        f"\nread {collected.files} files ({collected.failed_files} failed), "
+        f"{collected.items} items, in {outcome.seconds:.1f} s\n"
+    )
+
+
+def _status_handler(arguments: argparse.Namespace, out: TextIO) -> int:
+    from syncd.runner import status_run
+
+    settings = load_settings(arguments)
+    issues, problems = status_run(settings)
+    if arguments.output_format == "json":
+        _print_json({"issues": issues, "problems": [p.to_json() for p in problems]}, out)
+    else:
+        out.write(render_status_text(issues))
+        _print_problems(problems, out)
+    return EXIT_PARTIAL if problems else EXIT_OK
+
+
+def render_status_text(issues: list[dict]) -> str:
+    """Render the status list for people: one block per issue."""
+
+    if not issues:
+        return "no managed issues yet\n"
+    lines = []
+    ref_width = max(len(str(issue.get("ref", ""))) for issue in issues)
+    for issue in issues:
+        state = issue.get("state", "?")
+        if issue.get("state_reason") and state == "closed":
+            state = f"closed ({issue['state_reason']})"
+        assignees = ", ".join(issue.get("assignees") or []) or "unassigned"
+        lines.append(f"{issue.get('ref', ''):<{ref_width}}  {state:<22} {issue.get('title', '')}")
+        indent = " " * (ref_width + 2)
+        lines.append(f"{indent}assignees: {assignees}")
+        occurrences = issue.get("occurrences") or []
+        for occurrence in occurrences:
+            date = f" ({occurrence['date']})" if occurrence.get("date") else ""
+            lines.append(f"{indent}seen: {occurrence.get('path')}:{occurrence.get('line')}{date}")
+    open_count = sum(1 for issue in issues if issue.get("state") == "open")
+    lines.append(f"\n{len(issues)} issues, {open_count} open")
+    return "\n".join(lines) + "\n"
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+    validate = actions.add_parser(
+        "validate", help="check the config and report every problem with file, line and key"
+    )
+    _add_common_options(validate)
+
+
+def _config_handler(arguments: argparse.Namespace, out: TextIO) -> int:
+    from syncd.config import find_config, load_config
+
+    path = find_config(arguments.config)
+    try:
+        settings = load_config(path)
+    except ConfigError as error:
+        problems = list(error.problems)
+    else:
+        problems = _check_paths_exist(settings, str(path))
+    if arguments.output_format == "json":
+        _print_json(
+            {
+                "valid": not problems,
+                "path": str(path),
+                "problems": [
+                    {
+                        "path": problem.path,
+                        "line": problem.line,
+                        "key_path": problem.key_path,
+                        "message": problem.message,
+                    }
+                    for problem in problems
+                ],
+            },
+            out,
+        )
+    elif problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        out.write(f"{path}: invalid, {len(problems)} {noun}:\n")
+        for problem in problems:
+            out.write(f"  {problem}\n")
+    else:
+        out.write(
+            f"{path}: valid ({len(settings.sources)} sources, {len(settings.targets)} targets, "
+            f"{len(settings.people)} people)\n"
+        )
+    return EXIT_ERROR if problems else EXIT_OK
+
+
+def _check_paths_exist(settings, config_path: str) -> list[ConfigProblem]:
+    # Loading accepts a folder source whose root is missing, because --source
+    # may replace it; validating the config on its own reports it.
+    problems = []
+    for source in settings.sources:
+        if source.kind == "folder" and source.root is not None and not source.root.is_dir():
+            problems.append(
+                ConfigProblem(
+                    path=config_path,
+                    line=None,
+                    key_path=f"sources.{source.name}.root",
+                    message=f"folder {source.root} does not exist",
+                )
+            )
+    return problems
+
+
+COMMANDS: list[Command] = [
+    Command("parse", "parse minutes files and print their meetings and items",
+            _add_parse_arguments, _parse_handler),
+    Command("plan", "show what a sync would change, writing nothing (exit 2: changes pending)",
+            _add_plan_arguments, _plan_handler, formats=FORMATS),
+    Command("sync", "bring the trackers in line with the minutes",
+            _add_sync_arguments, _sync_handler),
+    Command("status", "list the managed issues and where each item was seen",
+            _add_plan_arguments, _status_handler),
+    Command("config", "check the configuration (config validate)",
+            _add_config_arguments, _config_handler),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syncd",
+        description="Keep one tracker issue per action item in Markdown meeting minutes.",
+    )
+    parser.add_argument("--version", action="version", version=f"syncd {__version__}")
+    _add_common_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        subparser = commands.add_parser(command.name, help=command.help, description=command.help)
+        _add_common_options(subparser)
+        command.add_arguments(subparser)
+    return parser
+
+
+def _use_utf8(stream: TextIO) -> TextIO:
+    """Write UTF-8 whatever the locale, so LANG=C under systemd cannot crash on emoji."""
+
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+    return stream
+
+
+def main(argv: list[str] | None = None) -> int:
+    stdout = _use_utf8(sys.stdout)
+    _use_utf8(sys.stderr)
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    _fill_defaults(arguments)
+    command = next(command for command in COMMANDS if command.name == arguments.command)
+    if arguments.output_format not in command.formats:
+        parser.error(
+            f"syncd {command.name} takes --format {' or '.join(command.formats)}, "
+            f"not {arguments.output_format}"
+        )
+
+    from syncd.logsetup import configure
+
+    configure(arguments.verbose - arguments.quiet, arguments.log_format)
+    try:
+        return command.handler(arguments, stdout)
+    except SyncdError as error:
+        sys.stderr.write(format_error(error) + "\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader (head, a closed pager) went away; nothing more to say.
+        return EXIT_OK
+    except OSError as error:
+        sys.stderr.write(format_error(error) + "\n")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,903 @@
+"""Read syncd's YAML config into ``syncd.settings.Settings``.
+
+The file is loaded with ``syncd.yamltext`` (every scalar stays text, duplicate
+keys are errors, every key has a line), then checked against the schema in
+this module. Every problem is collected, with the file, line and dotted key
+path, and raised together as one ``ConfigError``, so ``syncd config
+validate`` can list them all at once. A key the schema does not know is an
+error with a did-you-mean, never silently ignored.
+
+Relative paths (a folder source's ``root``, ``people_file``, ``state_dir``
+and any target option named ``path`` or ending in ``_file``) resolve against
+the folder that contains the config file, so a config works from any
+working directory.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from syncd.errors import ConfigError, ConfigProblem, SyncdError
+from syncd.model import Group, Person
+from syncd.settings import (
+    Carry,
+    Guards,
+    LabelSettings,
+    PacingSettings,
+    ReopenPolicy,
+    Route,
+    SeriesPolicy,
+    SeriesRule,
+    Settings,
+    SourceSettings,
+    TargetSettings,
+)
+from syncd.yamltext import KeyPath, YamlDocument, YamlError, load_yaml
+
+ENV_CONFIG = "SYNCD_CONFIG"
+DEFAULT_CONFIG_NAME = "syncd.yaml"
+SYSTEM_CONFIG = Path("/etc/syncd/syncd.yaml")
+
+SOURCE_KINDS = ("folder", "git", "http")
+
+# The schema: for each mapping, its known keys and one line on each. The
+# reference in docs/configuration.md lists exactly these key paths, and a
+# test keeps the two in step. ``<name>`` stands for a name the user chooses.
+TOP_KEYS = {
+    "sources": "where minutes are read from, by source name",
+    "people": "the people roster, written inline",
+    "people_file": "a roster file to read the people and groups from",
+    "groups": "group words (Everyone, core) and what they map to",
+    "targets": "trackers to keep issues in, by target name",
+    "routes": "which series go to which target",
+    "default_target": "the target for series no route matches",
+    "series": "policies for series matching a glob",
+    "policy": "the policy for series no rule matches",
+    "labels": "the labels syncd puts on issues",
+    "guards": "limits that stop mass closes",
+    "pacing": "write pacing per target",
+    "state_dir": "the folder for syncd's state file and run lock",
+}
+
+SOURCE_KEYS = {
+    "kind": "folder, git or http (default folder)",
+    "root": "folder source: the folder of minutes",
+    "url": "git source: the repository URL; http source: the Markdown export URL",
+    "branch": "git source: the branch to read (default: the remote's default branch)",
+    "include": "globs of files to read, relative to the root",
+    "exclude": "globs of files to leave out",
+    "dialect": "the dialect name or file for this source's minutes",
+    "series_depth": "how many folder levels name a series",
+    "web_url": "permalink template with {revision}, {path} and {line}",
+    "max_file_bytes": "files larger than this are reported and skipped",
+}
+
+PERSON_KEYS = {
+    "name": "the person's name as the roster knows it",
+    "aliases": "initials, nicknames and spellings used in minutes",
+    "github": "GitHub login",
+    "gitlab": "GitLab username",
+}
+
+GROUP_KEYS = {
+    "name": "the group word",
+    "aliases": "other spellings of the group word",
+    "label": "a label put on the issue instead of assigning people",
+    "members": "roster names of the people assigned",
+}
+
+TARGET_KEYS = {
+    "kind": "the tracker kind: local, github, gitlab or a plugin's name",
+}
+
+ROUTE_KEYS = {
+    "series": "glob over series names",
+    "target": "the target name",
+}
+
+POLICY_KEYS = {
+    "carry": "forward or accumulate",
+    "missing_meetings": "newest meetings an item may miss before it is closed",
+    "since": "earliest meeting date whose open items count on a first sync",
+    "unowned_items": "whether entries without an owner become issues",
+    "reopen": "never, comment or always, for issues a person closed",
+}
+
+SERIES_RULE_KEYS = {
+    "match": "glob over series names",
+    "dialect": "the dialect for series matching this rule",
+    **POLICY_KEYS,
+}
+
+LABEL_KEYS = {
+    "managed": "the label that marks every issue syncd manages",
+    "color": "its colour as six hex digits",
+    "description": "its description",
+    "extra": "more labels put on every new issue",
+}
+
+GUARD_KEYS = {
+    "max_close": "most issues one run may close",
+    "max_close_fraction": "largest share of a target's open issues one run may close",
+}
+
+PACING_KEYS = {
+    "min_write_interval": "seconds between two writes to one target",
+    "writes_per_minute": "cap on writes per minute per target (null: none)",
+    "writes_per_hour": "cap on writes per hour per target (null: none)",
+}
+
+
+def schema_key_paths() -> list[str]:
+    """Return every key path the schema knows, as docs/configuration.md lists them."""
+
+    paths = [key for key in TOP_KEYS]
+    paths += [f"sources.<name>.{key}" for key in SOURCE_KEYS]
+    paths += [f"people[].{key}" for key in PERSON_KEYS]
+    paths += [f"groups[].{key}" for key in GROUP_KEYS]
+    paths += [f"targets.<name>.{key}" for key in TARGET_KEYS]
+    paths += [f"routes[].{key}" for key in ROUTE_KEYS]
+    paths += [f"series[].{key}" for key in SERIES_RULE_KEYS]
+    paths += [f"policy.{key}" for key in POLICY_KEYS]
+    paths += [f"labels.{key}" for key in LABEL_KEYS]
+    paths += [f"guards.{key}" for key in GUARD_KEYS]
+    paths += [f"pacing.{key}" for key in PACING_KEYS]
+    return paths
+
+
+@dataclass
+class _Checker:
+    """Collects problems for one file, each with its line and key path."""
+
+    path: str
+    document: YamlDocument
+    problems: list[ConfigProblem] = field(default_factory=list)
+
+    def problem(self, key: KeyPath, message: str) -> None:
+        self.problems.append(
+            ConfigProblem(
+                path=self.path,
+                line=self.document.line_of(key),
+                key_path=_dotted(key),
+                message=message,
+            )
+        )
+
+    def mapping(self, value: Any, key: KeyPath, known: dict[str, str]) -> dict:
+        """Return ``value`` as a mapping, reporting unknown keys with a did-you-mean."""
+
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(key, f"must be a mapping of keys, not {_describe(value)}")
+            return {}
+        for name in value:
+            if name not in known:
+                self.problem(key + (name,), _unknown_key_message(name, known))
+        return value
+
+    def text(self, value: Any, key: KeyPath, *, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                self.problem(key, "missing")
+            return None
+        if not isinstance(value, str):
+            self.problem(key, f"must be text, not {_describe(value)}")
+            return None
+        if required and not value.strip():
+            self.problem(key, "must not be empty")
+            return None
+        return value
+
+    def integer(self, value: Any, key: KeyPath, *, minimum: int | None = None) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not re.fullmatch(r"[+-]?\d+", value.strip()):
+            self.problem(key, f"must be a whole number, not {_show(value)}")
+            return None
+        number = int(value)
+        if minimum is not None and number < minimum:
+            self.problem(key, f"must be at least {minimum}, not {number}")
+            return None
+        return number
+
+    def number(
+        self, value: Any, key: KeyPath, *, minimum: float = 0.0, maximum: float | None = None
+    ) -> float | None:
+        if value is None:
+            return None
+        try:
+            number = float(value) if isinstance(value, str) else None
+        except ValueError:
+            number = None
+        if number is None or number != number:
+            self.problem(key, f"must be a number, not {_show(value)}")
+            return None
+        if number < minimum or (maximum is not None and number > maximum):
+            upper = "" if maximum is None else f" and at most {maximum:g}"
+            self.problem(key, f"must be at least {minimum:g}{upper}, not {number:g}")
+            return None
+        return number
+
+    def boolean(self, value: Any, key: KeyPath) -> bool | None:
+        if value is None:
+            return None
+        words = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+        if isinstance(value, str) and value.strip().lower() in words:
+            return words[value.strip().lower()]
+        self.problem(key, f"must be true or false, not {_show(value)}")
+        return None
+
+    def date(self, value: Any, key: KeyPath) -> datetime.date | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.problem(key, f"must be a date written YYYY-MM-DD, not {_show(value)}")
+        return None
+
+    def choice(self, value: Any, key: KeyPath, choices: tuple[str, ...]) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip() in choices:
+            return value.strip()
+        self.problem(key, f"must be one of {', '.join(choices)}, not {_show(value)}")
+        return None
+
+    def text_list(self, value: Any, key: KeyPath) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            # A single value is a list of one, as people write `include: "*.md"`.
+            return (value,)
+        if not isinstance(value, list):
+            self.problem(key, f"must be a list of text, not {_describe(value)}")
+            return None
+        items = []
+        for index, item in enumerate(value):
+            if isinstance(item, str) and item.strip():
+                items.append(item)
+            else:
+                self.problem(key + (index,), f"must be non-empty text, not {_show(item)}")
+        return tuple(items)
+
+
+def _dotted(key: KeyPath) -> str:
+    parts = []
+    for part in key:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + part)
+    return "".join(parts)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "empty"
+    return f"{value!r}"
+
+
+def _show(value: Any) -> str:
+    return _describe(value) if not isinstance(value, str) else repr(value)
+
+
+def _unknown_key_message(name: str, known: dict[str, str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    if close:
+        return f"unknown key {name!r}; did you mean {close[0]!r}?"
+    return f"unknown key {name!r}; known keys: {', '.join(known)}"
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(os.path.expanduser(value))
+    return Path(os.path.normpath(path if path.is_absolute() else base / path))
+
+
+# Sections.
+
+
+def _read_sources(checker: _Checker, data: Any, base: Path) -> tuple[SourceSettings, ...]:
+    key: KeyPath = ("sources",)
+    if data is None:
+        checker.problem(key, "missing: give at least one source of minutes")
+        return ()
+    if not isinstance(data, dict):
+        checker.problem(key, "must be a mapping of source names to sources")
+        return ()
+    if not data:
+        checker.problem(key, "must name at least one source")
+    sources = []
+    for name, raw in data.items():
+        source = _read_source(checker, name, raw, ("sources", name), base)
+        if source is not None:
+            sources.append(source)
+    return tuple(sources)
+
+
+def _read_source(
+    checker: _Checker, name: str, raw: Any, key: KeyPath, base: Path
+) -> SourceSettings | None:
+    if not isinstance(raw, dict):
+        checker.problem(key, f"must be a mapping with kind, root and so on, not {_describe(raw)}")
+        return None
+    raw = checker.mapping(raw, key, SOURCE_KEYS)
+    kind = checker.choice(raw.get("kind"), key + ("kind",), SOURCE_KINDS) or "folder"
+    values: dict[str, Any] = {"name": name, "kind": kind}
+
+    root = checker.text(raw.get("root"), key + ("root",))
+    url = checker.text(raw.get("url"), key + ("url",))
+    branch = checker.text(raw.get("branch"), key + ("branch",))
+    if kind == "folder":
+        if root is None and "root" not in raw:
+            checker.problem(key, "a folder source needs root: the folder of minutes")
+        if url is not None:
+            checker.problem(key + ("url",), "only git and http sources take a url")
+        if branch is not None:
+            checker.problem(key + ("branch",), "only git sources take a branch")
+        if root is not None:
+            values["root"] = _resolve(base, root)
+    else:
+        if root is not None:
+            checker.problem(key + ("root",), f"a {kind} source takes url, not root")
+        if url is None:
+            checker.problem(key, f"a {kind} source needs url")
+        elif kind == "http" and not re.match(r"https?://", url):
+            checker.problem(key + ("url",), f"must start with http:// or https://, not {url!r}")
+        elif kind == "git" and not _looks_like_git_url(url):
+            checker.problem(key + ("url",), f"is not a git URL or path: {url!r}")
+        if kind == "http" and branch is not None:
+            checker.problem(key + ("branch",), "only git sources take a branch")
+        values["url"] = url
+        values["branch"] = branch
+
+    include = checker.text_list(raw.get("include"), key + ("include",))
+    if include is not None:
+        values["include"] = include
+    exclude = checker.text_list(raw.get("exclude"), key + ("exclude",))
+    if exclude is not None:
+        values["exclude"] = exclude
+    for glob_key in ("include", "exclude"):
+        for index, pattern in enumerate(values.get(glob_key, ())):
+            if pattern.startswith("/") or ".." in Path(pattern).parts:
+                checker.problem(
+                    key + (glob_key, index),
+                    f"must be relative to the source root, not {pattern!r}",
+                )
+    dialect = checker.text(raw.get("dialect"), key + ("dialect",))
+    if dialect is not None:
+        values["dialect"] = _dialect_reference(base, dialect)
+    depth = checker.integer(raw.get("series_depth"), key + ("series_depth",), minimum=0)
+    if depth is not None:
+        values["series_depth"] = depth
+    web_url = checker.text(raw.get("web_url"), key + ("web_url",))
+    if web_url is not None:
+        if "{line}" not in web_url or "{path}" not in web_url:
+            checker.problem(key + ("web_url",), "must contain {path} and {line}")
+        values["web_url"] = web_url
+    size = checker.integer(raw.get("max_file_bytes"), key + ("max_file_bytes",), minimum=1)
+    if size is not None:
+        values["max_file_bytes"] = size
+    return SourceSettings(**values)
+
+
+def _looks_like_git_url(url: str) -> bool:
+    return bool(
+        re.match(r"(https?|ssh|git|file)://", url)
+        or re.match(r"[\w.-]+@[\w.-]+:", url)
+        or url.startswith(("/", "./", "../", "~"))
+    )
+
+
+def _dialect_reference(base: Path, dialect: str) -> str:
+    # A name of a bundled dialect stays a name; a file path resolves
+    # against the config folder like every other path.
+    if dialect.endswith((".yaml", ".yml")) or "/" in dialect:
+        return str(_resolve(base, dialect))
+    return dialect
+
+
+def _read_people(checker: _Checker, data: Any) -> tuple[Person, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        checker.problem(("people",), "must be a list of people (name, aliases, github, gitlab)")
+        return ()
+    people = []
+    for index, raw in enumerate(data):
+        key: KeyPath = ("people", index)
+        raw = checker.mapping(raw, key, PERSON_KEYS)
+        name = checker.text(raw.get("name"), key + ("name",), required=True)
+        aliases = checker.text_list(raw.get("aliases"), key + ("aliases",)) or ()
+        github = checker.text(raw.get("github"), key + ("github",))
+        gitlab = checker.text(raw.get("gitlab"), key + ("gitlab",))
+        if name is not None:
+            people.append(Person(name=name, aliases=aliases, github=github, gitlab=gitlab))
+    return tuple(people)
+
+
+def _read_groups(checker: _Checker, data: Any) -> tuple[Group, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        checker.problem(("groups",), "must be a list of groups (name, aliases, label, members)")
+        return ()
+    groups = []
+    for index, raw in enumerate(data):
+        key: KeyPath = ("groups", index)
+        raw = checker.mapping(raw, key, GROUP_KEYS)
+        name = checker.text(raw.get("name"), key + ("name",), required=True)
+        aliases = checker.text_list(raw.get("aliases"), key + ("aliases",)) or ()
+        label = checker.text(raw.get("label"), key + ("label",))
+        members = checker.text_list(raw.get("members"), key + ("members",)) or ()
+        if label is not None and members:
+            checker.problem(key, "give either label or members, not both")
+        if name is not None:
+            groups.append(Group(name=name, aliases=aliases, label=label, members=members))
+    return tuple(groups)
+
+
+def _check_roster_references(
+    checker: _Checker, people: tuple[Person, ...], groups: tuple[Group, ...]
+) -> None:
+    names = {person.name for person in people}
+    for index, group in enumerate(groups):
+        for member_index, member in enumerate(group.members):
+            if member not in names:
+                checker.problem(
+                    ("groups", index, "members", member_index),
+                    f"{member!r} is not a name in the people roster",
+                )
+
+
+def _read_targets(checker: _Checker, data: Any, base: Path) -> tuple[TargetSettings, ...]:
+    key: KeyPath = ("targets",)
+    if data is None:
+        checker.problem(key, "missing: give at least one target, e.g. a local tracker file")
+        return ()
+    if not isinstance(data, dict) or not data:
+        checker.problem(key, "must be a mapping of target names to targets")
+        return ()
+    targets = []
+    for name, raw in data.items():
+        target_key = key + (name,)
+        if not isinstance(raw, dict):
+            checker.problem(target_key, f"must be a mapping with kind and options, not {_describe(raw)}")
+            continue
+        kind = checker.text(raw.get("kind"), target_key + ("kind",), required=True)
+        if kind is None:
+            continue
+        options = {option: value for option, value in raw.items() if option != "kind"}
+        tracker_class = _tracker_class(checker, kind, target_key + ("kind",))
+        if tracker_class is None:
+            continue
+        for problem in tracker_class.validate_options(options):
+            option, message = _split_option_problem(problem, options)
+            checker.problem(target_key + ((option,) if option else ()), message)
+        targets.append(TargetSettings(name=name, kind=kind, options=_resolve_options(base, options)))
+    return tuple(targets)
+
+
+def _split_option_problem(problem: tuple[str, str] | str, options: dict) -> tuple[str, str]:
+    """Return (option, message) from a (key, message) pair or ``"key: message"`` text."""
+
+    if isinstance(problem, tuple):
+        return problem
+    option, separator, message = str(problem).partition(": ")
+    if separator and re.fullmatch(r"[A-Za-z_][\w-]*", option):
+        return option, message
+    return "", str(problem)
+
+
+def _tracker_class(checker: _Checker, kind: str, key: KeyPath):
+    from syncd.tracker import load_tracker_class
+
+    try:
+        return load_tracker_class(kind)
+    except SyncdError as error:
+        hint = f" ({error.hint})" if error.hint else ""
+        checker.problem(key, f"{error}{hint}")
+    except ImportError as error:
+        checker.problem(key, f"the {kind!r} tracker cannot be loaded: {error}")
+    return None
+
+
+def _resolve_options(base: Path, options: dict) -> dict:
+    resolved = {}
+    for name, value in options.items():
+        if isinstance(value, str) and (name == "path" or name.endswith("_file")):
+            resolved[name] = str(_resolve(base, value))
+        else:
+            resolved[name] = value
+    return resolved
+
+
+def _read_routes(checker: _Checker, data: Any, target_names: set[str]) -> tuple[Route, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        checker.problem(("routes",), "must be a list of {series, target} rules")
+        return ()
+    routes = []
+    for index, raw in enumerate(data):
+        key: KeyPath = ("routes", index)
+        raw = checker.mapping(raw, key, ROUTE_KEYS)
+        series = checker.text(raw.get("series"), key + ("series",), required=True)
+        target = checker.text(raw.get("target"), key + ("target",), required=True)
+        if target is not None and target_names and target not in target_names:
+            checker.problem(key + ("target",), _unknown_target_message(target, target_names))
+        if series is not None and target is not None:
+            routes.append(Route(series=series, target=target))
+    return tuple(routes)
+
+
+def _unknown_target_message(target: str, target_names: set[str]) -> str:
+    close = difflib.get_close_matches(target, sorted(target_names), n=1)
+    suggestion = f"; did you mean {close[0]!r}?" if close else ""
+    return f"no target is named {target!r}{suggestion} (targets: {', '.join(sorted(target_names))})"
+
+
+def _read_policy(
+    checker: _Checker, raw: dict, key: KeyPath, base: SeriesPolicy
+) -> SeriesPolicy:
+    values: dict[str, Any] = {}
+    carry = checker.choice(raw.get("carry"), key + ("carry",), tuple(c.value for c in Carry))
+    if carry is not None:
+        values["carry"] = Carry(carry)
+    missing = checker.integer(raw.get("missing_meetings"), key + ("missing_meetings",), minimum=1)
+    if missing is not None:
+        values["missing_meetings"] = missing
+    since = checker.date(raw.get("since"), key + ("since",))
+    if since is not None:
+        values["since"] = since
+    unowned = checker.boolean(raw.get("unowned_items"), key + ("unowned_items",))
+    if unowned is not None:
+        values["unowned_items"] = unowned
+    reopen = checker.choice(
+        raw.get("reopen"), key + ("reopen",), tuple(policy.value for policy in ReopenPolicy)
+    )
+    if reopen is not None:
+        values["reopen"] = ReopenPolicy(reopen)
+    return replace(base, **values)
+
+
+def _read_series(
+    checker: _Checker, data: Any, default: SeriesPolicy, base: Path
+) -> tuple[SeriesRule, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        checker.problem(("series",), "must be a list of rules, each with match and a policy")
+        return ()
+    rules = []
+    for index, raw in enumerate(data):
+        key: KeyPath = ("series", index)
+        raw = checker.mapping(raw, key, SERIES_RULE_KEYS)
+        match = checker.text(raw.get("match"), key + ("match",), required=True)
+        dialect = checker.text(raw.get("dialect"), key + ("dialect",))
+        policy = _read_policy(checker, raw, key, default)
+        if match is not None:
+            rules.append(
+                SeriesRule(
+                    match=match,
+                    policy=policy,
+                    dialect=None if dialect is None else _dialect_reference(base, dialect),
+                )
+            )
+    return tuple(rules)
+
+
+def _read_labels(checker: _Checker, data: Any) -> LabelSettings:
+    raw = checker.mapping(data, ("labels",), LABEL_KEYS)
+    values: dict[str, Any] = {}
+    managed = checker.text(raw.get("managed"), ("labels", "managed"))
+    if managed is not None:
+        if not managed.strip() or "," in managed:
+            checker.problem(("labels", "managed"), f"must be one label name without commas, not {managed!r}")
+        values["managed"] = managed.strip()
+    color = checker.text(raw.get("color"), ("labels", "color"))
+    if color is not None:
+        color = color.lstrip("#")
+        if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
+            checker.problem(("labels", "color"), f"must be six hex digits such as 0e8a16, not {color!r}")
+        values["color"] = color.lower()
+    description = checker.text(raw.get("description"), ("labels", "description"))
+    if description is not None:
+        values["description"] = description
+    extra = checker.text_list(raw.get("extra"), ("labels", "extra"))
+    if extra is not None:
+        values["extra"] = extra
+    return LabelSettings(**values)
+
+
+def _read_guards(checker: _Checker, data: Any) -> Guards:
+    raw = checker.mapping(data, ("guards",), GUARD_KEYS)
+    values: dict[str, Any] = {}
+    max_close = checker.integer(raw.get("max_close"), ("guards", "max_close"), minimum=0)
+    if max_close is not None:
+        values["max_close"] = max_close
+    fraction = checker.number(
+        raw.get("max_close_fraction"), ("guards", "max_close_fraction"), maximum=1.0
+    )
+    if fraction is not None:
+        values["max_close_fraction"] = fraction
+    return Guards(**values)
+
+
+def _read_pacing(checker: _Checker, data: Any) -> PacingSettings:
+    raw = checker.mapping(data, ("pacing",), PACING_KEYS)
+    values: dict[str, Any] = {}
+    interval = checker.number(raw.get("min_write_interval"), ("pacing", "min_write_interval"))
+    if interval is not None:
+        values["min_write_interval"] = interval
+    for name in ("writes_per_minute", "writes_per_hour"):
+        if name in raw:
+            values[name] = checker.integer(raw.get(name), ("pacing", name), minimum=1)
+    return PacingSettings(**values)
+
+
+# Entry points.
+
+
+def find_config(explicit: str | os.PathLike | None, *, cwd: Path | None = None) -> Path:
+    """Return the config file to use.
+
+    An explicit ``--config`` wins, then ``$SYNCD_CONFIG``, then
+    ``./syncd.yaml``, then ``/etc/syncd/syncd.yaml``. Raises ConfigError when
+    none exists.
+    """
+
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(ENV_CONFIG)
+    if from_env:
+        return Path(from_env)
+    local = (cwd or Path.cwd()) / DEFAULT_CONFIG_NAME
+    if local.exists():
+        return local
+    if SYSTEM_CONFIG.exists():
+        return SYSTEM_CONFIG
+    raise ConfigError(
+        [
+            ConfigProblem(
+                path=DEFAULT_CONFIG_NAME,
+                line=None,
+                key_path="",
+                message=(
+                    f"no config file found: pass --config FILE, set ${ENV_CONFIG}, or create "
+                    f"./{DEFAULT_CONFIG_NAME} or {SYSTEM_CONFIG}"
+                ),
+            )
+        ]
+    )
+
+
+def load_config(path: str | os.PathLike) -> Settings:
+    """Read and check the config file at ``path``; raise ConfigError listing every problem."""
+
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(str(path), None, "", "config file not found")]) from None
+    except IsADirectoryError:
+        raise ConfigError([ConfigProblem(str(path), None, "", "is a folder, not a config file")]) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            [ConfigProblem(str(path), None, "", f"is not valid UTF-8 (byte {error.start})")]
+        ) from None
+    except OSError as error:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot be read: {error.strerror}")]) from None
+    return parse_config(text, path=str(path), base=path.resolve().parent)
+
+
+def parse_config(text: str, *, path: str, base: Path) -> Settings:
+    """Check config ``text`` read from ``path``; relative paths resolve against ``base``."""
+
+    try:
+        document = load_yaml(text)
+    except YamlError as error:
+        raise ConfigError([ConfigProblem(path, error.line, "", error.message)]) from None
+    checker = _Checker(path=path, document=document)
+    if document.data is None:
+        checker.problem((), "the config file is empty: it needs sources and targets")
+        raise ConfigError(checker.problems)
+    data = checker.mapping(document.data, (), TOP_KEYS)
+    if not isinstance(document.data, dict):
+        raise ConfigError(checker.problems)
+
+    sources = _read_sources(checker, data.get("sources"), base)
+    _check_unique_source_roots(checker, sources)
+
+    people = _read_people(checker, data.get("people"))
+    groups = _read_groups(checker, data.get("groups"))
+    people_file = checker.text(data.get("people_file"), ("people_file",))
+    if people_file is not None:
+        file_people, file_groups = _read_people_file(checker, _resolve(base, people_file))
+        people += file_people
+        groups += file_groups
+    _check_roster_references(checker, people, groups)
+
+    targets = _read_targets(checker, data.get("targets"), base)
+    target_names = {target.name for target in targets}
+    routes = _read_routes(checker, data.get("routes"), target_names)
+    default_target = checker.text(data.get("default_target"), ("default_target",))
+    if default_target is not None and target_names and default_target not in target_names:
+        checker.problem(("default_target",), _unknown_target_message(default_target, target_names))
+    if default_target is None and len(targets) == 1:
+        default_target = targets[0].name
+    if default_target is None and len(targets) > 1 and not routes:
+        checker.problem(("default_target",), "several targets and no routes: name the default_target")
+
+    policy_raw = checker.mapping(data.get("policy"), ("policy",), POLICY_KEYS)
+    default_policy = _read_policy(checker, policy_raw, ("policy",), SeriesPolicy())
+    series = _read_series(checker, data.get("series"), default_policy, base)
+
+    labels = _read_labels(checker, data.get("labels"))
+    guards = _read_guards(checker, data.get("guards"))
+    pacing = _read_pacing(checker, data.get("pacing"))
+    state_dir_text = checker.text(data.get("state_dir"), ("state_dir",))
+    state_dir = _resolve(base, state_dir_text or ".syncd")
+
+    _check_dialects(checker, sources, series)
+
+    if checker.problems:
+        raise ConfigError(checker.problems)
+    return Settings(
+        sources=sources,
+        targets=targets,
+        routes=routes,
+        default_target=default_target,
+        series=series,
+        default_policy=default_policy,
+        people=people,
+        groups=groups,
+        labels=labels,
+        guards=guards,
+        pacing=pacing,
+        state_dir=state_dir,
+        origin=path,
+    )
+
+
+def _check_unique_source_roots(checker: _Checker, sources: tuple[SourceSettings, ...]) -> None:
+    seen: dict[str, str] = {}
+    for source in sources:
+        where = str(source.root) if source.root is not None else f"{source.url}@{source.branch}"
+        if where in seen:
+            checker.problem(
+                ("sources", source.name),
+                f"reads the same minutes as source {seen[where]!r}; each item would be seen twice",
+            )
+        seen[where] = source.name
+
+
+def _read_people_file(checker: _Checker, path: Path) -> tuple[tuple[Person, ...], tuple[Group, ...]]:
+    key: KeyPath = ("people_file",)
+    if not path.is_file():
+        checker.problem(key, f"roster file not found: {path}")
+        return (), ()
+    try:
+        from syncd.roster import load_roster
+    except ImportError:
+        return _read_people_file_here(checker, path)
+    try:
+        roster = load_roster(path)
+    except ConfigError as error:
+        checker.problems.extend(error.problems)
+        return (), ()
+    except SyncdError as error:
+        checker.problem(key, f"{path}: {error}")
+        return (), ()
+    return tuple(roster.people), tuple(roster.groups)
+
+
+def _read_people_file_here(checker: _Checker, path: Path) -> tuple[tuple[Person, ...], tuple[Group, ...]]:
+    # NOTE: used only while syncd.roster is not installed; it reads the same
+    # people/groups layout as the inline keys.
+    try:
+        document = load_yaml(path.read_text(encoding="utf-8-sig"))
+    except (YamlError, OSError, UnicodeDecodeError) as error:
+        checker.problems.append(ConfigProblem(str(path), getattr(error, "line", None), "", str(error)))
+        return (), ()
+    roster_checker = _Checker(path=str(path), document=document)
+    data = roster_checker.mapping(document.data, (), {"people": "", "groups": ""})
+    people = _read_people(roster_checker, data.get("people"))
+    groups = _read_groups(roster_checker, data.get("groups"))
+    checker.problems.extend(roster_checker.problems)
+    return people, groups
+
+
+def _check_dialects(
+    checker: _Checker, sources: tuple[SourceSettings, ...], series: tuple[SeriesRule, ...]
+) -> None:
+    try:
+        from syncd.parser import load_dialect
+    except ImportError:
+        return
+    references = [(("sources", source.name, "dialect"), source.dialect) for source in sources]
+    references += [
+        (("series", index, "dialect"), rule.dialect)
+        for index, rule in enumerate(series)
+        if rule.dialect is not None
+    ]
+    loaded: dict[str, str | None] = {}
+    for key, name in references:
+        if name not in loaded:
+            loaded[name] = _dialect_problem(load_dialect, name)
+        if loaded[name] is not None:
+            checker.problem(key, loaded[name])
+
+
+def _dialect_problem(load_dialect, name: str) -> str | None:
+    try:
+        load_dialect(name)
+    except ConfigError as error:
+        return "; ".join(str(problem) for problem in error.problems)
+    except SyncdError as error:
+        return f"{error}" + (f" ({error.hint})" if error.hint else "")
+    return None
+
+
+# Overrides from the command line.
+
+
+def override_source(settings: Settings, root: str | os.PathLike) -> Settings:
+    """Replace the root of a one-source config with the folder ``root``.
+
+    A git or http source becomes a folder source over ``root``, keeping its
+    globs and dialect, so a checkout can be rehearsed without fetching.
+    """
+
+    if len(settings.sources) != 1:
+        names = ", ".join(source.name for source in settings.sources)
+        raise SyncdError(
+            f"--source replaces the root of a one-source config, but {settings.origin} has "
+            f"{len(settings.sources)} sources ({names})",
+            hint="edit the config, or write a one-source config for the rehearsal",
+        )
+    source = settings.sources[0]
+    replaced = replace(source, kind="folder", root=Path(root).resolve(), url=None, branch=None)
+    return replace(settings, sources=(replaced,))
+
+
+def override_trackers(settings: Settings, path: str | os.PathLike) -> Settings:
+    """Send every target to the embedded tracker file at ``path``.
+
+    Each target keeps its name and becomes a project of its own in the file.
+    The state folder moves next to the file (``PATH.state``), so a rehearsal
+    never mixes its state with the real targets' state.
+    """
+
+    path = Path(path).resolve()
+    targets = tuple(
+        TargetSettings(name=target.name, kind="local", options={"path": str(path), "project": target.name})
+        for target in settings.targets
+    )
+    state_dir = path.with_name(path.name + ".state")
+    return replace(settings, targets=targets, state_dir=state_dir)
+
+
+def parse_tracker_override(value: str) -> Path:
+    """Return the file named by a ``--tracker local:PATH`` argument."""
+
+    kind, separator, rest = value.partition(":")
+    if kind != "local" or not separator or not rest:
+        raise SyncdError(
+            f"invalid --tracker value {value!r}",
+            hint="write --tracker local:PATH, for example --tracker local:/tmp/rehearsal.db",
+        )
+    return Path(os.path.expanduser(rest))

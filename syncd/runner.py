@@ -1,0 +1,410 @@
+"""One run of syncd: read the sources, plan against the trackers, apply.
+
+The CLI (``plan``, ``sync``, ``status``) and the daemon (``run``) both go
+through this module, so a timer run and a one-off run do exactly the same
+thing. The steps are separate so each has one job:
+
+1. ``collect_documents`` reads every source and parses every file. A file
+   that fails becomes a document with errors; a source that fails becomes a
+   source problem. Neither stops the other files.
+2. ``open_trackers`` builds one tracker per target and runs its preflight. A
+   target that fails is reported and left out, and the others go on.
+3. ``plan_run`` computes the plan; ``sync_run`` also takes the run lock and
+   applies it. Dry runs open the trackers and the state read-only, so they
+   cannot write even through a bug further down.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from syncd.errors import InputError, SourceError, SyncdError, TrackerError
+from syncd.model import Document, Meeting, Problem, Severity
+from syncd.settings import Settings, SourceSettings
+from syncd.sources import Source, open_source
+from syncd.tracker import ReadOnlyTracker, Tracker, load_tracker_class
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE_NAME = "state.sqlite"
+PARSE_CACHE_NAME = "parse-cache.sqlite"
+
+# Exit codes shared by every command.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES_PENDING = 2
+EXIT_PARTIAL = 3
+
+
+@dataclass
+class Collected:
+    """Every document read in one run, and what could not be read."""
+
+    documents: list[Document] = field(default_factory=list)
+    source_problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def file_problems(self) -> list[Problem]:
+        return [problem for document in self.documents for problem in document.errors]
+
+    @property
+    def failed_files(self) -> int:
+        return sum(1 for document in self.documents if document.failed)
+
+    @property
+    def items(self) -> int:
+        return sum(len(document.items) for document in self.documents)
+
+
+@dataclass
+class OpenTrackers:
+    """The trackers that passed preflight, and a problem for each that did not."""
+
+    trackers: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    errors: dict[str, SyncdError] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for tracker in self.trackers.values():
+            unwrapped = tracker.wrapped if isinstance(tracker, ReadOnlyTracker) else tracker
+            try:
+                unwrapped.close_session()
+            except SyncdError as error:
+                logger.warning("closing tracker %s failed: %s", unwrapped.name, error)
+
+
+@dataclass
+class RunOutcome:
+    """What a plan or sync run found and did, for the CLI and the daemon."""
+
+    collected: Collected
+    target_problems: list[Problem]
+    plan: Any
+    result: Any = None
+    dry_run: bool = True
+    seconds: float = 0.0
+
+    @property
+    def partly_failed(self) -> bool:
+        failed_writes = bool(self.result is not None and _result_failed(self.result))
+        return bool(
+            self.collected.file_problems
+            or self.collected.source_problems
+            or self.target_problems
+            or failed_writes
+        )
+
+    def exit_code(self, *, detailed: bool = False) -> int:
+        """Return 3 when some files, sources or targets failed; 2 for pending changes
+        when ``detailed`` (``syncd plan``); 0 otherwise."""
+
+        if self.partly_failed:
+            return EXIT_PARTIAL
+        if detailed and getattr(self.plan, "has_changes", False):
+            return EXIT_CHANGES_PENDING
+        return EXIT_OK
+
+    def problems(self) -> list[Problem]:
+        return (
+            self.collected.source_problems + self.collected.file_problems + self.target_problems
+        )
+
+    def to_json(self) -> dict:
+        body = (self.result if self.result is not None else self.plan).to_json()
+        if not isinstance(body, dict):
+            body = {"changes": body}
+        body = dict(body)
+        body.setdefault("dry_run", self.dry_run)
+        body["files"] = {
+            "read": self.collected.files,
+            "failed": self.collected.failed_files,
+            "items": self.collected.items,
+        }
+        body["problems"] = [problem_json(problem) for problem in self.problems()]
+        return body
+
+
+def _result_failed(result: Any) -> bool:
+    failed = getattr(result, "failed", None)
+    if callable(failed):
+        failed = failed()
+    if failed is None:
+        failed = getattr(result, "failures", None)
+    return bool(failed)
+
+
+def problem_json(problem: Problem) -> dict:
+    data = problem.to_json()
+    data["severity"] = problem.severity.value
+    return data
+
+
+# Step 1: read and parse.
+
+
+def state_path(settings: Settings) -> Path:
+    return settings.state_dir / STATE_FILE_NAME
+
+
+def dialect_name_for(settings: Settings, source: SourceSettings, series: str) -> str:
+    """Return the dialect for a series: the first matching rule's, else the source's."""
+
+    for rule in settings.series:
+        if rule.dialect is not None and fnmatch.fnmatchcase(series, rule.match):
+            return rule.dialect
+    return source.dialect
+
+
+def make_roster(settings: Settings):
+    from syncd.roster import Roster
+
+    return Roster(settings.people, settings.groups)
+
+
+class _DialectCache:
+    def __init__(self) -> None:
+        self._loaded: dict[str, Any] = {}
+
+    def get(self, name: str):
+        if name not in self._loaded:
+            from syncd.parser import load_dialect
+
+            self._loaded[name] = load_dialect(name)
+        return self._loaded[name]
+
+
+@contextmanager
+def _parse_cache(settings: Settings, read_only: bool) -> Iterator[Any]:
+    """Yield the parse cache in the state folder, or None when there is none."""
+
+    try:
+        from syncd.parser import ParseCache
+    except ImportError:
+        yield None
+        return
+    path = settings.state_dir / PARSE_CACHE_NAME
+    if read_only and not path.exists():
+        yield None
+        return
+    cache = ParseCache(path, read_only=read_only)
+    try:
+        yield cache
+    finally:
+        close = getattr(cache, "close", None)
+        if close is not None:
+            close()
+
+
+def collect_documents(
+    settings: Settings,
+    *,
+    read_only: bool,
+    should_stop: Callable[[], bool] | None = None,
+) -> Collected:
+    """Read and parse every file of every source."""
+
+    from syncd.parser import parse_bytes, series_for_path
+
+    collected = Collected()
+    dialects = _DialectCache()
+    with _parse_cache(settings, read_only) as cache:
+        for source_settings in settings.sources:
+            try:
+                source = open_source(
+                    source_settings, state_dir=settings.state_dir, read_only=read_only
+                )
+                source.prepare()
+                paths = source.list_files()
+            except SourceError as error:
+                logger.error("source %s cannot be read: %s", source_settings.name, error)
+                collected.source_problems.append(
+                    Problem(path=source_settings.name, line=None, message=_with_hint(error))
+                )
+                continue
+            revision = source.revision()
+            for path in paths:
+                if should_stop is not None and should_stop():
+                    return collected
+                collected.files += 1
+                series = series_for_path(path, source_settings.series_depth)
+                document = _parse_one(
+                    source, path, series, settings, dialects, cache, parse_bytes
+                )
+                document.source = revision
+                collected.documents.append(document)
+    logger.info(
+        "read %d files (%d failed), %d items",
+        collected.files,
+        collected.failed_files,
+        collected.items,
+    )
+    return collected
+
+
+def _parse_one(
+    source: Source,
+    path: str,
+    series: str,
+    settings: Settings,
+    dialects: _DialectCache,
+    cache: Any,
+    parse_bytes: Callable[..., Document],
+) -> Document:
+    try:
+        data = source.read_file(path)
+        dialect = dialects.get(dialect_name_for(settings, source.settings, series))
+        if cache is not None:
+            return cache.parse(data, path=path, dialect=dialect, series=series)
+        return parse_bytes(data, path=path, dialect=dialect, series=series)
+    except InputError as error:
+        message = _with_hint(error)
+        line = error.line
+    except SyncdError as error:
+        message, line = _with_hint(error), None
+    logger.warning("%s: %s", path, message)
+    return Document(
+        path=path,
+        meeting=Meeting(series=series, date=None),
+        errors=[Problem(path=path, line=line, message=message, severity=Severity.ERROR)],
+    )
+
+
+def _with_hint(error: SyncdError) -> str:
+    return f"{error} ({error.hint})" if error.hint else str(error)
+
+
+# Step 2: trackers.
+
+
+def open_trackers(settings: Settings, *, read_only: bool) -> OpenTrackers:
+    """Build and preflight one tracker per target."""
+
+    opened = OpenTrackers()
+    for target in settings.targets:
+        try:
+            tracker_class = load_tracker_class(target.kind)
+            tracker: Tracker = tracker_class.from_settings(
+                target,
+                state_dir=settings.state_dir,
+                read_only=read_only,
+                pacing=settings.pacing,
+            )
+            tracker.preflight()
+        except SyncdError as error:
+            logger.error("target %s cannot be used: %s", target.name, error)
+            opened.errors[target.name] = error
+            opened.problems.append(
+                Problem(path=f"target {target.name}", line=None, message=_with_hint(error))
+            )
+            continue
+        opened.trackers[target.name] = ReadOnlyTracker(tracker) if read_only else tracker
+    return opened
+
+
+# Step 3: plan and apply.
+
+
+def plan_run(
+    settings: Settings,
+    *,
+    allow_mass_close: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+) -> RunOutcome:
+    """Compute the plan without writing anything anywhere."""
+
+    return _run(settings, apply=False, allow_mass_close=allow_mass_close, should_stop=should_stop)
+
+
+def sync_run(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    allow_mass_close: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+    lock_wait: float = 0.0,
+) -> RunOutcome:
+    """Plan and, unless ``dry_run``, apply under the run lock."""
+
+    if dry_run:
+        return plan_run(settings, allow_mass_close=allow_mass_close, should_stop=should_stop)
+    from syncd.lock import RunLock
+
+    with RunLock(settings.state_dir, wait=lock_wait):
+        return _run(
+            settings, apply=True, allow_mass_close=allow_mass_close, should_stop=should_stop
+        )
+
+
+def _run(
+    settings: Settings,
+    *,
+    apply: bool,
+    allow_mass_close: bool,
+    should_stop: Callable[[], bool] | None,
+) -> RunOutcome:
+    from syncd.engine import StateStore, apply_plan, compute_plan
+
+    started = time.monotonic()
+    read_only = not apply
+    collected = collect_documents(settings, read_only=read_only, should_stop=should_stop)
+    opened = open_trackers(settings, read_only=read_only)
+    try:
+        with StateStore.open(state_path(settings), read_only=read_only) as state:
+            plan = compute_plan(
+                collected.documents,
+                settings=settings,
+                trackers=opened.trackers,
+                state=state,
+                roster=make_roster(settings),
+                source_problems=tuple(collected.source_problems + opened.problems),
+                allow_mass_close=allow_mass_close,
+            )
+            result = None
+            if apply:
+                result = apply_plan(
+                    plan, trackers=opened.trackers, state=state, pacing=settings.pacing
+                )
+    finally:
+        opened.close()
+    outcome = RunOutcome(
+        collected=collected,
+        target_problems=opened.problems,
+        plan=plan,
+        result=result,
+        dry_run=not apply,
+        seconds=time.monotonic() - started,
+    )
+    logger.info(
+        "%s finished in %.1f s: %d files, %d items",
+        "sync" if apply else "plan",
+        outcome.seconds,
+        collected.files,
+        collected.items,
+    )
+    return outcome
+
+
+def status_run(settings: Settings) -> tuple[list[dict], list[Problem]]:
+    """List every managed issue with its state and where its item was seen."""
+
+    from syncd.engine import StateStore, build_status
+
+    opened = open_trackers(settings, read_only=True)
+    try:
+        with StateStore.open(state_path(settings), read_only=True) as state:
+            issues = build_status(opened.trackers, state)
+    finally:
+        opened.close()
+    return issues, opened.problems
+
+
+def describe_target_error(error: TrackerError) -> str:
+    return _with_hint(error)
