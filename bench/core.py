@@ -195,11 +195,10 @@ def machine_description() -> dict[str, str]:
     }
 
 
-def command_line() -> str:
-    """The command that produced these figures, as a user would type it."""
+def command_line(module: str = "bench") -> str:
+    """Return the command that produced these figures, as a user would type it."""
 
-    arguments = [argument for argument in sys.argv[1:]]
-    return shlex.join(["python", "-m", "bench", *arguments])
+    return shlex.join(["python", "-m", module, *sys.argv[1:]])
 
 
 def require(module_name: str, *names: str) -> list:

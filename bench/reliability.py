@@ -1,0 +1,297 @@
+"""Drive the sync engine through faults and process kills, and count the damage.
+
+One run replays a generated series meeting by meeting into an embedded
+tracker (a real SQLite file). Each sync goes through ``FaultInjectingTracker``
+(5xx, 429 with Retry-After, timeouts, connections dropped after a write was
+committed), and some syncs run in a child process that is killed with SIGKILL
+at a random moment. After every sync the tracker is checked for duplicate
+issues; after the last meeting, two clean syncs must leave every open item
+with exactly one open issue.
+
+The same code is the short form that ``make test`` runs and the long form
+of ``make soak``; only the budget differs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.checks import check_issues
+from bench.faults import FaultInjectingTracker, FaultRates
+from bench.generate import generate_series
+from syncd.errors import SyncdError
+from syncd.settings import (
+    Carry,
+    Guards,
+    PacingSettings,
+    SeriesPolicy,
+    SeriesRule,
+    Settings,
+    SourceSettings,
+    TargetSettings,
+)
+
+MANAGED_LABEL = "syncd"
+TARGET_NAME = "minutes"
+PRESETS = {"unikraft": ("unikraft", Carry.FORWARD), "checkbox": ("ember", Carry.ACCUMULATE)}
+
+
+@dataclass
+class RunSpec:
+    """Everything a child process needs to rebuild the settings of one run."""
+
+    folder: str
+    state_dir: str
+    tracker_path: str
+    dialect: str
+    seed: int
+    rates: dict = field(default_factory=dict)
+
+    def settings(self) -> Settings:
+        preset, carry = PRESETS[self.dialect]
+        return Settings(
+            sources=(SourceSettings(name="minutes", root=Path(self.folder), dialect=preset),),
+            targets=(
+                TargetSettings(name=TARGET_NAME, kind="local", options={"path": self.tracker_path}),
+            ),
+            default_target=TARGET_NAME,
+            series=(SeriesRule(match="*", policy=SeriesPolicy(carry=carry)),),
+            # The harness checks the engine, not the mass-close guard or the
+            # pacing, so neither may stop a run.
+            guards=Guards(max_close=1_000_000, max_close_fraction=1.0),
+            pacing=PacingSettings(min_write_interval=0.0, writes_per_minute=None, writes_per_hour=None),
+            state_dir=Path(self.state_dir),
+        )
+
+
+@dataclass
+class HarnessReport:
+    name: str
+    runs: int = 0
+    syncs: int = 0
+    faults: Counter = field(default_factory=Counter)
+    kills: int = 0
+    duplicates: int = 0
+    lost: int = 0
+    failed_syncs: int = 0
+    details: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def closing_line(self) -> str:
+        faults = sum(self.faults.values())
+        by_kind = ", ".join(f"{kind} {count}" for kind, count in sorted(self.faults.items()))
+        return (
+            f"{self.name}: runs={self.runs} syncs={self.syncs} faults injected={faults}"
+            f" ({by_kind or 'none'}) kills={self.kills} duplicates found={self.duplicates}"
+            f" items lost={self.lost} in {self.seconds:.1f} s"
+        )
+
+
+def make_tracker(
+    spec: RunSpec, rng: random.Random | None, on_fault=None
+) -> FaultInjectingTracker:
+    """Open the run's embedded tracker, injecting faults when ``rng`` is given."""
+
+    from syncd_adapters.local import LocalTracker
+
+    inner = LocalTracker(TARGET_NAME, spec.tracker_path)
+    tracker = FaultInjectingTracker(
+        inner, rng or random.Random(0), FaultRates(**spec.rates), on_fault=on_fault
+    )
+    tracker.enabled = rng is not None
+    return tracker
+
+
+def sync_once(spec: RunSpec, tracker: FaultInjectingTracker) -> None:
+    """Run one sync in this process through ``tracker``.
+
+    The steps are the runner's own (collect, plan, apply with the state
+    store), with the wrapped tracker in place of the configured one. An
+    error that reaches this function is what a user would see: the sync
+    failed, and the next one must repair what it left.
+    """
+
+    from syncd import runner
+    from syncd.engine import StateStore, apply_plan, compute_plan
+
+    settings = spec.settings()
+    try:
+        collected = runner.collect_documents(settings, read_only=False)
+        trackers = {TARGET_NAME: tracker}
+        with StateStore.open(runner.state_path(settings)) as state:
+            plan = compute_plan(
+                collected.documents,
+                settings=settings,
+                trackers=trackers,
+                state=state,
+                roster=runner.make_roster(settings),
+                source_problems=tuple(collected.source_problems),
+                allow_mass_close=True,
+            )
+            apply_plan(plan, trackers=trackers, state=state, pacing=settings.pacing)
+    finally:
+        tracker.close_session()
+
+
+def read_issues(spec: RunSpec):
+    from syncd_adapters.local import LocalTracker
+
+    tracker = LocalTracker(TARGET_NAME, spec.tracker_path, read_only=True)
+    try:
+        return tracker.list_managed(MANAGED_LABEL)
+    finally:
+        tracker.close_session()
+
+
+def _sync_with_faults(spec: RunSpec, rng: random.Random, report: HarnessReport) -> None:
+    report.syncs += 1
+    tracker = make_tracker(spec, rng)
+    try:
+        sync_once(spec, tracker)
+    except SyncdError as error:
+        report.failed_syncs += 1
+        report.details.append(f"sync failed: {type(error).__name__}: {error}")
+    finally:
+        report.faults.update(tracker.injected)
+
+
+def _sync_and_kill(spec: RunSpec, rng: random.Random, report: HarnessReport, budget: float):
+    """Run a faulty sync in a child process and SIGKILL it after a random delay."""
+
+    report.syncs += 1
+    payload = json.dumps({**dataclasses.asdict(spec), "seed": rng.randrange(2**31)})
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.reliability", "--child", payload],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parent.parent,
+        text=True,
+    )
+    ready = child.stdout.readline()
+    if ready.strip() == "ready":
+        time.sleep(rng.uniform(0.0, budget))
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+            report.kills += 1
+    # The child prints one line per injected fault, so faults injected before
+    # the kill are counted too.
+    for line in child.stdout:
+        kind = line.strip().removeprefix("fault ")
+        if kind:
+            report.faults[kind] += 1
+    child.wait()
+    child.stdout.close()
+
+
+def child_main(payload: str) -> int:
+    spec = RunSpec(**json.loads(payload))
+    # Import everything before "ready", so the kill lands inside the sync.
+    from syncd import runner  # noqa: F401
+    from syncd.engine import compute_plan  # noqa: F401
+
+    print("ready", flush=True)
+    tracker = make_tracker(
+        spec, random.Random(spec.seed), on_fault=lambda kind: print(f"fault {kind}", flush=True)
+    )
+    try:
+        sync_once(spec, tracker)
+    except SyncdError:
+        return 3
+    return 0
+
+
+def run_engine_harness(
+    runs: int,
+    *,
+    work_dir: Path,
+    seed: int = 7,
+    items: int = 40,
+    new_per_meeting: int = 8,
+    kill_share: float = 0.25,
+    rates: FaultRates = FaultRates(),
+    time_budget: float | None = None,
+) -> HarnessReport:
+    """Replay ``runs`` generated series through faults and kills.
+
+    Stops early, after a whole run, when ``time_budget`` seconds have passed.
+    """
+
+    report = HarnessReport("engine faults")
+    started = time.monotonic()
+    rate_values = dataclasses.asdict(rates)
+    duplicate_numbers: set[tuple[int, int]] = set()
+
+    for run_index in range(runs):
+        if time_budget is not None and time.monotonic() - started > time_budget:
+            break
+        rng = random.Random(f"{seed}:{run_index}")
+        dialect = ("unikraft", "checkbox")[run_index % 2]
+        series = generate_series(
+            dialect, items, seed=seed * 1000 + run_index, new_per_meeting=new_per_meeting
+        )
+        root = work_dir / f"run-{run_index}"
+        folder = root / "minutes"
+        folder.mkdir(parents=True)
+        spec = RunSpec(
+            folder=str(folder),
+            state_dir=str(root / "state"),
+            tracker_path=str(root / "tracker.sqlite"),
+            dialect=dialect,
+            seed=run_index,
+            rates=rate_values,
+        )
+
+        last_sync_seconds = 0.5
+        for meeting in series.files:
+            path = folder / meeting.relative_path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(meeting.text, encoding="utf-8")
+            if rng.random() < kill_share:
+                _sync_and_kill(spec, rng, report, budget=last_sync_seconds * 1.5)
+            else:
+                sync_started = time.monotonic()
+                _sync_with_faults(spec, rng, report)
+                last_sync_seconds = max(time.monotonic() - sync_started, 0.05)
+            # A duplicate counts even if a later sync closes it again.
+            outcome = check_issues(read_issues(spec), meeting.open_items)
+            _record(report, run_index, outcome, duplicate_numbers, final=False)
+
+        # Two clean syncs: the first repairs what the faults left, the second
+        # must find nothing to do.
+        for _ in range(2):
+            report.syncs += 1
+            sync_once(spec, make_tracker(spec, None))
+        outcome = check_issues(read_issues(spec), series.files[-1].open_items)
+        _record(report, run_index, outcome, duplicate_numbers, final=True)
+        report.runs += 1
+
+    report.duplicates = len(duplicate_numbers)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _record(report, run_index, outcome, duplicate_numbers, *, final: bool) -> None:
+    new = {(run_index, number) for number in outcome.duplicate_numbers} - duplicate_numbers
+    if new:
+        duplicate_numbers.update(new)
+        report.details += [f"run {run_index}: {line}" for line in outcome.details]
+    if final:
+        report.lost += outcome.lost
+        if outcome.lost:
+            report.details += [f"run {run_index}: {line}" for line in outcome.details]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        raise SystemExit(child_main(sys.argv[2]))
+    raise SystemExit("usage: python -m bench.reliability --child JSON (used by the harness)")
