@@ -1,0 +1,333 @@
+"""Apply a plan: make exactly its writes, journalled, one item's failure at a time.
+
+Every tracker write is journalled in the state file: the intent before the
+call and the result after it. A run killed between the two leaves an intent
+without a result; before creating an issue for such an item again, the next
+run looks for the item's marker among the managed issues, so a create that
+reached the tracker is adopted rather than repeated. An AmbiguousWriteError
+on create is handled the same way.
+
+A TrackerError on one item is recorded and the run goes on; an error that
+makes the whole target unusable stops that target only; a rate limit stops
+writes to that target and leaves its remaining changes pending.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from syncd.engine.changes import JSON_VERSION, Change, Plan
+from syncd.engine.state import IssueRecord, StateStore
+from syncd.errors import AmbiguousWriteError, RateLimitedError, TrackerError
+from syncd.marker import marker_key
+from syncd.settings import PacingSettings
+from syncd.tracker import Issue
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What happened to one change: applied, failed, pending, skipped or recovered."""
+
+    change: Change
+    status: str
+    error: str | None = None
+    ref: str | None = None
+
+    def to_json(self) -> dict:
+        data = self.change.to_json()
+        if self.ref and not data["issue"]["ref"]:
+            data["issue"]["ref"] = self.ref
+        data["outcome"] = self.status
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+@dataclass
+class SyncResult:
+    plan: Plan
+    outcomes: list[Outcome] = field(default_factory=list)
+    failed_targets: dict[str, str] = field(default_factory=dict)
+    rate_limited: dict[str, float | None] = field(default_factory=dict)
+    run_id: str | None = None
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def pending(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status in ("pending", "skipped")]
+
+    @property
+    def partial(self) -> bool:
+        """Whether part of the run failed: a change, a target, a file or a source."""
+
+        return bool(self.failures or self.pending or self.failed_targets or self.plan.partial)
+
+    def summary(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            if outcome.status in ("applied", "recovered"):
+                counts[outcome.change.action] = counts.get(outcome.change.action, 0) + 1
+        for action in ("create", "update", "close", "reopen", "comment"):
+            counts.setdefault(action, 0)
+        counts["unchanged"] = self.plan.unchanged
+        counts["failed"] = len(self.failures)
+        counts["pending"] = len(self.pending)
+        counts["conflict"] = len(self.plan.conflicts)
+        counts["refused"] = len(self.plan.refused)
+        return counts
+
+    def to_json(self) -> dict:
+        return {
+            "version": JSON_VERSION,
+            "changes": [outcome.to_json() for outcome in self.outcomes],
+            "summary": self.summary(),
+            "conflicts": list(self.plan.conflicts),
+            "problems": list(self.plan.problems),
+            "refused": list(self.plan.refused),
+            "notes": list(self.plan.notes),
+            "failures": [outcome.to_json() for outcome in self.failures],
+            "failed_targets": {**self.plan.failed_targets, **self.failed_targets},
+            "partial": self.partial,
+        }
+
+
+class _Pacer:
+    """Spaces writes to one target: a minimum gap and per-minute and per-hour caps."""
+
+    def __init__(self, settings: PacingSettings | None, sleep=time.sleep, clock=time.monotonic):
+        self.settings = settings
+        self.sleep = sleep
+        self.clock = clock
+        self.times: deque[float] = deque()
+
+    def wait(self) -> None:
+        if self.settings is None:
+            return
+        now = self.clock()
+        delays = [0.0]
+        if self.times:
+            delays.append(self.times[-1] + self.settings.min_write_interval - now)
+        for cap, window in ((self.settings.writes_per_minute, 60.0), (self.settings.writes_per_hour, 3600.0)):
+            recent = [t for t in self.times if t > now - window]
+            if cap and len(recent) >= cap:
+                delays.append(recent[-cap] + window - now)
+        delay = max(delays)
+        if delay > 0:
+            self.sleep(delay)
+        self.times.append(self.clock())
+        while self.times and self.times[0] < self.clock() - 3600.0:
+            self.times.popleft()
+
+
+class _TargetStopped(Exception):
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def apply_plan(
+    plan: Plan,
+    *,
+    trackers: Mapping[str, object],
+    state: StateStore,
+    pacing: PacingSettings | None = None,
+) -> SyncResult:
+    """Run the writes of ``plan`` and store the new state; return what happened."""
+
+    run_id = state.start_run()
+    result = SyncResult(plan=plan, run_id=run_id)
+    stopped: dict[str, _TargetStopped] = {}
+    pacers: dict[str, _Pacer] = {}
+    failed_keys: set[str] = set()
+    recovery = _Recovery(state, trackers, plan.managed_label)
+
+    for change in plan.changes:
+        target = change.target
+        if target in stopped:
+            result.outcomes.append(Outcome(change, stopped[target].status, str(stopped[target])))
+            continue
+        if change.key is not None and change.key in failed_keys:
+            result.outcomes.append(Outcome(change, "skipped", "an earlier change of this item failed"))
+            continue
+        tracker = trackers.get(target)
+        if tracker is None:
+            stopped[target] = _TargetStopped("skipped", f"target {target} is not open")
+            result.failed_targets[target] = str(stopped[target])
+            result.outcomes.append(Outcome(change, "skipped", str(stopped[target])))
+            continue
+        pacer = pacers.setdefault(target, _Pacer(pacing if _needs_pacing(tracker) else None))
+        try:
+            outcome = _apply_change(change, tracker, state, run_id, pacer, recovery)
+        except RateLimitedError as error:
+            stopped[target] = _TargetStopped("pending", f"rate limited: {error}")
+            result.rate_limited[target] = error.retry_after
+            result.outcomes.append(Outcome(change, "pending", str(error)))
+            logger.warning("target %s: rate limited, %s; the remaining writes wait for the next run", target, error)
+            continue
+        except TrackerError as error:
+            if error.target_wide:
+                stopped[target] = _TargetStopped("skipped", f"target failed: {error}")
+                result.failed_targets[target] = str(error)
+                logger.error("target %s failed: %s", target, error)
+            else:
+                logger.error("%s %s failed: %s", change.action, change.ref or change.key, error)
+            if change.key is not None:
+                failed_keys.add(change.key)
+            result.outcomes.append(Outcome(change, "failed", str(error)))
+            continue
+        result.outcomes.append(outcome)
+
+    _store_bookkeeping(plan, state, result, failed_keys, stopped)
+    outcome_name = "partial" if result.partial else "ok"
+    errors = [o.error for o in result.failures if o.error]
+    state.finish_run(run_id, outcome_name, result.summary(), errors)
+    return result
+
+
+def _needs_pacing(tracker) -> bool:
+    # The embedded tracker is a local file with no rate limit to respect.
+    return getattr(tracker, "needs_pacing", getattr(tracker, "kind", "") != "local")
+
+
+class _Recovery:
+    """Finds issues that an interrupted or ambiguous create did make."""
+
+    def __init__(self, state: StateStore, trackers, label: str):
+        self.state = state
+        self.trackers = trackers
+        self.label = label
+        self.unfinished: dict[tuple[str, str], list[int]] = {}
+        for entry in state.unfinished_journal():
+            if entry.action == "create" and entry.key:
+                self.unfinished.setdefault((entry.target, entry.key), []).append(entry.id)
+
+    def find(self, tracker, key: str) -> Issue | None:
+        for issue in tracker.list_managed(self.label):
+            if marker_key(issue.body) == key:
+                return issue
+        return None
+
+    def settle(self, target: str, key: str, status: str) -> None:
+        for entry_id in self.unfinished.pop((target, key), []):
+            self.state.settle_journal(entry_id, status)
+
+
+def _apply_change(change: Change, tracker, state: StateStore, run_id: str, pacer: _Pacer, recovery: _Recovery) -> Outcome:
+    if change.subject == "label":
+        name, color, description = change.label
+        entry = state.journal_intent(run_id, change.target, None, "ensure_label", {"label": name})
+        pacer.wait()
+        tracker.ensure_label(name, color, description)
+        state.journal_result(entry, status="done")
+        return Outcome(change, "applied")
+
+    if change.action == "create":
+        return _apply_create(change, tracker, state, run_id, pacer, recovery)
+
+    number = change.number
+    intent = {"number": number, "action": change.action}
+    if change.action == "close":
+        if change.comment:
+            _journalled(state, run_id, change, "comment", intent, pacer, lambda: tracker.comment(number, change.comment))
+        issue = _journalled(state, run_id, change, "close", intent, pacer, lambda: tracker.close(number, change.close_reason))
+    elif change.action == "reopen":
+        issue = _journalled(state, run_id, change, "reopen", intent, pacer, lambda: tracker.reopen(number))
+        if change.comment:
+            _journalled(state, run_id, change, "comment", intent, pacer, lambda: tracker.comment(number, change.comment))
+    elif change.action == "comment":
+        _journalled(state, run_id, change, "comment", intent, pacer, lambda: tracker.comment(number, change.comment))
+        issue = None
+    elif change.action == "update":
+        issue = _journalled(state, run_id, change, "update", intent, pacer, lambda: tracker.update(number, change.update))
+    else:
+        raise ValueError(f"unknown change action {change.action!r}")
+
+    if change.record is not None:
+        record = change.record
+        if isinstance(issue, Issue):
+            record = record.with_changes(number=issue.number, ref=issue.ref, url=issue.url)
+        state.save_issue(record)
+    return Outcome(change, "applied", ref=change.ref)
+
+
+def _journalled(state: StateStore, run_id: str, change: Change, action: str, intent: dict, pacer: _Pacer, call):
+    entry = state.journal_intent(run_id, change.target, change.key, action, intent)
+    pacer.wait()
+    try:
+        value = call()
+    except TrackerError as error:
+        state.journal_result(entry, status="failed", error=str(error))
+        raise
+    result = {"ref": value.ref} if isinstance(value, Issue) else {}
+    state.journal_result(entry, status="done", result=result)
+    return value
+
+
+def _apply_create(change: Change, tracker, state: StateStore, run_id: str, pacer: _Pacer, recovery: _Recovery) -> Outcome:
+    key = change.key
+    # A previous run recorded the intent to create this item but no result:
+    # the issue may exist. Adopt it instead of creating a duplicate.
+    if (change.target, key) in recovery.unfinished:
+        found = recovery.find(tracker, key)
+        if found is not None:
+            recovery.settle(change.target, key, "recovered")
+            _save_created(state, change, found)
+            return Outcome(change, "recovered", ref=found.ref)
+        recovery.settle(change.target, key, "abandoned")
+
+    entry = state.journal_intent(run_id, change.target, key, "create", {"key": key, "title": change.draft.title})
+    pacer.wait()
+    try:
+        issue = tracker.create(change.draft)
+    except AmbiguousWriteError as error:
+        logger.warning("create of %s had an unknown outcome (%s); looking for its marker", key, error)
+        found = recovery.find(tracker, key)
+        if found is not None:
+            state.journal_result(entry, status="done", result={"ref": found.ref, "recovered": True})
+            _save_created(state, change, found)
+            return Outcome(change, "recovered", ref=found.ref)
+        # The write did not land (as far as the list shows): try once more.
+        try:
+            issue = tracker.create(change.draft)
+        except TrackerError as retry_error:
+            state.journal_result(entry, status="failed", error=str(retry_error))
+            raise
+    except TrackerError as error:
+        state.journal_result(entry, status="failed", error=str(error))
+        raise
+    state.journal_result(entry, status="done", result={"ref": issue.ref, "number": issue.number})
+    _save_created(state, change, issue)
+    return Outcome(change, "applied", ref=issue.ref)
+
+
+def _save_created(state: StateStore, change: Change, issue: Issue) -> None:
+    record: IssueRecord = change.record.with_changes(number=issue.number, ref=issue.ref, url=issue.url)
+    state.save_issue(record)
+
+
+def _store_bookkeeping(plan: Plan, state: StateStore, result: SyncResult, failed_keys: set[str], stopped) -> None:
+    """Store aliases, occurrences, pinned revisions and state-only record changes.
+
+    Items of a target that failed or stopped are not marked as synced.
+    """
+
+    state.save_aliases(plan.aliases)
+    state.save_revisions(plan.revisions)
+    for key, record in plan.records.items():
+        if key in failed_keys or record.target in stopped:
+            continue
+        state.save_issue(record)
+    mapped = state.issue_records()
+    for key, occurrences in plan.occurrences.items():
+        if key not in mapped or key in failed_keys:
+            continue
+        state.replace_occurrences(key, occurrences, plan.present_paths)

@@ -1,0 +1,239 @@
+"""Issue content: the title, the managed block of the body and the marker.
+
+The body is laid out as::
+
+    <!-- syncd:v1 PAYLOAD -->         the marker, always first
+    <!-- syncd:begin -->
+    ...                               the managed block, rewritten by syncd
+    <!-- syncd:end -->
+    ...                               anything people add, never touched
+
+Rendering is deterministic (no timestamps, sorted sets), so an unchanged item
+renders to the same bytes and compare-before-write makes no call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import regex
+
+from syncd.marker import MARKER_PATTERN, encode_marker
+
+BLOCK_BEGIN = "<!-- syncd:begin -->"
+BLOCK_END = "<!-- syncd:end -->"
+ELLIPSIS = "…"
+# Meetings listed in the body's history; older ones are counted, not listed.
+HISTORY_LIMIT = 30
+# Room kept free under the tracker's body limit for the marker and people's text.
+BODY_MARGIN = 2_000
+
+_MENTION = re.compile(r"(?<![\w`/&])@(?=[A-Za-z0-9])")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+_SPACE = re.compile(r"\s+")
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+def neutralize_mentions(text: str) -> str:
+    """Return ``text`` with each ``@name`` broken by a zero-width space entity.
+
+    The entity renders as nothing, but GitHub and GitLab no longer see a
+    mention, so nobody is notified by an item that quotes a handle. Code spans
+    are left alone: mentions inside them never notify.
+    """
+
+    parts = []
+    position = 0
+    for span in _CODE_SPAN.finditer(text):
+        parts.append(_MENTION.sub("@&#8203;", text[position : span.start()]))
+        parts.append(span.group(0))
+        position = span.end()
+    parts.append(_MENTION.sub("@&#8203;", text[position:]))
+    return "".join(parts)
+
+
+def truncate_graphemes(text: str, limit: int) -> str:
+    """Return ``text`` cut to at most ``limit`` characters at a grapheme boundary.
+
+    A cut text ends with an ellipsis. Cutting inside a grapheme cluster (an
+    emoji with a skin tone, a letter with a combining accent) would leave a
+    broken character, so whole clusters are kept or dropped.
+    """
+
+    if len(text) <= limit:
+        return text
+    if limit <= len(ELLIPSIS):
+        return ELLIPSIS[:limit]
+    kept = []
+    length = 0
+    for cluster in regex.findall(r"\X", text):
+        if length + len(cluster) > limit - len(ELLIPSIS):
+            break
+        kept.append(cluster)
+        length += len(cluster)
+    return "".join(kept).rstrip() + ELLIPSIS
+
+
+def render_title(text: str, limit: int) -> str:
+    """Return the issue title for an item's text: one line, links as their text."""
+
+    title = _MARKDOWN_LINK.sub(r"\1", text)
+    title = _SPACE.sub(" ", title).strip()
+    if not title:
+        title = "Action item"
+    return truncate_graphemes(title, limit)
+
+
+def block_hash(block: str | None) -> str | None:
+    if block is None:
+        return None
+    return hashlib.sha256(block.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class OwnerLine:
+    """One owner as written and what it resolved to, for the body."""
+
+    token: str
+    resolved: str | None  # "Name (@login)" or a group label, or None
+    note: str | None = None  # why it is not assigned
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One meeting that listed the item, as the body shows it."""
+
+    date: str | None
+    path: str
+    line: int
+    link: str | None
+
+
+@dataclass(frozen=True)
+class BlockContent:
+    text: str
+    owners: tuple[OwnerLine, ...]
+    meeting_title: str | None
+    latest: Sighting
+    history: tuple[Sighting, ...]
+    context: str
+    done: bool
+
+
+def _location(sighting: Sighting) -> str:
+    where = f"{sighting.path}, line {sighting.line}"
+    if sighting.link:
+        return f"[{where}]({sighting.link})"
+    return f"`{where}`"
+
+
+def _owner_text(owner: OwnerLine) -> str:
+    text = f"`{owner.token}`"
+    if owner.resolved:
+        text += f" → {neutralize_mentions(owner.resolved)}"
+    if owner.note:
+        text += f" ({owner.note})"
+    return text
+
+
+def render_block(content: BlockContent, limit: int) -> str:
+    """Return the managed block, cut to ``limit`` characters.
+
+    The item context is cut first, with a note pointing at the minutes, then
+    the history, so the item text, owners and source always fit.
+    """
+
+    head = [BLOCK_BEGIN, "", "> " + neutralize_mentions(content.text).replace("\n", "\n> "), ""]
+    if content.owners:
+        head.append("**Owners:** " + ", ".join(_owner_text(owner) for owner in content.owners))
+    else:
+        head.append("**Owners:** none named")
+    meeting = content.latest.date or "undated meeting"
+    if content.meeting_title:
+        meeting += f" ({neutralize_mentions(content.meeting_title)})"
+    head.append(f"**Meeting:** {meeting}, {_location(content.latest)}")
+    if content.done:
+        head.append("**Status in the minutes:** done")
+    head.append("")
+
+    history = ["**Listed in:**", ""]
+    shown = content.history[-HISTORY_LIMIT:]
+    hidden = len(content.history) - len(shown)
+    if hidden:
+        history.append(f"- … and {hidden} earlier meetings")
+    for sighting in shown:
+        history.append(f"- {sighting.date or 'undated'}: {_location(sighting)}")
+    history.append("")
+
+    tail = [
+        "<sub>Kept in sync with the minutes by syncd. Edits inside this block may be "
+        "replaced; add notes below it.</sub>",
+        BLOCK_END,
+    ]
+
+    def assemble(context_lines: list[str], history_lines: list[str]) -> str:
+        return "\n".join(head + context_lines + history_lines + tail)
+
+    context_lines: list[str] = []
+    if content.context.strip():
+        context_lines = ["**Context:**", "", neutralize_mentions(content.context.rstrip()), ""]
+    block = assemble(context_lines, history)
+    if len(block) <= limit:
+        return block
+
+    # Cut the context to what fits, with a note saying where the rest is.
+    note = f"*Context truncated: see `{content.latest.path}` line {content.latest.line}.*"
+    without_context = assemble(["**Context:**", "", note, ""], history)
+    room = limit - len(without_context) - 2
+    if content.context.strip() and room > 200:
+        kept = truncate_graphemes(neutralize_mentions(content.context.rstrip()), room)
+        block = assemble(["**Context:**", "", kept, "", note, ""], history)
+        if len(block) <= limit:
+            return block
+    if len(without_context) <= limit:
+        return without_context
+    block = assemble(["**Context:**", "", note, ""], ["**Listed in:** see the minutes", ""])
+    if len(block) <= limit:
+        return block
+    # NOTE: only an item text longer than the body limit gets here.
+    return truncate_graphemes(block[: -len(BLOCK_END) - 1], limit - len(BLOCK_END) - 1) + "\n" + BLOCK_END
+
+
+@dataclass(frozen=True)
+class BodyParts:
+    """An issue body split into the marker, the managed block and people's text."""
+
+    marker: str | None
+    prefix: str  # text between the marker and the block
+    block: str | None
+    suffix: str  # text after the block
+
+    def join(self, marker: str, block: str | None) -> str:
+        middle = self.prefix + (block if block is not None else "") + self.suffix
+        return f"{marker}\n{middle}" if middle else marker
+
+
+def split_body(body: str | None) -> BodyParts:
+    """Split a body into its parts; a body with no block keeps all its text as prefix."""
+
+    body = body or ""
+    marker_match = MARKER_PATTERN.search(body)
+    marker = None
+    rest = body
+    if marker_match is not None:
+        marker = marker_match.group(0)
+        rest = body[: marker_match.start()] + body[marker_match.end() :]
+        if rest.startswith("\n") and marker_match.start() == 0:
+            rest = rest[1:]
+    begin = rest.find(BLOCK_BEGIN)
+    end = rest.find(BLOCK_END, begin + 1) if begin >= 0 else -1
+    if begin < 0 or end < 0:
+        return BodyParts(marker=marker, prefix=rest, block=None, suffix="")
+    end += len(BLOCK_END)
+    return BodyParts(marker=marker, prefix=rest[:begin], block=rest[begin:end], suffix=rest[end:])
+
+
+def render_marker(payload: dict) -> str:
+    return encode_marker(payload)

@@ -1,0 +1,220 @@
+"""The series model: meetings of one series in date order, and item chains across them.
+
+Each item of each meeting gets a key. An item matched to an item of the
+previous meeting (see ``syncd.engine.matching``) inherits its key, so a
+reworded or reassigned item keeps its issue; that sequence of items is a
+chain. Keys already known from the state file or from issue markers (an
+alias: the item's fingerprint and its ordinal among identical items of the
+same meeting) win over fresh keys, so the identity survives even when older
+minutes are deleted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+from dataclasses import dataclass, field
+
+from syncd.engine.identity import fingerprint, new_key
+from syncd.engine.matching import Entry, pair_items
+from syncd.model import Document, Item, ItemKind
+from syncd.settings import Carry, SeriesPolicy, Settings
+
+# How many meetings back an item that skipped meetings is still looked for.
+RETURN_WINDOW = 12
+
+AliasKey = tuple[str, str, int]
+
+
+@dataclass
+class Sighting:
+    """One item as listed in one meeting."""
+
+    document: Document
+    item: Item
+    meeting_index: int
+    match: str | None  # why it continues the chain ("same text"), None for a chain's start
+
+
+@dataclass
+class Chain:
+    """One action item across the meetings of a series, under one key."""
+
+    key: str
+    series: str
+    sightings: list[Sighting] = field(default_factory=list)
+
+    @property
+    def first(self) -> Sighting:
+        return self.sightings[0]
+
+    @property
+    def last(self) -> Sighting:
+        return self.sightings[-1]
+
+    @property
+    def done(self) -> bool:
+        return self.last.item.done
+
+
+@dataclass
+class SeriesWalk:
+    """The chains of one series and the meetings they were read from."""
+
+    series: str
+    policy: SeriesPolicy
+    meetings: list[Document]
+    failed: list[Document]
+    chains: dict[str, Chain]
+    aliases: dict[AliasKey, str]
+
+    def open_chains(self) -> set[str]:
+        """Return the keys of items that are still open according to the minutes."""
+
+        open_keys = set()
+        newest = len(self.meetings)
+        window = max(1, self.policy.missing_meetings)
+        for key, chain in self.chains.items():
+            if chain.done:
+                continue
+            if self.policy.carry is Carry.FORWARD and chain.last.meeting_index < newest - window:
+                continue
+            open_keys.add(key)
+        return open_keys
+
+
+def policy_for(series: str, settings: Settings) -> SeriesPolicy:
+    for rule in settings.series:
+        if fnmatch.fnmatchcase(series, rule.match):
+            return rule.policy
+    return settings.default_policy
+
+
+def target_for(series: str, settings: Settings) -> str | None:
+    for route in settings.routes:
+        if fnmatch.fnmatchcase(series, route.series):
+            return route.target
+    if settings.default_target:
+        return settings.default_target
+    if len(settings.targets) == 1:
+        return settings.targets[0].name
+    return None
+
+
+def meeting_order(document: Document) -> tuple:
+    date = document.meeting.date or datetime.date.min
+    return (date, document.path)
+
+
+def eligible_items(document: Document, policy: SeriesPolicy) -> list[Item]:
+    if policy.since is not None and policy.carry is Carry.ACCUMULATE:
+        date = document.meeting.date
+        if date is not None and date < policy.since:
+            return []
+    return [
+        item
+        for item in document.items
+        if item.kind is ItemKind.TASK or policy.unowned_items
+    ]
+
+
+def walk_series(
+    series: str,
+    documents: list[Document],
+    policy: SeriesPolicy,
+    known_aliases: dict[AliasKey, str],
+    taken_keys: set[str],
+) -> SeriesWalk:
+    """Walk the meetings of one series in date order and build its chains.
+
+    ``known_aliases`` come from the state file and issue markers.
+    ``taken_keys`` are keys already in use anywhere; new keys avoid them.
+    """
+
+    meetings = sorted((d for d in documents if not d.failed), key=meeting_order)
+    failed = [d for d in documents if d.failed]
+    chains: dict[str, Chain] = {}
+    aliases: dict[AliasKey, str] = {}
+    previous: list[tuple[str, Entry]] = []
+
+    for index, document in enumerate(meetings):
+        items = eligible_items(document, policy)
+        entries = [Entry(item.text, item.owners) for item in items]
+        keys: list[str | None] = [None] * len(items)
+        reasons: list[str | None] = [None] * len(items)
+        claimed: set[str] = set()
+
+        # Ordinals tell identical items of one meeting apart.
+        prints = [fingerprint(series, item.text) for item in items]
+        ordinals = []
+        seen_count: dict[str, int] = {}
+        for value in prints:
+            ordinals.append(seen_count.get(value, 0))
+            seen_count[value] = ordinals[-1] + 1
+
+        def assign(position: int, key: str, reason: str | None) -> None:
+            keys[position] = key
+            reasons[position] = reason
+            claimed.add(key)
+
+        # 1. The same text as an item of the previous meeting.
+        older_entries = [entry for _, entry in previous]
+        for pairing in pair_items(older_entries, entries):
+            if pairing.reason == "same text":
+                assign(pairing.newer, previous[pairing.older][0], pairing.reason)
+
+        # 2. A fingerprint seen before under a known key (also after deleted minutes).
+        for position in range(len(items)):
+            if keys[position] is not None:
+                continue
+            alias = (series, prints[position], ordinals[position])
+            known = aliases.get(alias) or known_aliases.get(alias)
+            if known and known not in claimed:
+                assign(position, known, "same text" if known in chains else "known item")
+
+        # 3. Shared URLs or similar text with the previous meeting.
+        used_older = {i for i, (key, _) in enumerate(previous) if key in claimed}
+        used_newer = {i for i, key in enumerate(keys) if key is not None}
+        for pairing in pair_items(older_entries, entries, skip_older=used_older, skip_newer=used_newer):
+            assign(pairing.newer, previous[pairing.older][0], pairing.reason)
+
+        # 4. An item that skipped meetings: chains that ended recently, stricter.
+        returning = [
+            chain
+            for chain in chains.values()
+            if chain.key not in claimed
+            and index - RETURN_WINDOW <= chain.last.meeting_index < index - 1
+        ]
+        if returning and any(key is None for key in keys):
+            returning_entries = [Entry(c.last.item.text, c.last.item.owners) for c in returning]
+            used_newer = {i for i, key in enumerate(keys) if key is not None}
+            for pairing in pair_items(returning_entries, entries, strict=True, skip_newer=used_newer):
+                assign(pairing.newer, returning[pairing.older].key, pairing.reason)
+
+        # 5. Everything else starts a new chain.
+        for position in range(len(items)):
+            if keys[position] is None:
+                key = new_key(series, items[position].text, taken_keys | set(chains) | claimed)
+                assign(position, key, None)
+
+        current: list[tuple[str, Entry]] = []
+        for position, item in enumerate(items):
+            key = keys[position]
+            assert key is not None
+            chain = chains.get(key)
+            if chain is None:
+                chain = chains[key] = Chain(key=key, series=series)
+            chain.sightings.append(Sighting(document, item, index, reasons[position]))
+            aliases[(series, prints[position], ordinals[position])] = key
+            current.append((key, entries[position]))
+        taken_keys.update(chains)
+        previous = current
+
+    return SeriesWalk(
+        series=series,
+        policy=policy,
+        meetings=meetings,
+        failed=failed,
+        chains=chains,
+        aliases=aliases,
+    )
