@@ -1,0 +1,201 @@
+"""What the GitHub and GitLab adapters share: options, limits, caches and pacing."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from syncd.errors import ConfigError, ConfigProblem
+from syncd.settings import PacingSettings, TargetSettings
+from syncd.tracker import Tracker
+
+from syncd_adapters._http_cache import PageCache
+from syncd_adapters._options import read_number
+from syncd_adapters._retry import (
+    RequestRunner,
+    RetryPolicy,
+    WritePacer,
+    pacing_from_options,
+    validate_retry_options,
+)
+from syncd_adapters._tokens import resolve_token, validate_token_options
+
+log = logging.getLogger("syncd_adapters")
+
+TRUNCATION_NOTE = "\n\n*(Truncated by syncd: the tracker's length limit was reached.)*"
+
+# Seconds; every request of both clients gets an explicit timeout, because
+# python-gitlab waits forever by default.
+DEFAULT_TIMEOUT = 30.0
+
+COMMON_OPTIONS = frozenset(
+    {
+        "base_url",
+        "token_env",
+        "token_file",
+        "token_credential",
+        "timeout",
+        "per_page",
+        "max_attempts",
+        "max_rate_limit_wait",
+        "wait_budget",
+        "min_write_interval",
+        "writes_per_minute",
+        "writes_per_hour",
+    }
+)
+
+
+def validate_base_url(value: object) -> list[tuple[str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        return [("base_url", f"must be a URL, not {type(value).__name__}")]
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [("base_url", f"{value!r} is not an http:// or https:// URL")]
+    if parts.query or parts.fragment:
+        return [("base_url", f"{value!r} must not have a query or fragment")]
+    return []
+
+
+def validate_common_options(options: Mapping, known: frozenset[str]) -> list[tuple[str, str]]:
+    """Return (option, message) pairs for the options both adapters take."""
+
+    problems = []
+    for key in sorted(set(options) - known):
+        problems.append((key, f"unknown option (known: {', '.join(sorted(known))})"))
+    problems.extend(validate_base_url(options.get("base_url")))
+    problems.extend(validate_token_options(options))
+    problems.extend(validate_retry_options(options))
+    try:
+        per_page = read_number(options, "per_page", None, integer=True)
+    except ValueError as error:
+        problems.append(("per_page", str(error)))
+    else:
+        if per_page is not None and not 1 <= per_page <= 100:
+            problems.append(("per_page", f"must be from 1 to 100, not {per_page}"))
+    return problems
+
+
+def fit_title(title: str, limit: int) -> str:
+    """Cut ``title`` to ``limit`` characters, ending with an ellipsis when cut."""
+
+    if len(title) <= limit:
+        return title
+    return title[: limit - 1].rstrip() + "…"
+
+
+def fit_body(body: str, limit: int) -> str:
+    """Cut ``body`` to ``limit`` characters with a truncation note.
+
+    The marker sits at the start of the body, so cutting the end keeps it.
+    """
+
+    if len(body) <= limit:
+        return body
+    return body[: limit - len(TRUNCATION_NOTE)] + TRUNCATION_NOTE
+
+
+def safe_file_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "target"
+
+
+class RemoteTracker(Tracker):
+    """A tracker behind an HTTP API, with the run's caches and its request runner.
+
+    ``pacing`` comes from ``Settings.pacing``; the target's options may
+    override each of its values. ``clock``, ``monotonic`` and ``sleep`` are
+    for tests, which run waits on a simulated clock.
+    """
+
+    default_token_env = ""
+    default_base_url = ""
+    known_options: frozenset[str] = COMMON_OPTIONS
+
+    def __init__(
+        self,
+        name: str,
+        options: dict,
+        *,
+        state_dir: Path | None = None,
+        pacing: PacingSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(name)
+        problems = self.validate_options(options)
+        if problems:
+            raise ConfigError(
+                [
+                    ConfigProblem(path="", line=None, key_path=f"targets.{name}.{key}", message=text)
+                    for key, text in problems
+                ]
+            )
+        self.options = dict(options)
+        self.base_url = str(options.get("base_url") or self.default_base_url).rstrip("/")
+        self.timeout = read_number(options, "timeout", DEFAULT_TIMEOUT)
+        self.per_page = read_number(options, "per_page", 100, integer=True)
+        self._token = resolve_token(
+            options, default_env=self.default_token_env, target=name, environ=environ
+        )
+
+        pacing_settings = pacing_from_options(options, pacing or self.default_pacing())
+        pacer = WritePacer(
+            pacing_settings,
+            clock=monotonic or (clock if clock is not time.time else time.monotonic),
+            sleep=sleep,
+        )
+        self.runner = RequestRunner(
+            RetryPolicy.from_options(options), pacer, clock=clock, sleep=sleep, target=name
+        )
+
+        # The cache scope carries a digest of the token, never the token.
+        token_digest = hashlib.sha256(self._token.encode("utf-8")).hexdigest()[:16]
+        cache_path = None
+        if state_dir is not None:
+            cache_path = Path(state_dir) / f"http-cache-{safe_file_name(name)}.sqlite"
+        self.cache = PageCache(cache_path, scope=f"{self.base_url} {token_digest}")
+
+        # Warnings for the run report: owners left unassigned, names cut.
+        self.warnings: list[str] = []
+        self._label_names: set[str] | None = None
+        self._milestone_ids: dict[str, int] | None = None
+        self._assignable: dict[str, bool] = {}
+        self._account: str | None = None
+
+    @classmethod
+    def default_pacing(cls) -> PacingSettings:
+        return PacingSettings()
+
+    @classmethod
+    def from_settings(
+        cls,
+        target: TargetSettings,
+        *,
+        state_dir: Path,
+        read_only: bool = False,
+        pacing: PacingSettings | None = None,
+    ) -> RemoteTracker:
+        # A plan or dry run must not create files, so its ETag store is in
+        # memory and its list requests are plain ones.
+        return cls(
+            target.name,
+            dict(target.options),
+            state_dir=None if read_only else state_dir,
+            pacing=pacing,
+        )
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+        log.warning("target %s: %s", self.name, message)
+
+    def close_session(self) -> None:
+        self.cache.close()

@@ -1,0 +1,765 @@
+"""The GitHub tracker: one repository on github.com or GitHub Enterprise Server.
+
+Requests go through PyGithub's ``Requester`` (its authentication, base-URL
+prefix, redirect rules and timeout), with PyGithub's own retries and
+throttling switched off so that ``syncd_adapters._retry`` is the only layer
+that retries or paces. Every PyGithub and requests exception is translated
+into a ``syncd.errors`` type here.
+
+Options: ``repo`` (``owner/name``, required), ``base_url`` (default
+``https://api.github.com``; ``https://HOST/api/v3`` for GitHub Enterprise),
+the token options of ``syncd_adapters._tokens`` (default ``$GITHUB_TOKEN``),
+``timeout``, ``per_page`` and the retry and pacing options of
+``syncd_adapters._retry``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+import github
+import requests
+from github import Auth
+
+from syncd.errors import (
+    AmbiguousWriteError,
+    AuthenticationError,
+    IssueGoneError,
+    IssueLockedError,
+    IssueMovedError,
+    IssueNotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    TargetUnavailableError,
+    TrackerError,
+    TransientTrackerError,
+    ValidationFailedError,
+)
+from syncd.tracker import (
+    UNSET,
+    CloseReason,
+    Comment,
+    Issue,
+    IssueDraft,
+    IssueState,
+    IssueUpdate,
+    TrackerLimits,
+)
+
+from syncd_adapters._common import (
+    COMMON_OPTIONS,
+    RemoteTracker,
+    fit_body,
+    fit_title,
+    log,
+    validate_common_options,
+)
+
+REPO_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+$")
+
+# Limits GitHub enforces with 422 Validation Failed.
+GITHUB_LIMITS = TrackerLimits(title=256, body=65_536, comment=65_536)
+MAX_ASSIGNEES = 10
+
+# Message prefixes and suffixes GitHub uses for secondary rate limits
+# (the same texts PyGithub 2.10 recognises in Requester.isSecondaryRateLimitError).
+SECONDARY_LIMIT_STARTS = ("you have exceeded a secondary rate limit",)
+SECONDARY_LIMIT_ENDS = (
+    "please retry your request again later.",
+    "please wait a few minutes before you try again.",
+)
+
+# Kinds of request, which decide how failures are read.
+READ = "read"
+WRITE = "write"  # idempotent: sending it twice leaves the same result
+CREATE = "create"  # not idempotent: a lost response is an unknown outcome
+
+
+class GitHubTracker(RemoteTracker):
+    kind = "github"
+    default_token_env = "GITHUB_TOKEN"
+    default_base_url = "https://api.github.com"
+    known_options = COMMON_OPTIONS | {"repo"}
+
+    def __init__(self, name: str, options: dict, **kwargs: Any) -> None:
+        super().__init__(name, options, **kwargs)
+        self.repo = options["repo"]
+        self._github = github.Github(
+            auth=Auth.Token(str(self._token)),
+            base_url=self.base_url,
+            # PyGithub takes whole seconds only.
+            timeout=max(1, math.ceil(self.timeout)),
+            per_page=self.per_page,
+            # One retry layer only: syncd_adapters._retry.
+            retry=None,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+            lazy=True,
+        )
+        self._requester = self._github.requester
+        self._repo_url = f"{self.base_url}/repos/{self.repo}"
+        base = urllib.parse.urlsplit(self.base_url)
+        self._base_host = base.hostname
+        self._base_port = base.port
+        self._base_path = base.path.rstrip("/")
+        self._repo_checked = False
+
+    # Options.
+
+    @classmethod
+    def validate_options(cls, options: Mapping) -> list[tuple[str, str]]:
+        problems = validate_common_options(options, cls.known_options)
+        repo = options.get("repo")
+        if repo is None:
+            problems.append(("repo", "missing: name the repository as owner/name"))
+        elif not isinstance(repo, str) or not REPO_PATTERN.match(repo):
+            problems.append(("repo", f"{repo!r} is not a repository name of the form owner/name"))
+        return problems
+
+    @property
+    def limits(self) -> TrackerLimits:
+        return GITHUB_LIMITS
+
+    # Reads.
+
+    def preflight(self) -> None:
+        data = self._call(READ, "GET", self._repo_url, endpoint="/repos/{repo}", scope="repo")
+        full_name = data.get("full_name") if isinstance(data, dict) else None
+        if full_name and full_name.lower() != self.repo.lower():
+            self.warn(
+                f"repository {self.repo} now redirects to {full_name}; "
+                "update repo in the config"
+            )
+        if isinstance(data, dict) and data.get("has_issues") is False:
+            raise TargetUnavailableError(
+                f"issues are disabled on {self.repo}",
+                target=self.name,
+                hint="turn on Issues in the repository settings, or route these "
+                "items to another target",
+            )
+        if isinstance(data, dict) and data.get("archived"):
+            raise TargetUnavailableError(
+                f"{self.repo} is archived and read-only", target=self.name
+            )
+        self._repo_checked = True
+
+    def list_managed(self, label: str) -> list[Issue]:
+        params = {
+            "labels": label,
+            "state": "all",
+            # Newest first: a new issue changes the first page, so a 304 on
+            # every page means nothing was added anywhere.
+            "sort": "created",
+            "direction": "desc",
+            "per_page": str(self.per_page),
+        }
+        items = self._list_all(
+            f"{self._repo_url}/issues", params, endpoint="/repos/{repo}/issues"
+        )
+        issues = []
+        for item in items:
+            if "pull_request" in item:
+                continue
+            issues.append(self._to_issue(item))
+        return issues
+
+    def get(self, number: int) -> Issue:
+        data = self._call(
+            READ,
+            "GET",
+            self._issue_url(number),
+            endpoint="/repos/{repo}/issues/{number}",
+            scope="issue",
+            number=number,
+        )
+        return self._issue_from_response(data, number)
+
+    def list_comments(self, number: int) -> list[Comment]:
+        items = self._list_all(
+            f"{self._issue_url(number)}/comments",
+            {"per_page": str(self.per_page)},
+            endpoint="/repos/{repo}/issues/{number}/comments",
+            number=number,
+        )
+        return [self._to_comment(item) for item in items]
+
+    def missing_labels(self, names: list[str]) -> list[str]:
+        known = {name.lower() for name in self._labels()}
+        return [name for name in names if name.lower() not in known]
+
+    def missing_milestones(self, titles: list[str]) -> list[str]:
+        known = self._milestones()
+        return [title for title in titles if title not in known]
+
+    def can_assign(self, account: str) -> bool:
+        key = account.lower()
+        if key not in self._assignable:
+            status = self._call(
+                READ,
+                "GET",
+                f"{self._repo_url}/assignees/{urllib.parse.quote(account, safe='')}",
+                endpoint="/repos/{repo}/assignees/{login}",
+                scope="assignee",
+                return_status=True,
+            )
+            self._assignable[key] = status == 204
+        return self._assignable[key]
+
+    def current_account(self) -> str:
+        if self._account is None:
+            data = self._call(READ, "GET", f"{self.base_url}/user", endpoint="/user", scope="account")
+            self._account = data["login"]
+        return self._account
+
+    # Writes.
+
+    def create(self, draft: IssueDraft) -> Issue:
+        payload: dict[str, Any] = {
+            "title": fit_title(draft.title, GITHUB_LIMITS.title),
+            "body": fit_body(draft.body, GITHUB_LIMITS.body),
+        }
+        if draft.labels:
+            payload["labels"] = list(draft.labels)
+        assignees = self._assignable_subset(draft.assignees)
+        if assignees:
+            payload["assignees"] = assignees
+        if draft.milestone is not None:
+            payload["milestone"] = self._milestone_number(draft.milestone)
+
+        try:
+            data = self._call(
+                CREATE, "POST", f"{self._repo_url}/issues", endpoint="/repos/{repo}/issues",
+                scope="repo", body=payload,
+            )
+        except ValidationFailedError as error:
+            if error.field != "assignees" or "assignees" not in payload:
+                raise
+            # A 422 stores nothing, so sending the create again is safe.
+            self.warn(f"GitHub rejected assignees {assignees}; creating the issue unassigned")
+            for account in assignees:
+                self._assignable[account.lower()] = False
+            del payload["assignees"]
+            data = self._call(
+                CREATE, "POST", f"{self._repo_url}/issues", endpoint="/repos/{repo}/issues",
+                scope="repo", body=payload,
+            )
+        issue = self._to_issue(data)
+        self._check_assigned(issue, assignees)
+        return issue
+
+    def update(self, number: int, change: IssueUpdate) -> Issue:
+        latest: dict | None = None
+        issue_url = self._issue_url(number)
+        issue_scope = {"scope": "issue", "number": number}
+
+        if change.add_labels:
+            self._call(
+                WRITE, "POST", f"{issue_url}/labels",
+                endpoint="/repos/{repo}/issues/{number}/labels",
+                body=list(change.add_labels), **issue_scope,
+            )
+        for label in change.remove_labels:
+            self._remove_label(number, label)
+
+        add = self._assignable_subset(change.add_assignees)
+        if add:
+            latest = self._call(
+                WRITE, "POST", f"{issue_url}/assignees",
+                endpoint="/repos/{repo}/issues/{number}/assignees",
+                body={"assignees": add}, **issue_scope,
+            )
+        if change.remove_assignees:
+            latest = self._call(
+                WRITE, "DELETE", f"{issue_url}/assignees",
+                endpoint="/repos/{repo}/issues/{number}/assignees",
+                body={"assignees": list(change.remove_assignees)}, **issue_scope,
+            )
+
+        fields: dict[str, Any] = {}
+        if change.title is not None:
+            fields["title"] = fit_title(change.title, GITHUB_LIMITS.title)
+        if change.body is not None:
+            fields["body"] = fit_body(change.body, GITHUB_LIMITS.body)
+        if change.milestone is not UNSET:
+            # GitHub clears the milestone on null; PyGithub sends "" for it.
+            fields["milestone"] = (
+                None if change.milestone is None else self._milestone_number(change.milestone)
+            )
+        if fields or latest is None:
+            latest = self._patch(number, fields)
+        issue = self._issue_from_response(latest, number)
+        self._check_assigned(issue, add)
+        return issue
+
+    def close(self, number: int, reason: CloseReason) -> Issue:
+        data = self._patch(number, {"state": "closed", "state_reason": reason.value})
+        return self._issue_from_response(data, number)
+
+    def reopen(self, number: int) -> Issue:
+        data = self._patch(number, {"state": "open", "state_reason": "reopened"})
+        return self._issue_from_response(data, number)
+
+    def comment(self, number: int, body: str) -> Comment:
+        data = self._call(
+            CREATE, "POST", f"{self._issue_url(number)}/comments",
+            endpoint="/repos/{repo}/issues/{number}/comments",
+            scope="comment", number=number,
+            body={"body": fit_body(body, GITHUB_LIMITS.comment)},
+        )
+        return self._to_comment(data)
+
+    def ensure_label(self, name: str, color: str, description: str = "") -> None:
+        if name.lower() in {known.lower() for known in self._labels()}:
+            return
+        payload = {"name": name, "color": color.lstrip("#"), "description": description[:100]}
+        try:
+            self._call(
+                WRITE, "POST", f"{self._repo_url}/labels", endpoint="/repos/{repo}/labels",
+                scope="repo", body=payload,
+            )
+        except ValidationFailedError as error:
+            # Someone created it since the label list was read.
+            if "already_exists" not in str(error):
+                raise
+        self._labels().add(name)
+
+    def ensure_milestone(self, title: str) -> None:
+        if title in self._milestones():
+            return
+        try:
+            data = self._call(
+                WRITE, "POST", f"{self._repo_url}/milestones",
+                endpoint="/repos/{repo}/milestones", scope="repo", body={"title": title},
+            )
+        except ValidationFailedError as error:
+            if "already_exists" not in str(error):
+                raise
+            self._milestone_ids = None
+            self._milestones()
+            return
+        self._milestones()[title] = data["number"]
+
+    def close_session(self) -> None:
+        self._github.close()
+        super().close_session()
+
+    # Helpers for reads.
+
+    def _issue_url(self, number: int) -> str:
+        return f"{self._repo_url}/issues/{int(number)}"
+
+    def _labels(self) -> set[str]:
+        if self._label_names is None:
+            items = self._list_all(
+                f"{self._repo_url}/labels",
+                {"per_page": str(self.per_page)},
+                endpoint="/repos/{repo}/labels",
+            )
+            self._label_names = {item["name"] for item in items}
+        return self._label_names
+
+    def _milestones(self) -> dict[str, int]:
+        if self._milestone_ids is None:
+            items = self._list_all(
+                f"{self._repo_url}/milestones",
+                {"state": "all", "per_page": str(self.per_page)},
+                endpoint="/repos/{repo}/milestones",
+            )
+            self._milestone_ids = {item["title"]: item["number"] for item in items}
+        return self._milestone_ids
+
+    def _milestone_number(self, title: str) -> int:
+        milestones = self._milestones()
+        if title not in milestones:
+            self.ensure_milestone(title)
+        return milestones[title]
+
+    def _assignable_subset(self, accounts: tuple[str, ...]) -> list[str]:
+        chosen = []
+        for account in accounts:
+            if not self.can_assign(account):
+                self.warn(f"{account} cannot be assigned issues in {self.repo}; left unassigned")
+                continue
+            chosen.append(account)
+        if len(chosen) > MAX_ASSIGNEES:
+            self.warn(f"GitHub allows {MAX_ASSIGNEES} assignees; {chosen[MAX_ASSIGNEES:]} left out")
+            chosen = chosen[:MAX_ASSIGNEES]
+        return chosen
+
+    def _check_assigned(self, issue: Issue, requested: list[str]) -> None:
+        # GitHub drops assignees silently when the token lacks push access.
+        present = {login.lower() for login in issue.assignees}
+        dropped = [account for account in requested if account.lower() not in present]
+        if dropped:
+            self.warn(f"GitHub dropped assignees {dropped} on {issue.ref}")
+
+    def _list_all(
+        self,
+        url: str,
+        params: dict[str, str],
+        *,
+        endpoint: str,
+        number: int | None = None,
+    ) -> list[dict]:
+        """Read every page of a list, sending the stored ETag for each page."""
+
+        page_url: str | None = f"{url}?{urllib.parse.urlencode(sorted(params.items()))}"
+        seen: set[str] = set()
+        items: list[dict] = []
+        while page_url:
+            if page_url in seen:
+                raise TransientTrackerError(
+                    f"pagination of {endpoint} returned to a page already read",
+                    target=self.name,
+                )
+            seen.add(page_url)
+            page, page_url = self._call(
+                READ, "GET", page_url, endpoint=endpoint,
+                scope="issue" if number is not None else "repo",
+                number=number, conditional=True,
+            )
+            if not page:
+                break
+            items.extend(page)
+        return items
+
+    def _remove_label(self, number: int, label: str) -> None:
+        try:
+            self._call(
+                WRITE, "DELETE",
+                f"{self._issue_url(number)}/labels/{urllib.parse.quote(label, safe='')}",
+                endpoint="/repos/{repo}/issues/{number}/labels/{name}",
+                scope="label", number=number,
+            )
+        except IssueNotFoundError as error:
+            # 404 "Label does not exist": it is already off the issue.
+            if "label" not in str(error).lower():
+                raise
+
+    def _patch(self, number: int, fields: dict) -> dict:
+        return self._call(
+            WRITE, "PATCH", self._issue_url(number),
+            endpoint="/repos/{repo}/issues/{number}", scope="issue", number=number,
+            body=fields,
+        )
+
+    def _issue_from_response(self, data: dict, number: int) -> Issue:
+        if not isinstance(data, dict):
+            raise TransientTrackerError(
+                f"unexpected response for {self.repo}#{number}", target=self.name
+            )
+        expected = self._issue_url(number)
+        if data.get("url") and not _same_api_url(data["url"], expected):
+            # PyGithub followed a 301: the issue was transferred.
+            raise IssueMovedError(
+                f"{self.repo}#{number} was moved to {data.get('html_url') or data['url']}",
+                location=data.get("html_url") or data["url"],
+                target=self.name,
+                ref=f"{self.repo}#{number}",
+                status=301,
+            )
+        if "pull_request" in data:
+            raise IssueNotFoundError(
+                f"{self.repo}#{number} is a pull request, not an issue",
+                target=self.name,
+                ref=f"{self.repo}#{number}",
+            )
+        return self._to_issue(data)
+
+    def _to_issue(self, data: dict) -> Issue:
+        labels = sorted(
+            label["name"] if isinstance(label, dict) else str(label)
+            for label in data.get("labels") or ()
+        )
+        assignees = sorted(user["login"] for user in data.get("assignees") or () if user)
+        milestone = data.get("milestone")
+        closed_by = data.get("closed_by")
+        return Issue(
+            number=data["number"],
+            ref=f"{self.repo}#{data['number']}",
+            url=data.get("html_url") or data.get("url") or "",
+            title=data.get("title") or "",
+            body=data.get("body") or "",
+            state=IssueState.CLOSED if data.get("state") == "closed" else IssueState.OPEN,
+            state_reason=data.get("state_reason"),
+            labels=tuple(labels),
+            assignees=tuple(assignees),
+            milestone=milestone.get("title") if isinstance(milestone, dict) else None,
+            locked=bool(data.get("locked")),
+            closed_by=closed_by.get("login") if isinstance(closed_by, dict) else None,
+            created_at=data.get("created_at"),
+            updated_at=data.get("updated_at"),
+        )
+
+    @staticmethod
+    def _to_comment(data: dict) -> Comment:
+        user = data.get("user")
+        return Comment(
+            id=data["id"],
+            body=data.get("body") or "",
+            author=user.get("login") if isinstance(user, dict) else None,
+            created_at=data.get("created_at"),
+        )
+
+    # The request layer: one attempt is ``_send``; ``_call`` adds the runner.
+
+    def _call(
+        self,
+        kind: str,
+        verb: str,
+        url: str,
+        *,
+        endpoint: str,
+        scope: str,
+        number: int | None = None,
+        body: Any = None,
+        conditional: bool = False,
+        return_status: bool = False,
+    ) -> Any:
+        def attempt() -> Any:
+            return self._send(
+                kind, verb, url, endpoint=endpoint, scope=scope, number=number, body=body,
+                conditional=conditional, return_status=return_status,
+            )
+
+        description = f"{verb} {endpoint}"
+        return self.runner.run(attempt, write=kind != READ, description=description)
+
+    def _send(
+        self,
+        kind: str,
+        verb: str,
+        url: str,
+        *,
+        endpoint: str,
+        scope: str,
+        number: int | None,
+        body: Any,
+        conditional: bool,
+        return_status: bool,
+    ) -> Any:
+        self._check_server_url(url)
+        cached = self.cache.get(url) if conditional else None
+        headers = {"Accept": "application/vnd.github+json"}
+        if cached is not None:
+            headers["If-None-Match"] = cached.etag
+        ref = f"{self.repo}#{number}" if number is not None else None
+
+        try:
+            status, response_headers, output = self._requester.requestJson(
+                verb, url, None, headers, body
+            )
+        except requests.exceptions.Timeout as error:
+            self.stats.count(verb, endpoint, 0)
+            raise self._lost(kind, f"{verb} {endpoint} timed out after {self.timeout:g} s", ref) from error
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            self.stats.count(verb, endpoint, 0)
+            raise self._lost(kind, f"{verb} {endpoint} failed: connection error ({type(error).__name__})", ref) from error
+        except RuntimeError as error:
+            # PyGithub refuses a redirect to another host or scheme.
+            self.stats.count(verb, endpoint, 301)
+            if scope in ("issue", "comment", "label"):
+                raise IssueMovedError(str(error), target=self.name, ref=ref, status=301) from None
+            raise TargetUnavailableError(str(error), target=self.name, status=301) from None
+
+        self.stats.count(verb, endpoint, status)
+        remaining = response_headers.get("x-ratelimit-remaining")
+        if remaining is not None:
+            try:
+                self.stats.rate_limit_remaining = int(float(remaining))
+            except ValueError:
+                pass
+
+        if status == 304:
+            if cached is None:
+                raise TransientTrackerError(
+                    f"{verb} {endpoint}: 304 Not Modified without a stored page",
+                    target=self.name,
+                )
+            result: Any = (cached.body, cached.next_url)
+            return result
+
+        data = self._parse_json(output, kind, verb, endpoint, status, ref)
+        if return_status and status in (204, 404):
+            # GET /assignees/{login}: 204 means assignable, 404 means not.
+            return status
+        if status >= 400 or status == 301:
+            raise self._error_for_status(status, response_headers, data, kind, scope, ref)
+        if return_status:
+            return status
+        if conditional:
+            next_url = _next_link(response_headers.get("link"))
+            if next_url is not None:
+                self._check_server_url(next_url)
+            etag = response_headers.get("etag")
+            if etag:
+                self.cache.put(url, etag, data, next_url)
+            else:
+                self.cache.discard(url)
+            if not isinstance(data, list):
+                raise TransientTrackerError(
+                    f"{verb} {endpoint}: expected a JSON array", target=self.name, status=status
+                )
+            return data, next_url
+        return data
+
+    def _parse_json(self, output: str, kind: str, verb: str, endpoint: str, status: int, ref: str | None) -> Any:
+        if not output:
+            return None
+        try:
+            return json.loads(output)
+        except ValueError:
+            if status >= 400:
+                return {"message": output[:200]}
+            message = f"{verb} {endpoint}: the response is not valid JSON"
+            raise self._lost(kind, message, ref, status=status) from None
+
+    def _lost(self, kind: str, message: str, ref: str | None, status: int | None = None) -> TrackerError:
+        if kind == CREATE:
+            return AmbiguousWriteError(
+                message + "; the write may have been stored, so it is not re-sent",
+                target=self.name, ref=ref, status=status,
+            )
+        return TransientTrackerError(message, target=self.name, ref=ref, status=status)
+
+    def _error_for_status(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        data: Any,
+        kind: str,
+        scope: str,
+        ref: str | None,
+    ) -> TrackerError:
+        message = ""
+        if isinstance(data, dict):
+            message = str(data.get("message") or "")
+        lowered = message.lower()
+        what = ref or self.repo
+        context = {"target": self.name, "ref": ref, "status": status}
+
+        if status == 401:
+            return AuthenticationError(
+                f"GitHub rejected the token for {self.repo}: {message or 'Bad credentials'}",
+                hint="check that the token is valid and not expired",
+                **context,
+            )
+        if status in (403, 429) and _is_rate_limited(status, headers, lowered):
+            return RateLimitedError(
+                f"GitHub rate limit on {self.repo}: {message or status}",
+                retry_after=_float_header(headers, "retry-after"),
+                reset_at=(
+                    _float_header(headers, "x-ratelimit-reset")
+                    if headers.get("x-ratelimit-remaining") == "0"
+                    else None
+                ),
+                **context,
+            )
+        if status == 403:
+            if "locked" in lowered:
+                return IssueLockedError(f"{what} is locked: {message}", **context)
+            if scope in ("issue", "comment", "label"):
+                return PermissionDeniedError(f"GitHub refused the change to {what}: {message}", **context)
+            return TargetUnavailableError(
+                f"GitHub refused access to {self.repo}: {message or '403 Forbidden'}",
+                hint="give the token Issues read and write permission on the repository",
+                **context,
+            )
+        if status == 410:
+            if "disabled" in lowered or scope == "repo":
+                return TargetUnavailableError(
+                    f"issues are disabled on {self.repo}" if "disabled" in lowered
+                    else f"{self.repo} is gone: {message}",
+                    **context,
+                )
+            return IssueGoneError(f"{what} was deleted", **context)
+        if status == 404:
+            if scope in ("issue", "comment", "label"):
+                return IssueNotFoundError(f"{what} not found: {message or 'Not Found'}", **context)
+            return TargetUnavailableError(
+                f"{self.repo} not found or the token lacks access to it",
+                hint="check the repo option and that the token can read the repository",
+                **context,
+            )
+        if status == 301:
+            return IssueMovedError(f"{what} was moved", location=headers.get("location"), **context)
+        if status in (400, 422):
+            field = None
+            errors = data.get("errors") if isinstance(data, dict) else None
+            details = []
+            if isinstance(errors, list):
+                for item in errors:
+                    if isinstance(item, dict):
+                        field = field or item.get("field")
+                        details.append(
+                            str(item.get("message") or f"{item.get('field')} {item.get('code')}")
+                        )
+            text = "; ".join(details) or message or "Validation Failed"
+            return ValidationFailedError(
+                f"GitHub rejected the request for {what}: {text}", field=field, **context
+            )
+        if status >= 500 or status == 409:
+            return self._lost(kind, f"GitHub server error {status} for {what}: {message}", ref, status=status)
+        return TrackerError(f"GitHub returned {status} for {what}: {message}", **context)
+
+    def _check_server_url(self, url: str) -> None:
+        """Reject a URL that leaves the configured server, as PyGithub does."""
+
+        parts = urllib.parse.urlsplit(url)
+        same_port = parts.port == self._base_port
+        if (
+            parts.hostname != self._base_host
+            or not same_port
+            or not parts.path.startswith(self._base_path + "/")
+        ):
+            raise TargetUnavailableError(
+                f"GitHub returned a link outside {self.base_url}: {parts.scheme}://{parts.netloc}{parts.path}",
+                hint="set base_url to the address the server itself reports",
+                target=self.name,
+            )
+
+
+def _same_api_url(actual: str, expected: str) -> bool:
+    return urllib.parse.urlsplit(actual).path.rstrip("/") == urllib.parse.urlsplit(expected).path.rstrip("/")
+
+
+def _is_rate_limited(status: int, headers: Mapping[str, str], message: str) -> bool:
+    if headers.get("x-ratelimit-remaining") == "0":
+        return True
+    if "retry-after" in headers:
+        return True
+    if message.startswith("api rate limit exceeded"):
+        return True
+    if message.startswith(SECONDARY_LIMIT_STARTS) or message.endswith(SECONDARY_LIMIT_ENDS):
+        return True
+    return status == 429
+
+
+def _float_header(headers: Mapping[str, str], name: str) -> float | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _next_link(header: str | None) -> str | None:
+    """Return the ``rel="next"`` URL of a Link header, parsed as PyGithub does."""
+
+    if not header:
+        return None
+    for part in header.split(", "):
+        pieces = part.split("; ")
+        if len(pieces) == 2 and pieces[1] == 'rel="next"' and pieces[0].startswith("<"):
+            return pieces[0][1:-1]
+    return None
+
+
+__all__ = ["GitHubTracker"]
