@@ -1,0 +1,125 @@
+"""The block structure of a Markdown text, with byte ranges, from pyromark.
+
+pyromark (pulldown-cmark) is a CommonMark parser that reports the UTF-8 byte
+range of every event. Only block-level structure is kept here: headings with
+their plain text, paragraphs, lists and items (with task-list markers),
+code blocks, HTML blocks, tables and block quotes. Item text is read back
+from the source by range, so the Markdown an author wrote is kept as is.
+"""
+
+from __future__ import annotations
+
+import pyromark
+
+_OPTIONS = (
+    pyromark.Options.ENABLE_TABLES
+    | pyromark.Options.ENABLE_TASKLISTS
+    | pyromark.Options.ENABLE_STRIKETHROUGH
+)
+_MARKDOWN = pyromark.Markdown(options=_OPTIONS)
+
+HEADING = "heading"
+PARAGRAPH = "paragraph"
+LIST = "list"
+ITEM = "item"
+CODE = "code"
+HTML = "html"
+TABLE = "table"
+QUOTE = "quote"
+OTHER = "other"
+
+# pyromark tag name -> block kind. Tags not listed here (emphasis, links,
+# table rows and cells, ...) are inline or internal and are not kept.
+_BLOCK_TAGS = {
+    "Paragraph": PARAGRAPH,
+    "Heading": HEADING,
+    "List": LIST,
+    "Item": ITEM,
+    "CodeBlock": CODE,
+    "HtmlBlock": HTML,
+    "Table": TABLE,
+    "BlockQuote": QUOTE,
+    "FootnoteDefinition": OTHER,
+    "DefinitionList": OTHER,
+    "MetadataBlock": CODE,
+}
+_HEADING_LEVELS = {"H1": 1, "H2": 2, "H3": 3, "H4": 4, "H5": 5, "H6": 6}
+
+
+class Block:
+    """One block: ``start`` and ``end`` are byte offsets in the parsed text."""
+
+    __slots__ = ("kind", "start", "end", "children", "level", "checked", "text")
+
+    def __init__(self, kind: str, start: int, end: int, level: int = 0) -> None:
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.children: list[Block] = []
+        self.level = level
+        # For an item: True or False when it has a task-list box, else None.
+        self.checked: bool | None = None
+        # For a heading: its plain text (emphasis and code marks removed).
+        self.text = ""
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Block({self.kind}, {self.start}-{self.end}, {len(self.children)} children)"
+
+
+def _tag_name(value) -> str:
+    if type(value) is str:
+        return value
+    for key in value:
+        return key
+    return ""
+
+
+def parse_blocks(text: str, base: int = 0) -> Block:
+    """Parse ``text`` and return a root block holding the top-level blocks.
+
+    ``base`` is added to every offset, for text cut out of a larger file.
+    """
+
+    root = Block(OTHER, base, base + len(text.encode("utf-8")))
+    stack = [root]
+    heading: Block | None = None
+    heading_parts: list[str] = []
+    for event, span in _MARKDOWN.events_with_range(text):
+        if type(event) is str:
+            # SoftBreak, HardBreak, Rule.
+            if heading is not None and event != "Rule":
+                heading_parts.append(" ")
+            continue
+        if "Start" in event:
+            value = event["Start"]
+            name = _tag_name(value)
+            kind = _BLOCK_TAGS.get(name)
+            if kind is None:
+                continue
+            block = Block(kind, span["start"] + base, span["end"] + base)
+            if kind == HEADING:
+                block.level = _HEADING_LEVELS.get(value["Heading"]["level"], 6)
+                heading = block
+                heading_parts = []
+            stack[-1].children.append(block)
+            stack.append(block)
+        elif "End" in event:
+            kind = _BLOCK_TAGS.get(_tag_name(event["End"]))
+            if kind is None:
+                continue
+            block = stack.pop()
+            if block is heading:
+                block.text = "".join(heading_parts)
+                heading = None
+        elif heading is not None:
+            if "Text" in event:
+                heading_parts.append(event["Text"])
+            elif "Code" in event:
+                heading_parts.append(event["Code"])
+        elif "TaskListMarker" in event:
+            for block in reversed(stack):
+                if block.kind == ITEM:
+                    if block.checked is None:
+                        block.checked = bool(event["TaskListMarker"])
+                    break
+    return root

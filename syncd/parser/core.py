@@ -1,0 +1,156 @@
+"""parse_bytes: one minutes file in, one Document out, never an exception."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Iterable
+
+from syncd.model import Document, Meeting, Problem, Severity
+from syncd.parser.blocks import HEADING, parse_blocks
+from syncd.parser.dialect import Dialect
+from syncd.parser.extract import extract_items
+from syncd.parser.meeting import (
+    FrontMatterProblem,
+    date_from_name,
+    date_from_text,
+    participants_of,
+    series_for_path,
+    split_front_matter,
+    text_list,
+)
+from syncd.parser.text import DEFAULT_MAX_BYTES, InputProblem, LineIndex, prepare_text
+from syncd.roster import derived_initials, fold
+
+
+def parse_bytes(
+    data: bytes,
+    *,
+    path: str,
+    dialect: Dialect,
+    series: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    known_names: Iterable[str] = (),
+) -> Document:
+    """Parse one minutes file.
+
+    Never raises for bad input: a file that cannot be read yields a Document
+    with ``errors`` and no items. ``series`` None derives it from ``path``.
+    ``known_names`` (roster aliases) count as names for a dialect whose
+    ``Name to`` owners must be known.
+    """
+
+    content_hash = hashlib.sha256(data).hexdigest()
+    if series is None:
+        series = series_for_path(path)
+    try:
+        return _parse(data, path, dialect, series, max_bytes, known_names, content_hash)
+    except (InputProblem, FrontMatterProblem) as problem:
+        return Document(
+            path=path,
+            meeting=Meeting(series=series, date=date_from_name(path)),
+            errors=[Problem(path, problem.line, problem.message)],
+            content_hash=content_hash,
+        )
+    except RecursionError:
+        return _failed(path, series, content_hash, "nesting is too deep to parse")
+    except Exception as error:  # noqa: BLE001 - one bad file must not stop the run
+        return _failed(
+            path, series, content_hash, f"internal parser error ({type(error).__name__}: {error})"
+        )
+
+
+def _failed(path: str, series: str, content_hash: str, message: str) -> Document:
+    return Document(
+        path=path,
+        meeting=Meeting(series=series, date=date_from_name(path)),
+        errors=[Problem(path, None, message)],
+        content_hash=content_hash,
+    )
+
+
+def _parse(data, path, dialect, series, max_bytes, known_names, content_hash) -> Document:
+    prepared = prepare_text(data, max_bytes=max_bytes)
+    text = prepared.text
+    front = split_front_matter(text)
+    warnings: list[Problem] = []
+    if not front.present and text.startswith("---") and "\n" in text:
+        first_line = text.split("\n", 1)[0].strip()
+        if first_line == "---":
+            warnings.append(
+                Problem(path, 1, "'---' on line 1 is never closed, so it is not front matter",
+                        Severity.WARNING)
+            )
+
+    body_start = len(text[: front.body_start].encode("utf-8")) if front.body_start else 0
+    encoded = prepared.encoded
+    body = encoded[body_start:].decode("utf-8")
+    root = parse_blocks(body, base=body_start)
+    lines = LineIndex(encoded)
+
+    fm = front.data
+    participants = participants_of(fm, dialect)
+    known = None
+    if dialect.name_mode == "known":
+        names = {fold(name) for name in participants}
+        names |= {fold(derived_initials(name)) for name in participants}
+        names |= {fold(name) for name in known_names}
+        names |= {fold(word) for word in dialect.group_words}
+        known = lambda token: fold(token.lstrip("@")) in names  # noqa: E731
+
+    items = extract_items(encoded, root, lines, dialect, known)
+
+    first_heading = next((block for block in root.children if block.kind == HEADING), None)
+    date, date_warnings = _meeting_date(path, fm, first_heading.text if first_heading else "", dialect)
+    warnings.extend(Problem(path, line, message, Severity.WARNING) for line, message in date_warnings)
+
+    title = fm.get("title") if isinstance(fm.get("title"), str) else None
+    extra = tuple(
+        (str(key), value)
+        for key, value in fm.items()
+        if isinstance(value, str) and key not in ("title",) + dialect.date_keys
+    )
+    meeting = Meeting(
+        series=series,
+        date=date,
+        title=title,
+        participants=participants,
+        teams=text_list(fm.get("teams")),
+        extra=extra,
+    )
+    return Document(
+        path=path,
+        meeting=meeting,
+        items=items,
+        warnings=warnings,
+        content_hash=content_hash,
+    )
+
+
+def _meeting_date(path: str, fm: dict, heading: str, dialect: Dialect):
+    found: dict[str, datetime.date] = {}
+    warnings: list[tuple[int | None, str]] = []
+    for source in dialect.date_sources:
+        if source == "filename":
+            value = date_from_name(path)
+        elif source == "front_matter":
+            value = None
+            for key in dialect.date_keys:
+                raw = fm.get(key)
+                if isinstance(raw, str) and raw.strip():
+                    value = date_from_text(raw)
+                    if value is None:
+                        warnings.append((None, f"front matter {key}: {raw!r} is not a date"))
+                    break
+        else:
+            value = date_from_text(heading) if heading else None
+        if value is not None:
+            found[source] = value
+    chosen = next((found[source] for source in dialect.date_sources if source in found), None)
+    for source, value in found.items():
+        if value != chosen:
+            warnings.append(
+                (None, f"the {source.replace('_', ' ')} gives {value.isoformat()}, "
+                       f"but the meeting date is taken as {chosen.isoformat()}")
+            )
+    return chosen, warnings

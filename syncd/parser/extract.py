@@ -1,0 +1,516 @@
+"""Finding action sections and turning their entries into items.
+
+The input is the block tree from ``blocks.parse_blocks`` and the prepared
+bytes it was parsed from. Sections are found on top-level headings; inside a
+section every paragraph, list item or owner-prefixed line is an entry.
+Inline markers (``Action: ...``) are looked for everywhere else when the
+dialect enables them. Code blocks, HTML blocks and comments never yield
+entries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from syncd.model import Item, ItemKind
+from syncd.parser import owners as owner_forms
+from syncd.parser.blocks import CODE, HEADING, HTML, ITEM, LIST, PARAGRAPH, QUOTE, TABLE, Block
+from syncd.parser.dialect import Dialect, compiled_for, normalize_title
+from syncd.parser.text import LineIndex
+
+_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+_CHECKBOX = re.compile(r"^\[[ xX]\](?:[ \t]+|$)")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_PSEUDO_HEADING = re.compile(r"^ {0,3}(#{1,6})([^\s#].*?)\s*#*\s*$")
+_STRUCK = re.compile(r"~~.+?~~", re.DOTALL)
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+_ALNUM = re.compile(r"[^\W_]")
+_INITIALS_STUB = re.compile(r"^(?:[A-Z][a-z]?){1,3}$")
+# Section levels: a bare title line ("Action Items" with no heading markup)
+# runs to the next heading of any level.
+_BARE_LEVEL = 7
+
+
+@dataclass
+class Entry:
+    lines: list[tuple[int, str]]
+    checked: bool | None = None
+    inherited: tuple[str, ...] = ()
+    end_line: int = 0
+    context: list[str] = field(default_factory=list)
+    marker: bool = False
+
+
+@dataclass
+class _Classified:
+    owners: tuple[str, ...] = ()
+    text: str = ""
+    owner_only: bool = False
+    skip: bool = False
+
+
+class Extractor:
+    """Extracts items from one parsed document."""
+
+    def __init__(self, data: bytes, lines: LineIndex, dialect: Dialect, known_names=None) -> None:
+        self.data = data
+        self.lines = lines
+        self.dialect = dialect
+        self.compiled = compiled_for(dialect)
+        self.known = known_names if dialect.name_mode == "known" else None
+        # (entry, classification) in document order of discovery.
+        self.pending_items: list[tuple[Entry, _Classified]] = []
+
+    # -- source access ---------------------------------------------------------
+
+    def source(self, start: int, end: int) -> str:
+        return self.data[start:end].decode("utf-8", "replace")
+
+    def block_lines(self, start: int, end: int, *, list_item: bool = False, checkbox: bool = False):
+        """The lines of ``[start, end)`` as (line number, text) pairs."""
+
+        if end <= start:
+            return []
+        text = self.source(start, end)
+        if "<!--" in text:
+            text = _COMMENT.sub(lambda match: "\n" * match.group(0).count("\n"), text)
+        first = self.lines.line_of(start)
+        result = []
+        for index, line in enumerate(text.split("\n")):
+            if index == 0:
+                if list_item:
+                    line = _LIST_MARKER.sub("", line, count=1)
+                if checkbox:
+                    line = _CHECKBOX.sub("", line.lstrip(), count=1)
+            result.append((first + index, line.strip()))
+        while result and not result[-1][1]:
+            result.pop()
+        while result and not result[0][1]:
+            result.pop(0)
+        return result
+
+    # -- sections --------------------------------------------------------------
+
+    def top_blocks(self, root: Block):
+        """Top-level blocks, with "###Title" lines inside paragraphs split out."""
+
+        check_pseudo = self.dialect.headings_without_space
+        for block in root.children:
+            if block.kind == PARAGRAPH and check_pseudo:
+                raw = self.data[block.start : block.end]
+                if raw.startswith(b"#") or b"\n#" in raw or raw.lstrip(b" ").startswith(b"#"):
+                    yield from self._split_pseudo_headings(block)
+                    continue
+            yield block
+
+    def _split_pseudo_headings(self, block: Block):
+        text = self.source(block.start, block.end)
+        offset = block.start
+        current_start = None
+        position = 0
+        for line in text.split("\n"):
+            line_start = offset + len(text[:position].encode("utf-8"))
+            line_end = line_start + len(line.encode("utf-8"))
+            match = _PSEUDO_HEADING.match(line)
+            if match and match.group(2)[:1].isalpha():
+                if current_start is not None:
+                    yield Block(PARAGRAPH, current_start, line_start)
+                    current_start = None
+                heading = Block(HEADING, line_start, line_end, len(match.group(1)))
+                heading.text = match.group(2)
+                yield heading
+            elif current_start is None and line.strip():
+                current_start = line_start
+            position += len(line) + 1
+        if current_start is not None:
+            yield Block(PARAGRAPH, current_start, block.end)
+
+    def heading_of(self, block: Block) -> tuple[int, str] | None:
+        """(level, normalised title) when ``block`` acts as a heading."""
+
+        if block.kind == HEADING:
+            return block.level, normalize_title(block.text)
+        if block.kind == PARAGRAPH and self.dialect.bare_title_lines:
+            raw = self.data[block.start : block.end]
+            if b"\n" in raw.rstrip(b"\n") or len(raw) > 80:
+                return None
+            title = normalize_title(raw.decode("utf-8", "replace"))
+            if title in self.compiled.titles:
+                return _BARE_LEVEL, title
+        return None
+
+    def sections(self, root: Block) -> list[list[Block]]:
+        compiled = self.compiled
+        sections: list[list[Block]] = []
+        current: list[Block] | None = None
+        current_level = 0
+        parents: list[tuple[int, str]] = []
+        for block in self.top_blocks(root):
+            heading = self.heading_of(block)
+            if heading is None:
+                if current is not None:
+                    current.append(block)
+                continue
+            level, title = heading
+            if current is not None and level <= current_level:
+                current = None
+            if level < _BARE_LEVEL:
+                while parents and parents[-1][0] >= level:
+                    parents.pop()
+            is_action = title in compiled.titles and title not in compiled.review_titles
+            if is_action and compiled.ignore_under:
+                if any(parent.startswith(compiled.ignore_under) for _, parent in parents):
+                    is_action = False
+            if level < _BARE_LEVEL:
+                parents.append((level, title))
+            if current is not None:
+                # A sub-heading inside a section stays part of it.
+                current.append(block)
+                continue
+            if is_action:
+                current = []
+                current_level = level
+                sections.append(current)
+        return sections
+
+    # -- entries ---------------------------------------------------------------
+
+    def run(self, root: Block) -> None:
+        in_sections: set[int] = set()
+        for section in self.sections(root):
+            for block in section:
+                in_sections.add(id(block))
+            self.section_entries(section)
+        if self.dialect.inline_markers and self.compiled.marker is not None:
+            for block in self.top_blocks(root):
+                if id(block) not in in_sections:
+                    self.marker_entries(block)
+
+    def section_entries(self, blocks: list[Block]) -> None:
+        last: Entry | None = None
+        last_text_end_line = 0
+        pending: tuple[str, ...] | None = None
+        for block in blocks:
+            kind = block.kind
+            if kind == HEADING:
+                last, pending = None, None
+                continue
+            if kind == PARAGRAPH:
+                lines = self.block_lines(block.start, block.end)
+                if not lines:
+                    continue
+                last, pending = self.emit_groups(self.group_lines(lines), None, ())
+                last_text_end_line = lines[-1][0]
+            elif kind == LIST:
+                start_line = self.lines.line_of(block.start)
+                adjacent = last is not None and (
+                    start_line == last_text_end_line + 1 or last.lines[-1][1].endswith(":")
+                )
+                if pending is not None:
+                    for item in block.children:
+                        self.list_item(item, pending)
+                elif adjacent and not any(self.item_has_owner(item) for item in block.children):
+                    self.extend(last, block)
+                else:
+                    for item in block.children:
+                        self.list_item(item, ())
+                last, pending = None, None
+            elif kind in (TABLE, CODE, QUOTE):
+                if last is not None:
+                    self.extend(last, block)
+            # HTML blocks (comments, raw HTML) never hold entries.
+
+    def group_lines(self, lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+        """Split lines into entries: a line with an owner prefix starts a new one."""
+
+        groups: list[list[tuple[int, str]]] = []
+        for number, text in lines:
+            if groups and not self.starts_entry(text):
+                groups[-1].append((number, text))
+            else:
+                groups.append([(number, text)])
+        return groups
+
+    def starts_entry(self, text: str) -> bool:
+        if not text:
+            return False
+        compiled = self.compiled
+        if self.dialect.inline_markers and self.marker_match(text) is not None:
+            return True
+        if self.dialect.colon_owners and ":" in text:
+            match = owner_forms.colon_prefix(text, compiled)
+            if match is not None and (match.owners or match.note or match.placeholder):
+                return True
+        return False
+
+    def marker_match(self, text: str):
+        compiled = self.compiled
+        match = compiled.marker.match(text) if compiled.marker is not None else None
+        if match is None:
+            return None
+        marker = match.group("marker")
+        if " ".join(marker.split()).casefold() in compiled.case_sensitive_markers:
+            if marker not in self.dialect.markers and marker.upper() != marker:
+                return None
+            if marker.upper() != marker:
+                return None
+        if match.group("sep") == "," and marker.casefold() != "action":
+            return None
+        return match
+
+    def emit_groups(self, groups, checked, inherited):
+        """Emit entries for line groups; return (last entry, pending owners)."""
+
+        last = None
+        pending = None
+        for index, group in enumerate(groups):
+            entry = Entry(group, checked if index == 0 else None, inherited)
+            entry.end_line = group[-1][0]
+            result = self.classify(entry)
+            if result is None:
+                last, pending = None, None
+                continue
+            if result.owner_only:
+                last, pending = None, result.owners
+                continue
+            pending = None
+            last = entry
+            self.pending_items.append((entry, result))
+        return last, pending
+
+    def list_item(self, item: Block, inherited: tuple[str, ...]) -> None:
+        lead, rest = self.item_parts(item)
+        lead_lines = self.block_lines(
+            lead[0], lead[1], list_item=lead[2], checkbox=item.checked is not None
+        )
+        groups = self.group_lines(lead_lines) if lead_lines else []
+        entry = None
+        child_owners: tuple[str, ...] | None = None
+        if groups:
+            first = Entry(groups[0], item.checked, inherited)
+            first.end_line = groups[0][-1][0]
+            result = self.classify(first)
+            if result is not None and result.owner_only:
+                child_owners = result.owners
+            elif result is not None:
+                entry = first
+                self.pending_items.append((first, result))
+            if len(groups) > 1:
+                last, _pending = self.emit_groups(groups[1:], None, ())
+                if last is not None:
+                    entry = last
+        for child in rest:
+            if child.kind == LIST:
+                for sub in child.children:
+                    if child_owners is not None:
+                        self.list_item(sub, child_owners)
+                    elif entry is None or self.item_has_owner(sub):
+                        self.list_item(sub, ())
+                    else:
+                        self.extend(entry, sub)
+            elif child.kind == PARAGRAPH:
+                lines = self.block_lines(child.start, child.end)
+                if lines and (entry is None or self.starts_entry(lines[0][1])):
+                    last, _pending = self.emit_groups(self.group_lines(lines), None, ())
+                    if last is not None:
+                        entry = last
+                elif entry is not None:
+                    self.extend(entry, child)
+            elif child.kind in (TABLE, CODE, QUOTE) and entry is not None:
+                self.extend(entry, child)
+
+    def item_parts(self, item: Block):
+        """((start, end, has_marker), other child blocks) of a list item."""
+
+        children = item.children
+        if children and children[0].kind == PARAGRAPH:
+            # A loose item: its first paragraph starts after the list marker.
+            first = children[0]
+            return (first.start, first.end, False), children[1:]
+        end = children[0].start if children else item.end
+        return (item.start, end, True), children
+
+    def item_has_owner(self, item: Block) -> bool:
+        lead, _rest = self.item_parts(item)
+        lines = self.block_lines(lead[0], lead[1], list_item=lead[2], checkbox=item.checked is not None)
+        if not lines:
+            return False
+        entry = Entry(lines[:1], None, ())
+        result = self.classify(entry, dry_run=True)
+        return result is not None and bool(result.owners)
+
+    def extend(self, entry: Entry, block: Block) -> None:
+        entry.end_line = max(entry.end_line, self.lines.last_line_of(block.start, block.end))
+        entry.context.append(_dedent(self.source(block.start, block.end)))
+
+    # -- inline markers --------------------------------------------------------
+
+    def marker_entries(self, block: Block) -> None:
+        kind = block.kind
+        if kind == PARAGRAPH:
+            self._marker_lines(self.block_lines(block.start, block.end))
+        elif kind == ITEM:
+            lead, rest = self.item_parts(block)
+            self._marker_lines(
+                self.block_lines(lead[0], lead[1], list_item=lead[2], checkbox=block.checked is not None)
+            )
+            for child in rest:
+                self.marker_entries(child)
+        elif kind in (LIST, QUOTE):
+            for child in block.children:
+                self.marker_entries(child)
+
+    def _marker_lines(self, lines) -> None:
+        group: list[tuple[int, str]] | None = None
+        groups = []
+        for number, text in lines:
+            if self.marker_match(text) is not None:
+                group = [(number, text)]
+                groups.append(group)
+            elif group is not None and text and not self.starts_entry(text):
+                group.append((number, text))
+            else:
+                group = None
+        for group in groups:
+            entry = Entry(group, None, (), marker=True)
+            entry.end_line = group[-1][0]
+            result = self.classify(entry)
+            if result is not None and not result.owner_only:
+                self.pending_items.append((entry, result))
+
+    # -- one entry -------------------------------------------------------------
+
+    def classify(self, entry: Entry, *, dry_run: bool = False) -> _Classified | None:
+        """Owners and text of an entry; None for placeholders and notes."""
+
+        dialect, compiled = self.dialect, self.compiled
+        first = entry.lines[0][1]
+        following = [text for _number, text in entry.lines[1:]]
+        owners: tuple[str, ...] = ()
+        text: str | None = None
+
+        if dialect.inline_markers:
+            match = self.marker_match(first)
+            if match is not None:
+                first = first[match.end() :]
+                named = match.group("for")
+                if named:
+                    tokens = owner_forms.split_tokens(named, compiled)
+                    if tokens:
+                        owners = tuple(tokens)
+                        text = first
+            elif entry.marker:
+                return None
+
+        if self._is_placeholder(" ".join([first] + following)):
+            return None
+
+        if not owners and dialect.colon_owners:
+            match = owner_forms.colon_prefix(first, compiled)
+            if match is not None:
+                if match.note:
+                    return None
+                if match.owner_only:
+                    return _Classified(owners=match.owners, owner_only=True)
+                if match.owners:
+                    owners, text = match.owners, match.text
+                elif match.placeholder:
+                    if self._is_placeholder(match.text or ""):
+                        return None
+                    return self._finish(entry, (), match.text or "", following, dry_run)
+        if not owners and dialect.handle_owners and "@" in first:
+            match = owner_forms.handle_owner(first, compiled)
+            if match is not None:
+                if match.owner_only and not following:
+                    return _Classified(owners=match.owners, owner_only=True)
+                owners = match.owners
+                text = match.text
+        if not owners and dialect.leading_paren_owners and first[:1] in "([":
+            match = owner_forms.leading_paren(first, compiled)
+            if match is not None:
+                owners, text = match.owners, match.text
+        if not owners and dialect.name_to_owners:
+            match = owner_forms.name_to(first, compiled, self.known)
+            if match is not None:
+                owners = match.owners
+        if not owners and entry.inherited:
+            owners = entry.inherited
+        if not owners and dialect.trailing_paren_owners and "(" in first:
+            match = owner_forms.trailing_paren(first, compiled, self.known)
+            if match is not None:
+                owners = match.owners
+        if not owners and not following and _INITIALS_STUB.match(first.rstrip(":").strip()):
+            # A lone "PV" left in a skeleton: an owner with no task yet.
+            return None
+        if text is None:
+            text = first
+        return self._finish(entry, owners, text, following, dry_run)
+
+    def _finish(self, entry, owners, text, following, dry_run) -> _Classified | None:
+        full = "\n".join([text] + following).strip()
+        if not owners and not self.dialect.unowned_items:
+            return None
+        if not dry_run and self._is_placeholder(full):
+            return None
+        return _Classified(owners=tuple(owners), text=full)
+
+    def _is_placeholder(self, text: str) -> bool:
+        folded = " ".join(owner_forms.strip_markup(text).casefold().split()).strip(" .:;!")
+        return not folded or folded in self.compiled.placeholders
+
+    def is_done(self, entry: Entry, text: str) -> bool:
+        dialect = self.dialect
+        if entry.checked and dialect.checkbox_done:
+            return True
+        if dialect.strikethrough_done and "~~" in text:
+            remaining = _LINK_TARGET.sub("]", _STRUCK.sub("", text))
+            if not _ALNUM.search(remaining):
+                return True
+        stripped = text.rstrip(" .!\t")
+        for suffix in self.compiled.done_suffixes:
+            if suffix.isupper():
+                if stripped.endswith(suffix) and (
+                    len(stripped) == len(suffix) or not stripped[-len(suffix) - 1].isalnum()
+                ):
+                    return True
+            elif stripped.casefold().endswith(suffix.casefold()):
+                return True
+        return False
+
+
+def _dedent(text: str) -> str:
+    lines = text.rstrip("\n").split("\n")
+    indents = [len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()]
+    if indents:
+        cut = min(indents)
+        lines = [lines[0]] + [line[cut:] for line in lines[1:]]
+    return "\n".join(lines)
+
+
+def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, known_names=None) -> list[Item]:
+    """Every item in the document parsed into ``root`` from ``data``."""
+
+    extractor = Extractor(data, lines, dialect, known_names)
+    extractor.run(root)
+    items = []
+    seen = set()
+    for entry, result in extractor.pending_items:
+        first_line = entry.lines[0][0]
+        if first_line in seen:
+            continue
+        seen.add(first_line)
+        first_text = "\n".join(text for _number, text in entry.lines)
+        items.append(
+            Item(
+                line=first_line,
+                end_line=max(entry.end_line, entry.lines[-1][0]),
+                owners=result.owners,
+                kind=ItemKind.TASK if result.owners else ItemKind.UNOWNED,
+                text=result.text,
+                done=extractor.is_done(entry, first_text),
+                context="\n".join(entry.context),
+            )
+        )
+    items.sort(key=lambda item: (item.line, item.end_line))
+    return items

@@ -1,0 +1,166 @@
+"""Front matter, meeting dates and series names.
+
+Front matter is read with ``syncd.yamltext``, so ``NO`` stays the text "NO",
+``10:00`` stays "10:00" and a duplicated key is an error naming its line.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from syncd.parser.dialect import Dialect
+from syncd.yamltext import YamlError, load_yaml
+
+_FENCE_LINE = re.compile(r"---[ \t]*")
+_CLOSE_LINE = re.compile(r"(?:---|\.\.\.)[ \t]*")
+_YEAR_FOLDER = re.compile(r"(?:19|20)\d\d(?:-\d\d)?")
+_NAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?!\d)")
+_ISO_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+_US_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)(?!\d)")
+_MONTHS = {
+    name: index
+    for index, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_WORD_DATE = re.compile(
+    r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+class FrontMatterProblem(Exception):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class FrontMatter:
+    """Front matter found at the start of a text. ``body_start`` is a char index."""
+
+    data: dict = field(default_factory=dict)
+    body_start: int = 0
+    present: bool = False
+
+
+def split_front_matter(text: str) -> FrontMatter:
+    """Find and load YAML front matter: ``---`` on line 1, closed by ``---`` or ``...``.
+
+    Raises FrontMatterProblem for invalid YAML (line numbers are file lines).
+    A ``---`` first line that is never closed is a thematic break, not front
+    matter.
+    """
+
+    first_end = text.find("\n")
+    if first_end < 0 or not _FENCE_LINE.fullmatch(text[:first_end]):
+        return FrontMatter()
+    position = first_end + 1
+    while True:
+        end = text.find("\n", position)
+        line = text[position:] if end < 0 else text[position:end]
+        if _CLOSE_LINE.fullmatch(line):
+            break
+        if end < 0:
+            return FrontMatter()
+        position = end + 1
+    yaml_text = text[first_end + 1 : position]
+    body_start = len(text) if end < 0 else end + 1
+    try:
+        document = load_yaml(yaml_text)
+    except YamlError as error:
+        line = error.line + 1 if error.line is not None else 1
+        raise FrontMatterProblem(f"front matter: {error.message}", line) from None
+    data = document.data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FrontMatterProblem(
+            "front matter must be a mapping of keys (like 'date: 2024-05-02')", 2
+        )
+    return FrontMatter(data=data, body_start=body_start, present=True)
+
+
+def series_for_path(relative_path: str, depth: int | None = None) -> str:
+    """The meeting series of a file: its folder, with year folders folded.
+
+    ``discussions/community/2022/2022-04-28.md`` -> ``discussions/community``.
+    With ``depth``, only the first ``depth`` folders (after folding) count.
+    A file at the top of the tree belongs to the series ``.``.
+    """
+
+    parts = [part for part in PurePosixPath(relative_path.replace("\\", "/")).parts[:-1]]
+    parts = [part for part in parts if part not in ("", ".", "/")]
+    folded = [part for part in parts if not _YEAR_FOLDER.fullmatch(part)]
+    if depth is not None:
+        folded = folded[: max(depth, 0)]
+    return "/".join(folded) or "."
+
+
+def _valid(year: int, month: int, day: int) -> datetime.date | None:
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def date_from_name(path: str) -> datetime.date | None:
+    name = PurePosixPath(path.replace("\\", "/")).name
+    for match in _NAME_DATE.finditer(name):
+        found = _valid(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        if found:
+            return found
+    return None
+
+
+def date_from_text(text: str) -> datetime.date | None:
+    """The first date written in ``text`` (ISO, US or "May 2, 2024" form)."""
+
+    candidates = []
+    for pattern, order in ((_ISO_DATE, (1, 2, 3)), (_US_DATE, (3, 1, 2))):
+        for match in pattern.finditer(text):
+            year, month, day = (int(match.group(index)) for index in order)
+            found = _valid(year, month, day)
+            if found:
+                candidates.append((match.start(), found))
+                break
+    for match in _WORD_DATE.finditer(text):
+        found = _valid(int(match.group(3)), _MONTHS[match.group(1).lower()], int(match.group(2)))
+        if found:
+            candidates.append((match.start(), found))
+            break
+    return min(candidates)[1] if candidates else None
+
+
+def participants_of(data: dict, dialect: Dialect) -> tuple[str, ...]:
+    """Participant names from front matter; an entry may hold several, comma-joined."""
+
+    names: list[str] = []
+    for key in dialect.participant_keys:
+        value = data.get(key)
+        entries = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+        for entry in entries:
+            if isinstance(entry, str):
+                names.extend(part.strip() for part in entry.split(",") if part.strip())
+            elif isinstance(entry, dict):
+                names.extend(str(key).strip() for key in entry if str(key).strip())
+    return tuple(dict.fromkeys(names))
+
+
+def text_list(value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list):
+        return tuple(entry.strip() for entry in value if isinstance(entry, str) and entry.strip())
+    return ()

@@ -1,0 +1,239 @@
+"""Reading owners off the start (or end) of an entry's first line.
+
+Every function here takes one line of text and a compiled dialect and
+returns what it found; none of them decides whether the entry is an item.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# One owner token: initials, a name or a group word, in any script.
+# Apostrophes and hyphens may join parts ("O'Neil", "Jean-Luc").
+_TOKEN = re.compile(r"@?[^\W\d_](?:[\w'’\-]*[\w])?")
+# A handle, optionally followed by one capital initial ("@Tom D"), which some
+# minutes use as a pseudo-handle for a person without a known account.
+_HANDLE = re.compile(r"@[^\W_][\w.\-]*[\w](?: [A-Z](?![\w@]))?|@[^\W_](?: [A-Z](?![\w@]))?")
+_COLON_PREFIX = re.compile(
+    r"^(?P<owners>[^:()\[\]]{1,80}?)\s*(?P<qualifier>\([^()]{0,80}\))?\s*:(?!:|//)(?P<rest>.*)$",
+    re.DOTALL,
+)
+_LEADING_PAREN = re.compile(r"^(?:\((?P<p>[^()]{1,60})\)|\[(?P<b>[^\[\]]{1,60})\](?![(\[:]))\s*[:\-–—]?\s*(?P<rest>\S.*)$", re.DOTALL)
+_PAREN_GROUP = re.compile(r"\(([^()]{1,80})\)")
+_MARKUP = re.compile(r"~~|\*\*|__")
+
+
+def strip_markup(text: str) -> str:
+    """Text with strike and strong markers removed, for matching owners."""
+
+    return _MARKUP.sub("", text)
+
+
+@dataclass(frozen=True)
+class OwnerMatch:
+    """Owners found in a line.
+
+    ``text`` is the task text that remains (None: keep the whole entry).
+    ``owner_only`` is set when the line holds owners and nothing else.
+    ``note`` when the prefix is on the note stoplist.
+    """
+
+    owners: tuple[str, ...] = ()
+    text: str | None = None
+    owner_only: bool = False
+    note: bool = False
+    placeholder: bool = False
+
+
+def split_tokens(text: str, compiled) -> list[str] | None:
+    """Split ``text`` into owner tokens, or None when it is not a token list."""
+
+    text = text.strip()
+    if not text:
+        return None
+    parts = compiled.separator.split(text)
+    tokens = []
+    for part in parts:
+        part = part.strip()
+        if not part:
+            return None
+        if part.startswith("@"):
+            handle = _HANDLE.fullmatch(part)
+            if handle is None:
+                return None
+        elif _TOKEN.fullmatch(part) is None:
+            return None
+        if part.casefold() in compiled.not_owners:
+            return None
+        tokens.append(part)
+    return tokens
+
+
+def _strip_placeholder_word(text: str, compiled) -> str | None:
+    """``TODO RD`` -> ``RD``; None when the text does not start with a placeholder."""
+
+    first, _, rest = text.partition(" ")
+    if first.casefold() in compiled.placeholder_owners:
+        return rest.strip()
+    return None
+
+
+def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
+    """``OWNERS: text``. None when the line has no colon prefix at all."""
+
+    plain = strip_markup(line).strip()
+    match = _COLON_PREFIX.match(plain)
+    if match is None:
+        return None
+    prefix = match.group("owners").strip()
+    qualifier = match.group("qualifier")
+    rest = _raw_rest(line)
+    if compiled.title_of(prefix) in compiled.note_prefixes:
+        return OwnerMatch(note=True)
+
+    if prefix.casefold() in compiled.placeholder_owners and qualifier is None:
+        # "TODO: text" holds the owner's place; "TODO: RD: text" names RD.
+        if depth == 0:
+            inner = colon_prefix(rest, compiled, depth=1)
+            if inner is not None and inner.owners:
+                return inner
+        return OwnerMatch(text=rest, placeholder=True)
+    unplaced = _strip_placeholder_word(prefix, compiled)
+    if unplaced is not None:
+        prefix = unplaced
+
+    tokens = split_tokens(prefix, compiled)
+    if tokens is None:
+        return OwnerMatch(text=None)
+    if qualifier:
+        rest = f"{qualifier} {rest}".strip() if rest.strip() else rest
+    if not rest.strip() or (qualifier and rest.strip() == qualifier):
+        return OwnerMatch(owners=tuple(tokens), owner_only=True)
+    return OwnerMatch(owners=tuple(tokens), text=rest)
+
+
+def _raw_rest(line: str) -> str:
+    """The raw text after the prefix colon, Markdown kept."""
+
+    index = 0
+    while True:
+        index = line.find(":", index)
+        if index < 0:
+            return ""
+        if line.startswith("::", index) or line.startswith("://", index):
+            index += 3
+            continue
+        break
+    rest = line[index + 1 :]
+    stripped = rest.lstrip()
+    for mark in ("**", "__"):
+        if stripped.startswith(mark) and line.lstrip().startswith(mark):
+            stripped = stripped[len(mark) :].lstrip()
+    return stripped
+
+
+def handle_owner(line: str, compiled) -> OwnerMatch | None:
+    """``@handle to text``, ``@handle`` alone, or a handle before to/will later on."""
+
+    plain = strip_markup(line).strip()
+    match = _HANDLE.match(plain)
+    if match is not None:
+        handle = match.group(0)
+        after = plain[match.end() :]
+        if not after.strip():
+            return OwnerMatch(owners=(handle,), owner_only=True)
+        word = after.split(None, 1)[0].casefold().rstrip(":,")
+        if after.lstrip().startswith(":"):
+            return OwnerMatch(owners=(handle,), text=after.lstrip()[1:].strip() or None)
+        if word in compiled.name_verbs:
+            return OwnerMatch(owners=(handle,))
+        return None
+    # A handle later in the line that is followed by to/will ("... — @X to
+    # make a recommendation"), or one that ends the line ("... @Nicholas M").
+    for found in _HANDLE.finditer(plain):
+        after = plain[found.end() :]
+        if not after.strip():
+            return OwnerMatch(owners=(found.group(0),))
+        word = after.split(None, 1)[0].casefold()
+        if word in compiled.name_verbs and found.start() > 0 and plain[found.start() - 1] in " \t—–-":
+            before = plain[: found.start()].rstrip()
+            if before.endswith(("—", "–", "-")) or not before:
+                return OwnerMatch(owners=(found.group(0),))
+    return None
+
+
+def _names_before(text: str, compiled, known) -> list[str] | None:
+    """Firm owner names in ``text`` (the words before to/will), hedges dropped."""
+
+    tokens: list[str] = []
+    for segment in re.split(r"\s*,\s*", text.strip()):
+        if not segment:
+            continue
+        words = segment.split()
+        if words and words[0].casefold() in compiled.hedge_words:
+            # "hopefully Fedor and Shigeki", "maybe others": not committed.
+            break
+        names = split_tokens(segment, compiled)
+        if names is None:
+            return None
+        tokens.extend(names)
+    if not tokens:
+        return None
+    for token in tokens:
+        if known is not None and not known(token):
+            return None
+    return tokens
+
+
+def name_to(line: str, compiled, known=None) -> OwnerMatch | None:
+    """``Name to text`` / ``Name and Name will text``: the whole entry is the text."""
+
+    plain = strip_markup(line).strip()
+    for verb in compiled.name_verb_pattern.finditer(plain):
+        names = _names_before(plain[: verb.start()], compiled, known)
+        if names is not None:
+            return OwnerMatch(owners=tuple(names))
+        # Only the first to/will can follow the owners.
+        return None
+    return None
+
+
+def leading_paren(line: str, compiled) -> OwnerMatch | None:
+    """``(Name) text`` or ``[XX] text``."""
+
+    plain = line.strip()
+    match = _LEADING_PAREN.match(plain)
+    if match is None:
+        return None
+    inside = match.group("p") if match.group("p") is not None else match.group("b")
+    if inside.strip().casefold() in ("x", " ", ""):
+        return None
+    tokens = split_tokens(inside, compiled)
+    if tokens is None or any("_" in token for token in tokens):
+        return None
+    if any(token.casefold() in compiled.paren_stop for token in tokens):
+        return None
+    return OwnerMatch(owners=tuple(tokens), text=match.group("rest"))
+
+
+def trailing_paren(line: str, compiled, known=None) -> OwnerMatch | None:
+    """A parenthesis naming the owner: ``... (Name)``, ``(Jen, maybe with X)``."""
+
+    plain = strip_markup(line)
+    groups = list(_PAREN_GROUP.finditer(plain))
+    for group in reversed(groups):
+        inside = group.group(1).strip()
+        first = re.split(r"\s*[,;]\s*", inside, maxsplit=1)[0]
+        verb = compiled.name_verb_pattern.search(first)
+        if verb is not None:
+            first = first[: verb.start()]
+        tokens = split_tokens(first, compiled)
+        if tokens is None or any("_" in token for token in tokens):
+            continue
+        if any(token.casefold() in compiled.paren_stop for token in tokens):
+            continue
+        if known is not None and not all(known(token) for token in tokens):
+            continue
+        return OwnerMatch(owners=tuple(tokens))
+    return None

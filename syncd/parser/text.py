@@ -1,0 +1,105 @@
+"""Turning raw bytes into the text the parser works on.
+
+Everything here keeps line numbers as git counts them: only a line feed ends
+a line. Removing the carriage return of a CRLF pair, dropping a byte-order
+mark and NFC normalisation never add or remove a line feed, so a line number
+computed on the prepared text is the line number in the file.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+DEFAULT_MAX_BYTES = 2_000_000
+
+
+class InputProblem(Exception):
+    """The bytes cannot be read as minutes. ``line`` is 1-based or None."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """The decoded, normalised text of one file and its UTF-8 encoding."""
+
+    text: str
+    encoded: bytes
+    had_bom: bool
+    had_crlf: bool
+
+
+def prepare_text(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PreparedText:
+    """Decode ``data`` as UTF-8 and normalise it for parsing.
+
+    Raises InputProblem for a file over ``max_bytes`` or with invalid UTF-8,
+    naming the byte offset and line of the first bad byte.
+    """
+
+    if len(data) > max_bytes:
+        raise InputProblem(
+            f"file is {len(data):,} bytes, over the limit of {max_bytes:,} bytes "
+            "(raise max_file_bytes for this source if the file is really minutes)"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        bad = data[error.start : error.start + 1].hex()
+        raise InputProblem(
+            f"not valid UTF-8: byte 0x{bad} at offset {error.start} "
+            "(save the file as UTF-8)",
+            line,
+        ) from None
+    if "\x00" in text:
+        offset = text.index("\x00")
+        raise InputProblem(
+            f"contains a NUL character at offset {len(text[:offset].encode())}: "
+            "this looks like a binary file, not minutes",
+            text.count("\n", 0, offset) + 1,
+        )
+
+    had_bom = text.startswith("\ufeff")
+    if had_bom:
+        text = text[1:]
+    had_crlf = "\r\n" in text
+    if had_crlf:
+        text = text.replace("\r\n", "\n")
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return PreparedText(text, text.encode("utf-8"), had_bom, had_crlf)
+
+
+class LineIndex:
+    """Maps byte offsets in the prepared text to 1-based line numbers.
+
+    Offsets are mostly asked for in increasing order, so it counts line feeds
+    from the last offset it answered instead of keeping a table of them.
+    """
+
+    __slots__ = ("_data", "_offset", "_line")
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._offset = 0
+        self._line = 1
+
+    def line_of(self, offset: int) -> int:
+        if offset >= self._offset:
+            self._line += self._data.count(b"\n", self._offset, offset)
+        else:
+            self._line = self._data.count(b"\n", 0, offset) + 1
+        self._offset = offset
+        return self._line
+
+    def last_line_of(self, start: int, end: int) -> int:
+        """The line of the last non-blank byte in ``[start, end)``."""
+
+        data = self._data
+        while end > start and data[end - 1] in b" \t\r\n":
+            end -= 1
+        return self.line_of(max(start, end - 1))
