@@ -86,6 +86,10 @@ class SourceSettings:
     series_depth: int | None = None
     web_url: str | None = None
     max_file_bytes: int = 2_000_000
+    # When True, the part of a file name before its date names a series
+    # inside the folder: ``gsoc/plat-rearch-2023-06-13.md`` belongs to
+    # ``gsoc/plat-rearch``, not to ``gsoc``.
+    series_from_file_name: bool = False
 
 
 @dataclass(frozen=True)
