@@ -7,7 +7,8 @@ the parsed options and returns an exit code. The common options (``--config``,
 ``-q``) are accepted before or after the subcommand.
 
 Exit codes: 0 success, 1 error, 2 from ``plan`` when changes are pending,
-3 when the run partly failed (some files, sources or targets).
+3 when the run partly failed (some files, sources or targets), 75 when
+another run holds the run lock.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from syncd import __version__
-from syncd.errors import ConfigError, ConfigProblem, SyncdError
+from syncd.errors import ConfigError, ConfigProblem, LockHeldError, SyncdError
+from syncd.lock import EXIT_LOCKED
 from syncd.messages import format_error, format_problem
 from syncd.runner import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 
@@ -212,15 +214,21 @@ def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true",
         help="show what the sync would do and write nothing (trackers and state stay unchanged)",
     )
+    from syncd.daemon import add_monitoring_arguments
+
+    add_monitoring_arguments(parser)
 
 
 def _sync_handler(arguments: argparse.Namespace, out: TextIO) -> int:
     from syncd.runner import sync_run
 
     settings = load_settings(arguments)
-    outcome = sync_run(
-        settings, dry_run=arguments.dry_run, allow_mass_close=arguments.allow_mass_close
-    )
+    if arguments.dry_run:
+        outcome = sync_run(settings, dry_run=True, allow_mass_close=arguments.allow_mass_close)
+    else:
+        from syncd.daemon import Monitor, monitored_sync
+
+        outcome = monitored_sync(settings, arguments, Monitor.from_arguments(arguments))
     _print_outcome(outcome, arguments.output_format, out)
     return outcome.exit_code()
 
@@ -352,6 +360,17 @@ def _check_paths_exist(settings, config_path: str) -> list[ConfigProblem]:
     return problems
 
 
+def _lazy(name: str) -> Callable:
+    """Return a function that calls ``syncd.daemon.<name>``, imported on first use."""
+
+    def call(*args):
+        from syncd import daemon
+
+        return getattr(daemon, name)(*args)
+
+    return call
+
+
 COMMANDS: list[Command] = [
     Command("parse", "parse minutes files and print their meetings and items",
             _add_parse_arguments, _parse_handler),
@@ -363,6 +382,10 @@ COMMANDS: list[Command] = [
             _add_plan_arguments, _status_handler),
     Command("config", "check the configuration (config validate)",
             _add_config_arguments, _config_handler),
+    Command("run", "run as a daemon: sync every interval until stopped (SIGHUP reloads)",
+            _lazy("add_run_arguments"), _lazy("run_handler")),
+    Command("retry", "let the next sync try one failed item afresh",
+            _lazy("add_retry_arguments"), _lazy("retry_handler")),
 ]
 
 
@@ -407,6 +430,9 @@ def main(argv: list[str] | None = None) -> int:
     configure(arguments.verbose - arguments.quiet, arguments.log_format)
     try:
         return command.handler(arguments, stdout)
+    except LockHeldError as error:
+        sys.stderr.write(format_error(error) + "\n")
+        return EXIT_LOCKED
     except SyncdError as error:
         sys.stderr.write(format_error(error) + "\n")
         return EXIT_ERROR

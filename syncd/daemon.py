@@ -23,18 +23,25 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import random
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from syncd.errors import ConfigError, LockHeldError, RateLimitedError, SyncdError
+from syncd.healthcheck import HealthCheck, find_ping_url
+from syncd.metrics import RunMetrics, write_textfile
+from syncd.metrics import from_outcome as metrics_from_outcome
 from syncd.notify import Notifier, watchdog_interval
 from syncd.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+METRICS_FILE_ENV = "SYNCD_METRICS_FILE"
 
 
 @dataclass(frozen=True)
@@ -304,3 +311,257 @@ class Daemon:
         self._watchdog_stop.set()
         if self._watchdog_thread is not None:
             self._watchdog_thread.join(timeout=5)
+
+
+# Command-line glue for ``syncd run``, ``syncd retry`` and the monitoring
+# options of ``syncd sync``. syncd.cli registers these.
+
+
+def add_monitoring_arguments(parser) -> None:
+    parser.add_argument(
+        "--lock-wait", type=float, default=0.0, metavar="SECONDS",
+        help="wait up to SECONDS for another run to release the run lock (default 0: "
+        "exit at once with status 75)",
+    )
+    parser.add_argument(
+        "--metrics-file", metavar="PATH", default=os.environ.get(METRICS_FILE_ENV) or None,
+        help="write Prometheus metrics to PATH after each sync (default: $SYNCD_METRICS_FILE)",
+    )
+    parser.add_argument(
+        "--ping-url", metavar="URL", default=None,
+        help="Healthchecks-style URL to ping after each sync, URL/fail on failure "
+        "(default: $SYNCD_PING_URL, then the ping-url systemd credential)",
+    )
+
+
+class Monitor:
+    """Writes the metrics file and sends health check pings for each sync."""
+
+    def __init__(self, metrics_file: str | None, ping_url: str | None) -> None:
+        self.metrics_file = Path(metrics_file) if metrics_file else None
+        url = find_ping_url(ping_url)
+        self.health = HealthCheck(url) if url else None
+
+    @classmethod
+    def from_arguments(cls, arguments) -> Monitor:
+        return cls(getattr(arguments, "metrics_file", None), getattr(arguments, "ping_url", None))
+
+    def started(self) -> None:
+        if self.health is not None:
+            self.health.start()
+
+    def finished(self, outcome) -> None:
+        ok = not outcome.partly_failed
+        if self.metrics_file is not None:
+            write_textfile(self.metrics_file, metrics_from_outcome(outcome, success=ok))
+        if self.health is not None:
+            self.health.report(ok, describe_outcome(outcome))
+
+    def failed(self, error: BaseException, seconds: float) -> None:
+        if self.metrics_file is not None:
+            write_textfile(
+                self.metrics_file,
+                RunMetrics(success=False, duration_seconds=seconds, target_errors=1),
+            )
+        if self.health is not None:
+            self.health.failure(f"sync failed: {error}")
+
+
+def describe_outcome(outcome) -> str:
+    """Return one line such as ``2 create, 1 close, 1 failed; 3 problems``."""
+
+    parts = []
+    result = outcome.result
+    if result is not None:
+        summary = result.summary()
+        for action in ("create", "update", "close", "reopen", "comment", "failed", "pending"):
+            if summary.get(action):
+                parts.append(f"{summary[action]} {action}")
+    text = ", ".join(parts) or "no changes"
+    problems = len(outcome.problems())
+    if problems:
+        text += f"; {problems} problems"
+    return text
+
+
+def monitored_sync(settings: Settings, arguments, monitor: Monitor, should_stop=None):
+    """Run one sync through the runner, with metrics and pings around it."""
+
+    from syncd.runner import sync_run
+
+    started = time.monotonic()
+    monitor.started()
+    try:
+        outcome = sync_run(
+            settings,
+            allow_mass_close=getattr(arguments, "allow_mass_close", False),
+            should_stop=should_stop,
+            lock_wait=getattr(arguments, "lock_wait", 0.0),
+        )
+    except LockHeldError:
+        # Another run is syncing: that run reports, and this one did nothing.
+        raise
+    except SyncdError as error:
+        monitor.failed(error, time.monotonic() - started)
+        raise
+    monitor.finished(outcome)
+    return outcome
+
+
+def sync_cycle_function(arguments, monitor: Monitor) -> CycleFunction:
+    """Return the cycle function ``syncd run`` uses: one monitored sync."""
+
+    def run_cycle(settings: Settings, should_stop: Callable[[], bool]) -> CycleResult:
+        outcome = monitored_sync(settings, arguments, monitor, should_stop=should_stop)
+        result = outcome.result
+        retry_after = None
+        rate_limited = getattr(result, "rate_limited", {}) if result is not None else {}
+        waits = [seconds for seconds in rate_limited.values() if seconds is not None]
+        if waits:
+            retry_after = max(waits)
+        # Files that fail to parse stay broken until someone edits them, so
+        # they do not count as a failed cycle; unreachable sources and
+        # targets, failed writes and rate limits do, and back off.
+        transient = bool(
+            outcome.collected.source_problems
+            or outcome.target_problems
+            or rate_limited
+            or (result is not None and result.failures)
+        )
+        return CycleResult(ok=not transient, summary=describe_outcome(outcome), retry_after=retry_after)
+
+    return run_cycle
+
+
+def add_run_arguments(parser) -> None:
+    add_monitoring_arguments(parser)
+    defaults = DaemonOptions()
+    parser.add_argument(
+        "--interval", type=float, default=defaults.interval, metavar="SECONDS",
+        help=f"seconds between syncs (default {defaults.interval:.0f})",
+    )
+    parser.add_argument(
+        "--jitter", type=float, default=defaults.jitter, metavar="SECONDS",
+        help=f"add a random delay of up to SECONDS to each wait (default {defaults.jitter:.0f})",
+    )
+    parser.add_argument(
+        "--max-backoff", type=float, default=defaults.backoff_max, metavar="SECONDS",
+        help="longest wait after failed syncs; waits double from "
+        f"{defaults.backoff_initial:.0f} s up to this (default {defaults.backoff_max:.0f})",
+    )
+    parser.add_argument(
+        "--cycle-timeout", type=float, default=defaults.cycle_timeout, metavar="SECONDS",
+        help="stop the systemd watchdog pings when one sync runs longer than this, so "
+        f"systemd restarts the daemon (default {defaults.cycle_timeout:.0f})",
+    )
+
+
+def run_handler(arguments, out) -> int:
+    """``syncd run``: the daemon."""
+
+    del out
+    from syncd.cli import load_settings
+
+    for name in ("interval", "jitter", "max_backoff", "cycle_timeout", "lock_wait"):
+        if getattr(arguments, name) < 0:
+            raise SyncdError(f"--{name.replace('_', '-')} must be 0 or more, not {getattr(arguments, name)}")
+    if arguments.interval == 0:
+        raise SyncdError("--interval must be more than 0 seconds")
+    options = DaemonOptions(
+        interval=arguments.interval,
+        jitter=arguments.jitter,
+        backoff_initial=min(DaemonOptions.backoff_initial, arguments.interval),
+        backoff_max=max(arguments.max_backoff, min(DaemonOptions.backoff_initial, arguments.interval)),
+        cycle_timeout=arguments.cycle_timeout,
+    )
+    monitor = Monitor.from_arguments(arguments)
+    daemon = Daemon(
+        load_settings=lambda: load_settings(arguments),
+        run_cycle=sync_cycle_function(arguments, monitor),
+        options=options,
+    )
+    return daemon.run()
+
+
+def add_retry_arguments(parser) -> None:
+    parser.add_argument(
+        "item",
+        metavar="ITEM",
+        help="the item to retry: its key (or a unique prefix of at least 6 characters) "
+        "or its issue reference such as acme/ops#12",
+    )
+
+
+def retry_handler(arguments, out) -> int:
+    """``syncd retry ITEM``: let the next sync try one item afresh."""
+
+    from syncd.cli import load_settings
+    from syncd.engine import StateStore
+    from syncd.lock import RunLock
+    from syncd.runner import state_path
+
+    settings = load_settings(arguments)
+    path = state_path(settings)
+    if not path.exists():
+        raise SyncdError(f"state file {path} does not exist", hint="run syncd sync first")
+    with RunLock(settings.state_dir, wait=getattr(arguments, "lock_wait", 0.0)):
+        with StateStore.open(path) as state:
+            key = resolve_item(state, arguments.item)
+            settled = requeue_item(state, key)
+    record_text = f"item {key}"
+    out.write(
+        f"{record_text}: {settled} failed or unfinished writes cleared; "
+        "the next sync plans it afresh\n"
+    )
+    logger.info("re-queued item %s (%d journal entries settled)", key, settled)
+    return 0
+
+
+def resolve_item(state, item: str) -> str:
+    """Return the item key that ``item`` (a key, key prefix or issue ref) names."""
+
+    records = state.issue_records()
+    if item in records:
+        return item
+    by_ref = [key for key, record in records.items() if record.ref and record.ref == item]
+    if len(by_ref) == 1:
+        return by_ref[0]
+    known_keys = set(records)
+    known_keys.update(entry.key for entry in state.journal() if entry.key)
+    if len(item) >= 6:
+        matches = sorted(key for key in known_keys if key.startswith(item))
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            shown = ", ".join(matches[:5])
+            raise SyncdError(
+                f"item {item!r} is ambiguous: it matches {len(matches)} keys ({shown})",
+                hint="give more characters of the key",
+            )
+    raise SyncdError(
+        f"item {item!r} not found in the state file",
+        hint="use a key or an issue reference from syncd status",
+    )
+
+
+def requeue_item(state, key: str) -> int:
+    """Settle the item's failed and unfinished writes and clear its one-time notes.
+
+    The next sync then plans the item as if it had never failed: it retries
+    the write, and posts the conflict or reopen note again when one applies.
+    Unfinished creates are left alone, because the next run must still look
+    for the issue they may have made. Returns the number of journal entries
+    settled.
+    """
+
+    settled = 0
+    for entry in state.journal():
+        if entry.key != key:
+            continue
+        if entry.status == "failed" or (entry.status == "pending" and entry.action != "create"):
+            state.settle_journal(entry.id, "requeued", error=entry.error)
+            settled += 1
+    record = state.issue_record(key)
+    if record is not None and (record.conflict_noted or record.person_close_noted):
+        state.save_issue(record.with_changes(conflict_noted=None, person_close_noted=False))
+    return settled

@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 LOCK_FILE_NAME = "syncd.lock"
 
+# Exit status when the lock stays held: EX_TEMPFAIL from sysexits.h, so a
+# systemd unit can list it in SuccessExitStatus and a script can retry later.
+EXIT_LOCKED = 75
+
 # How often a waiting run retries the lock, in seconds.
 POLL_INTERVAL = 0.1
 

@@ -91,6 +91,8 @@ class RunOutcome:
     result: Any = None
     dry_run: bool = True
     seconds: float = 0.0
+    # RequestStats per target name, for the metrics file.
+    tracker_stats: dict = field(default_factory=dict)
 
     @property
     def partly_failed(self) -> bool:
@@ -373,6 +375,10 @@ def _run(
                     plan, trackers=opened.trackers, state=state, pacing=settings.pacing
                 )
     finally:
+        tracker_stats = {
+            name: getattr(getattr(tracker, "wrapped", tracker), "stats", None)
+            for name, tracker in opened.trackers.items()
+        }
         opened.close()
     outcome = RunOutcome(
         collected=collected,
@@ -381,6 +387,7 @@ def _run(
         result=result,
         dry_run=not apply,
         seconds=time.monotonic() - started,
+        tracker_stats={name: stats for name, stats in tracker_stats.items() if stats is not None},
     )
     logger.info(
         "%s finished in %.1f s: %d files, %d items",
