@@ -179,10 +179,20 @@ class _Planner:
                     if isinstance(entry, list) and len(entry) == 2:
                         known_aliases.setdefault((payload.get("series", ""), entry[0], int(entry[1])), payload["key"])
 
+        # What each file listed when it was last synced, to follow items
+        # edited in place (a corrected typo or owner in the same minutes).
+        earlier_versions: dict[str, list[tuple[str, str, tuple[str, ...]]]] = defaultdict(list)
+        for key, occurrences in self.state.occurrences().items():
+            for occurrence in occurrences:
+                if occurrence.text is not None:
+                    earlier_versions[occurrence.path].append((key, occurrence.text, occurrence.owners))
+
         walks: dict[str, SeriesWalk] = {}
         for series in sorted(by_series):
             policy = policy_for(series, self.settings)
-            walks[series] = walk_series(series, by_series[series], policy, known_aliases, taken)
+            walks[series] = walk_series(
+                series, by_series[series], policy, known_aliases, taken, earlier_versions=earlier_versions
+            )
             plan.aliases.update(walks[series].aliases)
 
         decisions = self.decide(walks, series_targets, blocking_sources)
@@ -330,7 +340,8 @@ class _Planner:
         plan = self.plan
         if decision.chain is not None:
             plan.occurrences[decision.key] = [
-                Occurrence(s.document.path, s.item.line, _date(s.document)) for s in decision.chain.sightings
+                Occurrence(s.document.path, s.item.line, _date(s.document), s.item.text, tuple(s.item.owners))
+                for s in decision.chain.sightings
             ]
         if decision.skip:
             return

@@ -124,13 +124,18 @@ def walk_series(
     policy: SeriesPolicy,
     known_aliases: dict[AliasKey, str],
     taken_keys: set[str],
+    *,
+    earlier_versions: dict[str, list[tuple[str, str, tuple[str, ...]]]] | None = None,
 ) -> SeriesWalk:
     """Walk the meetings of one series in date order and build its chains.
 
     ``known_aliases`` come from the state file and issue markers.
     ``taken_keys`` are keys already in use anywhere; new keys avoid them.
+    ``earlier_versions`` maps a file path to the items (key, text, owners)
+    it listed when it was last synced.
     """
 
+    earlier_versions = earlier_versions or {}
     meetings = sorted((d for d in documents if not d.failed), key=meeting_order)
     failed = [d for d in documents if d.failed]
     chains: dict[str, Chain] = {}
@@ -172,13 +177,26 @@ def walk_series(
             if known and known not in claimed:
                 assign(position, known, "same text" if known in chains else "known item")
 
-        # 3. Shared URLs or similar text with the previous meeting.
+        # 3. The same file as last synced: an item corrected in place.
+        earlier = [
+            (key, Entry(text, owners))
+            for key, text, owners in earlier_versions.get(document.path, ())
+            if key not in claimed
+        ]
+        if earlier and any(key is None for key in keys):
+            used_newer = {i for i, key in enumerate(keys) if key is not None}
+            for pairing in pair_items([e for _, e in earlier], entries, skip_newer=used_newer):
+                key = earlier[pairing.older][0]
+                if key not in claimed and (key not in chains or chains[key].last.meeting_index < index):
+                    assign(pairing.newer, key, f"edited in place, {pairing.reason}")
+
+        # 4. Shared URLs or similar text with the previous meeting.
         used_older = {i for i, (key, _) in enumerate(previous) if key in claimed}
         used_newer = {i for i, key in enumerate(keys) if key is not None}
         for pairing in pair_items(older_entries, entries, skip_older=used_older, skip_newer=used_newer):
             assign(pairing.newer, previous[pairing.older][0], pairing.reason)
 
-        # 4. An item that skipped meetings: chains that ended recently, stricter.
+        # 5. An item that skipped meetings: chains that ended recently, stricter.
         returning = [
             chain
             for chain in chains.values()
@@ -191,7 +209,7 @@ def walk_series(
             for pairing in pair_items(returning_entries, entries, strict=True, skip_newer=used_newer):
                 assign(pairing.newer, returning[pairing.older].key, pairing.reason)
 
-        # 5. Everything else starts a new chain.
+        # 6. Everything else starts a new chain.
         for position in range(len(items)):
             if keys[position] is None:
                 key = new_key(series, items[position].text, taken_keys | set(chains) | claimed)

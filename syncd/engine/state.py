@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS occurrences (
     path TEXT NOT NULL,
     line INTEGER NOT NULL,
     date TEXT,
+    text TEXT,
+    owners TEXT,
     PRIMARY KEY (key, path, line)
 );
 CREATE INDEX IF NOT EXISTS occurrences_by_path ON occurrences (path);
@@ -132,6 +134,8 @@ class Occurrence:
     path: str
     line: int
     date: str | None
+    text: str | None = None
+    owners: tuple[str, ...] = ()
 
 
 @dataclass
@@ -195,6 +199,7 @@ class StateStore:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.executescript(_SCHEMA)
+        _add_missing_columns(connection)
         connection.execute(
             "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
@@ -289,8 +294,9 @@ class StateStore:
             )
         found: dict[str, list[Occurrence]] = {}
         for row in rows:
+            owners = tuple(json.loads(row["owners"])) if row["owners"] else ()
             found.setdefault(row["key"], []).append(
-                Occurrence(row["path"], row["line"], row["date"])
+                Occurrence(row["path"], row["line"], row["date"], row["text"], owners)
             )
         return found
 
@@ -311,8 +317,9 @@ class StateStore:
         stale = [(key, row["path"], row["line"]) for row in existing if row["path"] in present_paths]
         self._db.executemany("DELETE FROM occurrences WHERE key = ? AND path = ? AND line = ?", stale)
         self._db.executemany(
-            "INSERT OR REPLACE INTO occurrences (key, path, line, date) VALUES (?, ?, ?, ?)",
-            [(key, o.path, o.line, o.date) for o in occurrences],
+            "INSERT OR REPLACE INTO occurrences (key, path, line, date, text, owners)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(key, o.path, o.line, o.date, o.text, json.dumps(list(o.owners))) for o in occurrences],
         )
         self._db.commit()
 
@@ -400,6 +407,14 @@ class StateStore:
             counts=json.loads(row["counts"]) if row["counts"] else {},
             errors=json.loads(row["errors"]) if row["errors"] else [],
         )
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    # Columns added after the first state files were written.
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(occurrences)")}
+    for name in ("text", "owners"):
+        if name not in columns:
+            connection.execute(f"ALTER TABLE occurrences ADD COLUMN {name} TEXT")
 
 
 def _record_from_row(row: sqlite3.Row) -> IssueRecord:

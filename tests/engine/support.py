@@ -182,3 +182,62 @@ class Harness:
 
     def open_issues(self):
         return [i for i in self.issues() if i.state.value == "open"]
+
+
+WRITE_METHODS = ("create", "update", "close", "reopen", "comment", "ensure_label", "ensure_milestone")
+
+
+class RecordingTracker(LocalTracker):
+    """The embedded tracker, counting writes and raising chosen errors on them.
+
+    ``faults`` maps a write method's name to a callable that receives the
+    call's arguments and returns an exception to raise, or None to let the
+    call through. ``after_write`` faults raise after the write was made, like
+    a connection that drops before the response arrives.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.writes: list[tuple[str, tuple]] = []
+        self.faults: dict = {}
+        self.after_write: dict = {}
+
+    def _call(self, name, *args):
+        fault = self.faults.get(name)
+        error = fault(*args) if fault else None
+        if error is not None:
+            raise error
+        self.writes.append((name, args))
+        value = getattr(LocalTracker, name)(self, *args)
+        late = self.after_write.get(name)
+        error = late(*args) if late else None
+        if error is not None:
+            raise error
+        return value
+
+    def create(self, draft):
+        return self._call("create", draft)
+
+    def update(self, number, change):
+        return self._call("update", number, change)
+
+    def close(self, number, reason):
+        return self._call("close", number, reason)
+
+    def reopen(self, number):
+        return self._call("reopen", number)
+
+    def comment(self, number, body):
+        return self._call("comment", number, body)
+
+    def ensure_label(self, name, color, description=""):
+        return self._call("ensure_label", name, color, description)
+
+    def ensure_milestone(self, title):
+        return self._call("ensure_milestone", title)
+
+
+def recording_harness(tmp_path: Path, settings: Settings | None = None, **kwargs) -> Harness:
+    harness = Harness(tmp_path, settings or make_settings(tmp_path), **kwargs)
+    harness.tracker = RecordingTracker("main", tmp_path / "tracker.db", assignable=harness.assignable)
+    return harness
