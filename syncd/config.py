@@ -76,6 +76,7 @@ SOURCE_KEYS = {
     "series_depth": "how many folder levels name a series",
     "web_url": "permalink template with {revision}, {path} and {line}",
     "max_file_bytes": "files larger than this are reported and skipped",
+    "series_from_file_name": "whether the file-name part before the date names a series",
 }
 
 PERSON_KEYS = {
@@ -388,6 +389,9 @@ def _read_source(
         if "{line}" not in web_url or "{path}" not in web_url:
             checker.problem(key + ("web_url",), "must contain {path} and {line}")
         values["web_url"] = web_url
+    by_name = checker.boolean(raw.get("series_from_file_name"), key + ("series_from_file_name",))
+    if by_name is not None:
+        values["series_from_file_name"] = by_name
     size = checker.integer(raw.get("max_file_bytes"), key + ("max_file_bytes",), minimum=1)
     if size is not None:
         values["max_file_bytes"] = size
@@ -410,57 +414,34 @@ def _dialect_reference(base: Path, dialect: str) -> str:
     return dialect
 
 
-def _read_people(checker: _Checker, data: Any) -> tuple[Person, ...]:
-    if data is None:
-        return ()
-    if not isinstance(data, list):
-        checker.problem(("people",), "must be a list of people (name, aliases, github, gitlab)")
-        return ()
-    people = []
-    for index, raw in enumerate(data):
-        key: KeyPath = ("people", index)
-        raw = checker.mapping(raw, key, PERSON_KEYS)
-        name = checker.text(raw.get("name"), key + ("name",), required=True)
-        aliases = checker.text_list(raw.get("aliases"), key + ("aliases",)) or ()
-        github = checker.text(raw.get("github"), key + ("github",))
-        gitlab = checker.text(raw.get("gitlab"), key + ("gitlab",))
-        if name is not None:
-            people.append(Person(name=name, aliases=aliases, github=github, gitlab=gitlab))
-    return tuple(people)
+def _read_roster(checker: _Checker, data: dict, base: Path) -> tuple[tuple[Person, ...], tuple[Group, ...]]:
+    """Read the inline roster and the ``people_file`` in the roster file format."""
 
+    from syncd.roster import load_roster, roster_from_data
 
-def _read_groups(checker: _Checker, data: Any) -> tuple[Group, ...]:
-    if data is None:
-        return ()
-    if not isinstance(data, list):
-        checker.problem(("groups",), "must be a list of groups (name, aliases, label, members)")
-        return ()
-    groups = []
-    for index, raw in enumerate(data):
-        key: KeyPath = ("groups", index)
-        raw = checker.mapping(raw, key, GROUP_KEYS)
-        name = checker.text(raw.get("name"), key + ("name",), required=True)
-        aliases = checker.text_list(raw.get("aliases"), key + ("aliases",)) or ()
-        label = checker.text(raw.get("label"), key + ("label",))
-        members = checker.text_list(raw.get("members"), key + ("members",)) or ()
-        if label is not None and members:
-            checker.problem(key, "give either label or members, not both")
-        if name is not None:
-            groups.append(Group(name=name, aliases=aliases, label=label, members=members))
-    return tuple(groups)
-
-
-def _check_roster_references(
-    checker: _Checker, people: tuple[Person, ...], groups: tuple[Group, ...]
-) -> None:
-    names = {person.name for person in people}
-    for index, group in enumerate(groups):
-        for member_index, member in enumerate(group.members):
-            if member not in names:
-                checker.problem(
-                    ("groups", index, "members", member_index),
-                    f"{member!r} is not a name in the people roster",
-                )
+    people: list[Person] = []
+    groups: list[Group] = []
+    inline = {key: data[key] for key in ("people", "groups") if data.get(key) is not None}
+    if inline:
+        document = YamlDocument(inline, checker.document.lines)
+        try:
+            people, groups = roster_from_data(document, origin=checker.path)
+        except ConfigError as error:
+            checker.problems.extend(error.problems)
+    people_file = checker.text(data.get("people_file"), ("people_file",))
+    if people_file is not None:
+        path = _resolve(base, people_file)
+        if not path.is_file():
+            checker.problem(("people_file",), f"roster file not found: {path}")
+        else:
+            try:
+                file_people, file_groups = load_roster(path)
+            except ConfigError as error:
+                checker.problems.extend(error.problems)
+            else:
+                people += file_people
+                groups += file_groups
+    return tuple(people), tuple(groups)
 
 
 def _read_targets(checker: _Checker, data: Any, base: Path) -> tuple[TargetSettings, ...]:
@@ -722,14 +703,7 @@ def parse_config(text: str, *, path: str, base: Path) -> Settings:
     sources = _read_sources(checker, data.get("sources"), base)
     _check_unique_source_roots(checker, sources)
 
-    people = _read_people(checker, data.get("people"))
-    groups = _read_groups(checker, data.get("groups"))
-    people_file = checker.text(data.get("people_file"), ("people_file",))
-    if people_file is not None:
-        file_people, file_groups = _read_people_file(checker, _resolve(base, people_file))
-        people += file_people
-        groups += file_groups
-    _check_roster_references(checker, people, groups)
+    people, groups = _read_roster(checker, data, base)
 
     targets = _read_targets(checker, data.get("targets"), base)
     target_names = {target.name for target in targets}
@@ -783,42 +757,6 @@ def _check_unique_source_roots(checker: _Checker, sources: tuple[SourceSettings,
                 f"reads the same minutes as source {seen[where]!r}; each item would be seen twice",
             )
         seen[where] = source.name
-
-
-def _read_people_file(checker: _Checker, path: Path) -> tuple[tuple[Person, ...], tuple[Group, ...]]:
-    key: KeyPath = ("people_file",)
-    if not path.is_file():
-        checker.problem(key, f"roster file not found: {path}")
-        return (), ()
-    try:
-        from syncd.roster import load_roster
-    except ImportError:
-        return _read_people_file_here(checker, path)
-    try:
-        roster = load_roster(path)
-    except ConfigError as error:
-        checker.problems.extend(error.problems)
-        return (), ()
-    except SyncdError as error:
-        checker.problem(key, f"{path}: {error}")
-        return (), ()
-    return tuple(roster.people), tuple(roster.groups)
-
-
-def _read_people_file_here(checker: _Checker, path: Path) -> tuple[tuple[Person, ...], tuple[Group, ...]]:
-    # NOTE: used only while syncd.roster is not installed; it reads the same
-    # people/groups layout as the inline keys.
-    try:
-        document = load_yaml(path.read_text(encoding="utf-8-sig"))
-    except (YamlError, OSError, UnicodeDecodeError) as error:
-        checker.problems.append(ConfigProblem(str(path), getattr(error, "line", None), "", str(error)))
-        return (), ()
-    roster_checker = _Checker(path=str(path), document=document)
-    data = roster_checker.mapping(document.data, (), {"people": "", "groups": ""})
-    people = _read_people(roster_checker, data.get("people"))
-    groups = _read_groups(roster_checker, data.get("groups"))
-    checker.problems.extend(roster_checker.problems)
-    return people, groups
 
 
 def _check_dialects(

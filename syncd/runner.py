@@ -7,8 +7,9 @@ thing. The steps are separate so each has one job:
 1. ``collect_documents`` reads every source and parses every file. A file
    that fails becomes a document with errors; a source that fails becomes a
    source problem. Neither stops the other files.
-2. ``open_trackers`` builds one tracker per target and runs its preflight. A
-   target that fails is reported and left out, and the others go on.
+2. ``open_trackers`` builds one tracker per target. A target that cannot be
+   built (no token, bad options) is reported and left out, and the others go
+   on; the engine preflights the rest the same way.
 3. ``plan_run`` computes the plan; ``sync_run`` also takes the run lock and
    applies it. Dry runs open the trackers and the state read-only, so they
    cannot write even through a bug further down.
@@ -17,12 +18,14 @@ thing. The steps are separate so each has one job:
 from __future__ import annotations
 
 import fnmatch
+import inspect
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from syncd.errors import InputError, SourceError, SyncdError, TrackerError
@@ -96,21 +99,25 @@ class RunOutcome:
 
     @property
     def partly_failed(self) -> bool:
-        failed_writes = bool(self.result is not None and _result_failed(self.result))
+        """Whether some files, sources, targets or writes failed, or a guard stopped closes."""
+
+        if self.result is not None and self.result.partial:
+            return True
         return bool(
-            self.collected.file_problems
+            self.plan.partial
+            or self.plan.guard_tripped
+            or self.collected.file_problems
             or self.collected.source_problems
             or self.target_problems
-            or failed_writes
         )
 
     def exit_code(self, *, detailed: bool = False) -> int:
-        """Return 3 when some files, sources or targets failed; 2 for pending changes
-        when ``detailed`` (``syncd plan``); 0 otherwise."""
+        """Return 3 when the run partly failed, else 2 for pending changes when
+        ``detailed`` (``syncd plan``), else 0."""
 
         if self.partly_failed:
             return EXIT_PARTIAL
-        if detailed and getattr(self.plan, "has_changes", False):
+        if detailed and self.plan.has_changes:
             return EXIT_CHANGES_PENDING
         return EXIT_OK
 
@@ -120,27 +127,19 @@ class RunOutcome:
         )
 
     def to_json(self) -> dict:
-        body = (self.result if self.result is not None else self.plan).to_json()
-        if not isinstance(body, dict):
-            body = {"changes": body}
-        body = dict(body)
-        body.setdefault("dry_run", self.dry_run)
+        body = dict((self.result if self.result is not None else self.plan).to_json())
+        body["dry_run"] = self.dry_run
         body["files"] = {
             "read": self.collected.files,
             "failed": self.collected.failed_files,
             "items": self.collected.items,
         }
-        body["problems"] = [problem_json(problem) for problem in self.problems()]
+        # The engine reports a target it was not given only by name, so the
+        # error that kept the tracker from being built is added here.
+        problems = list(body.get("problems", []))
+        problems += [problem.to_json() for problem in self.target_problems]
+        body["problems"] = problems
         return body
-
-
-def _result_failed(result: Any) -> bool:
-    failed = getattr(result, "failed", None)
-    if callable(failed):
-        failed = failed()
-    if failed is None:
-        failed = getattr(result, "failures", None)
-    return bool(failed)
 
 
 def problem_json(problem: Problem) -> dict:
@@ -169,6 +168,22 @@ def make_roster(settings: Settings):
     from syncd.roster import Roster
 
     return Roster(settings.people, settings.groups)
+
+
+_DATED_NAME = re.compile(r"^(?P<prefix>.*?)[-_. ]*\d{4}-?\d{2}-?\d{2}")
+
+
+def series_of(path: str, source: SourceSettings, series_for_path: Callable[..., str]) -> str:
+    """Return the series of the file at ``path``, relative to its source root."""
+
+    series = series_for_path(path, source.series_depth)
+    if not source.series_from_file_name:
+        return series
+    match = _DATED_NAME.match(PurePosixPath(path).stem)
+    prefix = match.group("prefix").strip("-_. ") if match else ""
+    if not prefix:
+        return series
+    return prefix if series == "." else f"{series}/{prefix}"
 
 
 class _DialectCache:
@@ -217,6 +232,7 @@ def collect_documents(
 
     collected = Collected()
     dialects = _DialectCache()
+    known_names = tuple(make_roster(settings).known_names())
     with _parse_cache(settings, read_only) as cache:
         for source_settings in settings.sources:
             try:
@@ -236,9 +252,9 @@ def collect_documents(
                 if should_stop is not None and should_stop():
                     return collected
                 collected.files += 1
-                series = series_for_path(path, source_settings.series_depth)
+                series = series_of(path, source_settings, series_for_path)
                 document = _parse_one(
-                    source, path, series, settings, dialects, cache, parse_bytes
+                    source, path, series, settings, dialects, cache, parse_bytes, known_names
                 )
                 document.source = revision
                 collected.documents.append(document)
@@ -259,13 +275,26 @@ def _parse_one(
     dialects: _DialectCache,
     cache: Any,
     parse_bytes: Callable[..., Document],
+    known_names: tuple[str, ...],
 ) -> Document:
     try:
         data = source.read_file(path)
         dialect = dialects.get(dialect_name_for(settings, source.settings, series))
-        if cache is not None:
-            return cache.parse(data, path=path, dialect=dialect, series=series)
-        return parse_bytes(data, path=path, dialect=dialect, series=series)
+        options = {
+            "path": path,
+            "dialect": dialect,
+            "series": series,
+            "max_bytes": source.settings.max_file_bytes,
+            "known_names": known_names,
+        }
+        if cache is not None and _cache_takes_known_names(cache):
+            return cache.parse(data, **options)
+        if cache is not None and not known_names:
+            del options["known_names"]
+            return cache.parse(data, **options)
+        # NOTE: a cache that cannot key on the roster's names would return
+        # documents parsed with other names, so the file is parsed afresh.
+        return parse_bytes(data, **options)
     except InputError as error:
         message = _with_hint(error)
         line = error.line
@@ -279,6 +308,10 @@ def _parse_one(
     )
 
 
+def _cache_takes_known_names(cache: Any) -> bool:
+    return "known_names" in inspect.signature(cache.parse).parameters
+
+
 def _with_hint(error: SyncdError) -> str:
     return f"{error} ({error.hint})" if error.hint else str(error)
 
@@ -287,7 +320,7 @@ def _with_hint(error: SyncdError) -> str:
 
 
 def open_trackers(settings: Settings, *, read_only: bool) -> OpenTrackers:
-    """Build and preflight one tracker per target."""
+    """Build one tracker per target; the engine runs each one's preflight."""
 
     opened = OpenTrackers()
     for target in settings.targets:
@@ -299,7 +332,6 @@ def open_trackers(settings: Settings, *, read_only: bool) -> OpenTrackers:
                 read_only=read_only,
                 pacing=settings.pacing,
             )
-            tracker.preflight()
         except SyncdError as error:
             logger.error("target %s cannot be used: %s", target.name, error)
             opened.errors[target.name] = error
@@ -366,7 +398,7 @@ def _run(
                 trackers=opened.trackers,
                 state=state,
                 roster=make_roster(settings),
-                source_problems=tuple(collected.source_problems + opened.problems),
+                source_problems=tuple(collected.source_problems),
                 allow_mass_close=allow_mass_close,
             )
             result = None
@@ -407,7 +439,7 @@ def status_run(settings: Settings) -> tuple[list[dict], list[Problem]]:
     opened = open_trackers(settings, read_only=True)
     try:
         with StateStore.open(state_path(settings), read_only=True) as state:
-            issues = build_status(opened.trackers, state)
+            issues = build_status(opened.trackers, state, label=settings.labels.managed)
     finally:
         opened.close()
     return issues, opened.problems
