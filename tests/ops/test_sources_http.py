@@ -61,7 +61,11 @@ class ExportServer:
                 if not route.get("chunked"):
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client stopped reading at its size limit.
+                    pass
 
             def log_message(self, *args) -> None:
                 pass
