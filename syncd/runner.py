@@ -181,7 +181,9 @@ def series_of(path: str, source: SourceSettings, series_for_path: Callable[..., 
         return series
     match = _DATED_NAME.match(PurePosixPath(path).stem)
     prefix = match.group("prefix").strip("-_. ") if match else ""
-    if not prefix:
+    # A prefix that repeats the folder name (app-compat/app-compat-2023-11-15.md)
+    # is the folder's own series written another way.
+    if not prefix or prefix == PurePosixPath(series).name:
         return series
     return prefix if series == "." else f"{series}/{prefix}"
 
