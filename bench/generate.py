@@ -61,6 +61,16 @@ class SyntheticItem:
     dropped_at: int | None = None
 
 
+@dataclass(frozen=True)
+class ListedEntry:
+    """One item line as written: its 1-based line, owner as written, text, done flag."""
+
+    line: int
+    owner: str
+    text: str
+    done: bool = False
+
+
 @dataclass
 class GeneratedFile:
     """One minutes file: its path relative to the series root and its text."""
@@ -70,6 +80,9 @@ class GeneratedFile:
     # (serial, text) of every item open as of this meeting, for the checks of
     # the reliability harness.
     open_items: tuple[tuple[int, str], ...] = ()
+    # What a parser must find: one entry per listed item.
+    entries: tuple[ListedEntry, ...] = ()
+    date: datetime.date | None = None
 
 
 @dataclass
@@ -146,19 +159,17 @@ def _meeting_date(start: datetime.date, index: int) -> datetime.date:
 
 def _unikraft_file(
     date: datetime.date, entries: list[SyntheticItem], words: _Words, people: list
-) -> str:
+) -> tuple[str, list[ListedEntry]]:
     # Participant names whose derived initials are the owner prefixes
     # ("KalorR" for "KR"), the way real front matter spells them.
-    participants = "\n".join(
-        f"- {initials[0]}{words.word()}{initials[1]}" for initials, _ in people
-    )
+    participants = [f"- {initials[0]}{words.word()}{initials[1]}" for initials, _ in people]
     discussion = " ".join(words.word() for _ in range(40))
     lines = [
         "---",
         f'title: "Synthetic WG, {date.isoformat()}"',
         f"datetime: {date.isoformat()}T11:00:00+02:00",
         "participants:",
-        participants,
+        *participants,
         "---",
         "",
         "## Agenda",
@@ -172,10 +183,12 @@ def _unikraft_file(
         "## TODOs and Decisions",
         "",
     ]
+    listed = []
     for entry in entries:
+        listed.append(ListedEntry(len(lines) + 1, entry.owner, entry.text))
         lines.append(f"{entry.owner}: {entry.text}")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines), listed
 
 
 def _checkbox_file(
@@ -183,7 +196,7 @@ def _checkbox_file(
     new_entries: list[SyntheticItem],
     ticked: list[SyntheticItem],
     words: _Words,
-) -> str:
+) -> tuple[str, list[ListedEntry]]:
     discussion = " ".join(words.word() for _ in range(40))
     lines = [
         f"# {date.isoformat()}",
@@ -195,12 +208,15 @@ def _checkbox_file(
         "## Action items",
         "",
     ]
-    for entry in ticked:
-        lines.append(f"- [x] @{entry.owner} to {_lower_first(entry.text)}")
-    for entry in new_entries:
-        lines.append(f"- [ ] @{entry.owner} to {_lower_first(entry.text)}")
+    listed = []
+    for done, group in ((True, ticked), (False, new_entries)):
+        box = "[x]" if done else "[ ]"
+        for entry in group:
+            text = _lower_first(entry.text)
+            listed.append(ListedEntry(len(lines) + 1, f"@{entry.owner}", text, done))
+            lines.append(f"- {box} @{entry.owner} to {text}")
     lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines), listed
 
 
 def _lower_first(text: str) -> str:
@@ -253,18 +269,18 @@ def generate_series(
         if dialect == "unikraft":
             carried = _carry_forward(rng, open_items, words, people, new_per_meeting)
             open_items = carried + new_entries
-            text = _unikraft_file(date, open_items, words, people)
+            text, listed = _unikraft_file(date, open_items, words, people)
         else:
             ticked = [entry for entry in listed_last if rng.random() < 0.2]
             ticked_serials = {entry.serial for entry in ticked}
             open_items = [entry for entry in open_items if entry.serial not in ticked_serials]
             open_items += new_entries
             listed_last = new_entries
-            text = _checkbox_file(date, new_entries, ticked, words)
+            text, listed = _checkbox_file(date, new_entries, ticked, words)
 
         relative = f"{series_name}/{date.year}/{date.isoformat()}.md"
         snapshot = tuple((entry.serial, entry.text) for entry in open_items)
-        series.files.append(GeneratedFile(relative, text, snapshot))
+        series.files.append(GeneratedFile(relative, text, snapshot, tuple(listed), date))
         meeting += 1
 
     return series

@@ -30,9 +30,10 @@ def render_terminal(sections: list[Section]) -> str:
             rows.append(("  not measured", section.not_measured, "", "", ""))
             continue
         for figure in section.figures:
+            name = f"{figure.name} ({figure.note})" if figure.note else figure.name
             rows.append(
                 (
-                    f"  {figure.name}",
+                    f"  {name}",
                     figure.formatted_value(),
                     figure.unit,
                     figure.minimum,
