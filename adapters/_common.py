@@ -117,6 +117,9 @@ class RemoteTracker(Tracker):
     default_token_env = ""
     default_base_url = ""
     known_options: frozenset[str] = COMMON_OPTIONS
+    # The adapter paces its own writes (syncd_adapters._retry.WritePacer),
+    # so the engine must not add a second gap on top.
+    needs_pacing = False
 
     def __init__(
         self,

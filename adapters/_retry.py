@@ -258,7 +258,7 @@ class RequestRunner:
         if isinstance(error, RateLimitedError):
             return self._rate_limit_wait(error)
         backoff = tenacity.wait_exponential_jitter(
-            initial=self.policy.backoff_initial,
+            multiplier=self.policy.backoff_initial,
             max=self.policy.backoff_max,
             jitter=self.policy.jitter,
         )

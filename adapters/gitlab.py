@@ -546,7 +546,8 @@ class GitLabTracker(RemoteTracker):
                 f"{ref or self.project} was moved: {error.error_message}",
                 target=self.name, ref=ref, status=301,
             ) from None
-        except gitlab.exceptions.GitlabHttpError as error:
+        except gitlab.exceptions.GitlabError as error:
+            # GitlabHttpError, and GitlabAuthenticationError for 401.
             status = error.response_code or 0
             self.stats.count(verb, endpoint, status)
             if status == 304:
@@ -611,7 +612,7 @@ class GitLabTracker(RemoteTracker):
     def _error_for_status(
         self,
         status: int,
-        error: gitlab.exceptions.GitlabHttpError,
+        error: gitlab.exceptions.GitlabError,
         kind: str,
         scope: str,
         ref: str | None,
@@ -669,12 +670,12 @@ class GitLabTracker(RemoteTracker):
                 missing = re.match(r"(\w+) is missing", message)
                 field = missing.group(1) if missing else None
             return ValidationFailedError(f"GitLab rejected the request for {what}: {text}", field=field, **context)
-        if status == 409 and scope == "project":
+        if status == 409 and "resource lock" in text.lower():
+            # GitLab rolled the write back, so sending it again is safe.
+            return TransientTrackerError(f"GitLab conflict for {what}: {text}", **context)
+        if status == 409:
             return TrackerError(f"GitLab reported a conflict for {what}: {text}", **context)
-        if status == 409 or status >= 500:
-            if status == 409 and kind == CREATE:
-                # "409 Conflict: Resource lock" means the write was rolled back.
-                return TransientTrackerError(f"GitLab conflict for {what}: {text}", **context)
+        if status >= 500:
             return self._lost(kind, f"GitLab server error {status} for {what}: {text}", ref, status=status)
         return TrackerError(f"GitLab returned {status} for {what}: {text}", **context)
 
