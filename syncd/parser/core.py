@@ -7,8 +7,8 @@ import hashlib
 from collections.abc import Iterable
 
 from syncd.model import Document, Meeting, Problem, Severity
-from syncd.parser.blocks import HEADING, parse_blocks
-from syncd.parser.dialect import Dialect
+from syncd.parser.blocks import HEADING, OTHER, Block, parse_blocks
+from syncd.parser.dialect import Dialect, compiled_for
 from syncd.parser.extract import extract_items
 from syncd.parser.meeting import (
     FrontMatterProblem,
@@ -19,6 +19,7 @@ from syncd.parser.meeting import (
     split_front_matter,
     text_list,
 )
+from syncd.parser.scan import plan_regions
 from syncd.parser.text import DEFAULT_MAX_BYTES, InputProblem, LineIndex, prepare_text
 from syncd.roster import derived_initials, fold
 
@@ -31,20 +32,25 @@ def parse_bytes(
     series: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     known_names: Iterable[str] = (),
+    sections_only: bool = True,
 ) -> Document:
     """Parse one minutes file.
 
     Never raises for bad input: a file that cannot be read yields a Document
     with ``errors`` and no items. ``series`` None derives it from ``path``.
     ``known_names`` (roster aliases) count as names for a dialect whose
-    ``Name to`` owners must be known.
+    ``Name to`` owners must be known. ``sections_only`` lets the parser
+    give pyromark only the action sections when that is provably the same;
+    False parses the whole text (for tests that check the two agree).
     """
 
     content_hash = hashlib.sha256(data).hexdigest()
     if series is None:
         series = series_for_path(path)
     try:
-        return _parse(data, path, dialect, series, max_bytes, known_names, content_hash)
+        return _parse(
+            data, path, dialect, series, max_bytes, known_names, content_hash, sections_only
+        )
     except (InputProblem, FrontMatterProblem) as problem:
         return Document(
             path=path,
@@ -69,7 +75,42 @@ def _failed(path: str, series: str, content_hash: str, message: str) -> Document
     )
 
 
-def _parse(data, path, dialect, series, max_bytes, known_names, content_hash) -> Document:
+def _parse_body(body: str, body_start: int, dialect: Dialect, fast: bool) -> Block:
+    """The block tree of ``body``: whole, or only its action sections.
+
+    ``scan.plan_regions`` says when parsing only the sections gives the same
+    tree for everything that can hold items; headings outside them become
+    stand-in heading blocks so section nesting is still seen.
+    """
+
+    compiled = compiled_for(dialect)
+    plan = plan_regions(body, compiled.titles, compiled.scan_hazard) if fast else None
+    if plan is None:
+        return parse_blocks(body, base=body_start)
+    ascii_body = body.isascii()
+
+    def byte_offset(index: int) -> int:
+        return body_start + (index if ascii_body else len(body[:index].encode("utf-8")))
+
+    root = Block(OTHER, body_start, body_start + len(body.encode("utf-8")))
+    region_index = 0
+    regions = plan.regions
+    for heading in plan.headings:
+        while region_index < len(regions) and regions[region_index][1] <= heading.start:
+            region_index += 1
+        if region_index < len(regions) and regions[region_index][0] <= heading.start:
+            continue
+        block = Block(HEADING, byte_offset(heading.start), byte_offset(heading.end), heading.level)
+        block.text = heading.text
+        root.children.append(block)
+    for start, end in regions:
+        region = parse_blocks(body[start:end], base=byte_offset(start))
+        root.children.extend(region.children)
+    root.children.sort(key=lambda block: block.start)
+    return root
+
+
+def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fast=True) -> Document:
     prepared = prepare_text(data, max_bytes=max_bytes)
     text = prepared.text
     front = split_front_matter(text)
@@ -84,8 +125,8 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash) ->
 
     body_start = len(text[: front.body_start].encode("utf-8")) if front.body_start else 0
     encoded = prepared.encoded
-    body = encoded[body_start:].decode("utf-8")
-    root = parse_blocks(body, base=body_start)
+    body = text[front.body_start :] if front.body_start else text
+    root = _parse_body(body, body_start, dialect, fast)
     lines = LineIndex(encoded)
 
     fm = front.data
@@ -143,7 +184,8 @@ def _meeting_date(path: str, fm: dict, heading: str, dialect: Dialect):
                         warnings.append((None, f"front matter {key}: {raw!r} is not a date"))
                     break
         else:
-            value = date_from_text(heading) if heading else None
+            # The first heading is read only when nothing better gave a date.
+            value = date_from_text(heading) if heading and not found else None
         if value is not None:
             found[source] = value
     chosen = next((found[source] for source in dialect.date_sources if source in found), None)

@@ -8,6 +8,7 @@ accepted. Every key is optional: a missing key takes the value of the
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
@@ -351,6 +352,7 @@ _SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_title(text: str) -> str:
     """Heading text with emoji, shortcodes, emphasis and punctuation removed, folded."""
 
@@ -358,18 +360,48 @@ def normalize_title(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+def _scan_hazard(dialect: Dialect) -> re.Pattern | None:
+    """Lines that may hold items outside headed sections in this dialect.
+
+    A text with such a line is parsed whole rather than by sections.
+    """
+
+    def words(phrase: str) -> str:
+        return r"[\W_]+".join(re.escape(word) for word in normalize_title(phrase).split())
+
+    prefix = r"^[ \t>*+\-\d.)\[\]xX]*(?:\*\*|__|[*_])?[ \t]*"
+    alternatives = []
+    if dialect.inline_markers and dialect.markers:
+        alternatives.append(prefix + "(?:" + "|".join(words(m) for m in dialect.markers) + r")\b")
+    if dialect.bare_title_lines and dialect.section_titles:
+        alternatives.append(
+            prefix + "(?:" + "|".join(words(t) for t in dialect.section_titles) + r")[\W_]*$"
+        )
+    if not alternatives:
+        return None
+    return re.compile("|".join(alternatives), re.IGNORECASE | re.MULTILINE)
+
+
 class CompiledDialect:
     """Sets and patterns derived from a Dialect, built once per dialect."""
 
     def __init__(self, dialect: Dialect) -> None:
+        # Entry text -> classification, filled by the extractor.
+        self.classify_memo: dict = {}
         self.titles = frozenset(normalize_title(title) for title in dialect.section_titles)
         self.review_titles = frozenset(normalize_title(title) for title in dialect.review_titles)
         self.ignore_under = tuple(normalize_title(title) for title in dialect.ignore_under)
         self.placeholders = frozenset(
             " ".join(word.casefold().split()) for word in dialect.placeholders
         )
+        # Text longer than this cannot be a placeholder, whatever its markup.
+        self.placeholder_length = 2 * max((len(word) for word in self.placeholders), default=0) + 12
         self.placeholder_owners = frozenset(word.casefold() for word in dialect.placeholder_owners)
         self.note_prefixes = frozenset(normalize_title(word) for word in dialect.note_prefixes)
+        # First words of note prefixes, to skip normalising most owner prefixes.
+        self.note_first_words = frozenset(
+            prefix.split()[0] for prefix in self.note_prefixes if prefix
+        )
         self.not_owners = frozenset(word.casefold() for word in dialect.not_owners)
         self.hedge_words = frozenset(word.casefold() for word in dialect.hedge_words)
         self.group_words = frozenset(word.casefold() for word in dialect.group_words)
@@ -407,6 +439,7 @@ class CompiledDialect:
             r"(?:\s+for\s+(?P<for>[^:*]{1,60}?))?\s*(?:\*\*|__)?\s*(?P<sep>[:,])(?:\s*(?:\*\*|__))?\s*",
             re.IGNORECASE,
         ) if markers else None
+        self.scan_hazard = _scan_hazard(dialect)
         self.case_sensitive_markers = frozenset(
             marker for marker in markers if marker.isupper() and len(marker) <= 3
         )

@@ -27,6 +27,7 @@ _STRUCK = re.compile(r"~~.+?~~", re.DOTALL)
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _ALNUM = re.compile(r"[^\W_]")
 _INITIALS_STUB = re.compile(r"^(?:[A-Z][a-z]?){1,3}$")
+_MEMO_LIMIT = 20_000
 # Section levels: a bare title line ("Action Items" with no heading markup)
 # runs to the next heading of any level.
 _BARE_LEVEL = 7
@@ -42,7 +43,7 @@ class Entry:
     marker: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Classified:
     owners: tuple[str, ...] = ()
     text: str = ""
@@ -382,8 +383,31 @@ class Extractor:
     # -- one entry -------------------------------------------------------------
 
     def classify(self, entry: Entry, *, dry_run: bool = False) -> _Classified | None:
-        """Owners and text of an entry; None for placeholders and notes."""
+        """Owners and text of an entry; None for placeholders and notes.
 
+        The answer depends only on the entry's text and flags, and minutes
+        copy most entries forward from meeting to meeting, so answers are
+        kept per dialect (unless names must be known: those vary by file).
+        """
+
+        if self.known is not None:
+            return self._classify(entry, dry_run)
+        key = (
+            tuple(text for _number, text in entry.lines),
+            entry.inherited,
+            entry.marker,
+            dry_run,
+        )
+        memo = self.compiled.classify_memo
+        if key in memo:
+            return memo[key]
+        result = self._classify(entry, dry_run)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = result
+        return result
+
+    def _classify(self, entry: Entry, dry_run: bool) -> _Classified | None:
         dialect, compiled = self.dialect, self.compiled
         first = entry.lines[0][1]
         following = [text for _number, text in entry.lines[1:]]
@@ -403,7 +427,7 @@ class Extractor:
             elif entry.marker:
                 return None
 
-        if self._is_placeholder(" ".join([first] + following)):
+        if self._is_placeholder(" ".join([first] + following) if following else first):
             return None
 
         if not owners and dialect.colon_owners:
@@ -448,7 +472,7 @@ class Extractor:
         return self._finish(entry, owners, text, following, dry_run)
 
     def _finish(self, entry, owners, text, following, dry_run) -> _Classified | None:
-        full = "\n".join([text] + following).strip()
+        full = ("\n".join([text] + following) if following else text).strip()
         if not owners and not self.dialect.unowned_items:
             return None
         if not dry_run and self._is_placeholder(full):
@@ -456,6 +480,9 @@ class Extractor:
         return _Classified(owners=tuple(owners), text=full)
 
     def _is_placeholder(self, text: str) -> bool:
+        if len(text) > self.compiled.placeholder_length:
+            # Longer than any placeholder even with markup and spacing around it.
+            return False
         folded = " ".join(owner_forms.strip_markup(text).casefold().split()).strip(" .:;!")
         return not folded or folded in self.compiled.placeholders
 

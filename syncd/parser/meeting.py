@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from syncd.parser.dialect import Dialect
-from syncd.yamltext import YamlError, load_yaml
+from syncd.yamltext import YamlDocument, YamlError, load_yaml
 
 _FENCE_LINE = re.compile(r"---[ \t]*")
 _CLOSE_LINE = re.compile(r"(?:---|\.\.\.)[ \t]*")
@@ -37,6 +37,119 @@ _WORD_DATE = re.compile(
     r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
+
+
+# The common shape of front matter, read without a YAML parser: "key: value"
+# lines and block lists of plain one-line values. Anything else (quotes,
+# flow lists, comments, nesting, tabs, duplicate keys, multi-line values)
+# goes to the real loader, which also reports every error.
+_SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*")
+_SIMPLE_ENTRY = re.compile(r"([ ]*)-[ ]+(.*?)[ ]*")
+_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_NULLS = frozenset({"~", "null", "Null", "NULL"})
+
+
+def _plain(value: str) -> bool:
+    return (
+        value[0] not in _PLAIN_START
+        and ": " not in value
+        and " #" not in value
+        and not value.endswith(":")
+    )
+
+
+_FLOW_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/+-]*")
+
+
+def _scalar(value: str):
+    """(ok, value) for a one-line scalar of the simple shape."""
+
+    if value[0] == '"':
+        inner = value[1:-1]
+        if len(value) >= 2 and value[-1] == '"' and '"' not in inner and "\\" not in inner:
+            return True, inner
+        return False, None
+    if value[0] == "'":
+        inner = value[1:-1]
+        if len(value) >= 2 and value[-1] == "'" and "'" not in inner:
+            return True, inner
+        return False, None
+    if value[0] == "[":
+        if value[-1] != "]":
+            return False, None
+        inner = value[1:-1].strip()
+        if not inner:
+            return True, []
+        words = [word.strip() for word in inner.split(",")]
+        if not all(_FLOW_WORD.fullmatch(word) for word in words):
+            return False, None
+        if any(word in _NULLS for word in words):
+            return False, None
+        return True, words
+    if not _plain(value):
+        return False, None
+    return True, None if value in _NULLS else value
+
+
+def _simple_yaml(text: str) -> YamlDocument | None:
+    """Load front matter of the simple shape exactly as load_yaml would, or None."""
+
+    if "\t" in text or "\r" in text:
+        return None
+    data: dict = {}
+    lines: dict = {}
+    current_list: list | None = None
+    list_key = ""
+    list_indent = -1
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        entry = _SIMPLE_ENTRY.fullmatch(line)
+        if entry is not None:
+            if current_list is None or not entry.group(2):
+                return None
+            ok, scalar = _scalar(entry.group(2))
+            if not ok or not isinstance(scalar, str):
+                return None
+            indent = len(entry.group(1))
+            if list_indent < 0:
+                list_indent = indent
+            elif indent != list_indent:
+                return None
+            lines[(list_key, len(current_list))] = number
+            current_list.append(scalar)
+            continue
+        if line[0] == " ":
+            return None
+        match = _SIMPLE_KEY.fullmatch(line)
+        if match is None:
+            return None
+        key, value = match.group(1), match.group(2)
+        if key in data:
+            return None
+        if current_list is not None and not current_list:
+            # "key:" followed by no entries is null, not an empty list.
+            data[list_key] = None
+        current_list = None
+        lines.setdefault((), number)
+        lines[(key,)] = number
+        if value:
+            ok, scalar = _scalar(value)
+            if not ok:
+                return None
+            data[key] = scalar
+            if isinstance(scalar, list):
+                for index in range(len(scalar)):
+                    lines[(key, index)] = number
+        else:
+            current_list = []
+            list_key, list_indent = key, -1
+            data[key] = current_list
+    if current_list is not None and not current_list:
+        data[list_key] = None
+    if not data:
+        return None
+    return YamlDocument(data, lines)
 
 
 class FrontMatterProblem(Exception):
@@ -78,7 +191,7 @@ def split_front_matter(text: str) -> FrontMatter:
     yaml_text = text[first_end + 1 : position]
     body_start = len(text) if end < 0 else end + 1
     try:
-        document = load_yaml(yaml_text)
+        document = _simple_yaml(yaml_text) or load_yaml(yaml_text)
     except YamlError as error:
         line = error.line + 1 if error.line is not None else 1
         raise FrontMatterProblem(f"front matter: {error.message}", line) from None

@@ -27,7 +27,9 @@ _MARKUP = re.compile(r"~~|\*\*|__")
 def strip_markup(text: str) -> str:
     """Text with strike and strong markers removed, for matching owners."""
 
-    return _MARKUP.sub("", text)
+    if "~~" in text or "**" in text or "__" in text:
+        return _MARKUP.sub("", text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,10 @@ def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
     prefix = match.group("owners").strip()
     qualifier = match.group("qualifier")
     rest = _raw_rest(line)
-    if compiled.title_of(prefix) in compiled.note_prefixes:
-        return OwnerMatch(note=True)
+    first_word = prefix.split(None, 1)[0].casefold() if prefix else ""
+    if first_word.strip("*_~`") in compiled.note_first_words or not first_word.isalnum():
+        if compiled.title_of(prefix) in compiled.note_prefixes:
+            return OwnerMatch(note=True)
 
     if prefix.casefold() in compiled.placeholder_owners and qualifier is None:
         # "TODO: text" holds the owner's place; "TODO: RD: text" names RD.

@@ -1,0 +1,129 @@
+"""Finding the parts of a document worth a full CommonMark parse.
+
+Only action sections (and, in some dialects, inline markers) can hold items,
+and they are usually a small part of a file. When a text has none of the
+constructs that make heading detection depend on context (HTML blocks,
+setext underlines, indented or pseudo headings, indented fences), every
+ATX heading at column 0 outside a column-0 fenced code block is a real
+top-level heading: such a line can be neither a lazy continuation nor part
+of a container. The text between two such headings then parses the same on
+its own as inside the whole file, so only the sections are given to
+pyromark.
+
+``plan_regions`` returns None whenever that reasoning does not hold; the
+caller then parses the whole text. The result is the same either way (the
+tests check it on generated documents); only the time differs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from syncd.parser.dialect import normalize_title
+
+# Lines that make the simple reading unsafe. Each pattern starts with a line
+# feed (the text is searched with one put in front), which lets the regex
+# engine skip ahead to line starts instead of trying every character.
+_HAZARD = re.compile(
+    r"\n(?: {0,3}<"  # an HTML block may swallow the next lines
+    r"| {1,3}#{1,6}(?:[ \t]|$)"  # an indented heading may sit in a list item
+    r"| {1,3}(?:```|~~~)"  # an indented fence may belong to a list item
+    r")",
+    re.MULTILINE,
+)
+# A line of = or - (a setext underline, or a rule that might be one).
+_UNDERLINE = re.compile(r"\n {0,3}(?:=+|-+)[ \t]*$", re.MULTILINE)
+# Column-0 heading-like lines: "## Title", and "###Title" (a hazard).
+_ATX = re.compile(r"\n(#{1,6})([^\n]*)")
+_FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$", re.MULTILINE)
+_CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    start: int  # character offsets in the text
+    end: int
+
+
+@dataclass(frozen=True)
+class RegionPlan:
+    headings: list[Heading]
+    # (start, end) character ranges, each beginning at an action heading.
+    regions: list[tuple[int, int]]
+
+
+def _fenced_ranges(text: str) -> list[tuple[int, int]]:
+    """Character ranges of column-0 fenced code blocks (unclosed: to the end)."""
+
+    ranges = []
+    position = 0
+    while True:
+        match = _FENCE.search(text, position)
+        if match is None:
+            return ranges
+        fence, info = match.group(1), match.group(2)
+        if fence[0] == "`" and "`" in info:
+            # Not a fence: an inline code span at the start of a paragraph.
+            position = match.end()
+            continue
+        closing = re.compile(
+            r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$",
+            re.MULTILINE,
+        )
+        close = closing.search(text, match.end() + 1)
+        end = len(text) if close is None else close.end()
+        ranges.append((match.start(), end))
+        if close is None:
+            return ranges
+        position = end
+
+
+def plan_regions(text: str, titles: frozenset[str], extra_hazard: re.Pattern | None = None):
+    """Headings and action-section regions of ``text``, or None (parse it all)."""
+
+    lined = "\n" + text
+    if _HAZARD.search(lined) is not None:
+        return None
+    for underline in _UNDERLINE.finditer(lined):
+        # Right under a line of text it makes that text a heading.
+        before = lined.rfind("\n", 0, underline.start())
+        if before >= 0 and lined[before + 1 : underline.start()].strip():
+            return None
+    if extra_hazard is not None and extra_hazard.search(text) is not None:
+        return None
+    fenced = _fenced_ranges(text) if ("```" in text or "~~~" in text) else []
+    headings: list[Heading] = []
+    fence_index = 0
+    for match in _ATX.finditer(lined):
+        start = match.start()  # the line's offset in text (lined has one more char)
+        while fence_index < len(fenced) and fenced[fence_index][1] <= start:
+            fence_index += 1
+        if fence_index < len(fenced) and fenced[fence_index][0] <= start:
+            continue
+        content = match.group(2)
+        if content and content[0] not in " \t":
+            if content[0] == "#":
+                continue  # seven or more hashes: a paragraph
+            return None  # "###Title": decided by the full parse
+        content = content.strip()
+        if content.endswith("#"):
+            content = _CLOSING_HASHES.sub("", content)
+        headings.append(Heading(len(match.group(1)), content, start, match.end() - 1))
+
+    regions: list[tuple[int, int]] = []
+    index = 0
+    while index < len(headings):
+        heading = headings[index]
+        if normalize_title(heading.text) not in titles:
+            index += 1
+            continue
+        end_index = index + 1
+        while end_index < len(headings) and headings[end_index].level > heading.level:
+            end_index += 1
+        end = headings[end_index].start if end_index < len(headings) else len(text)
+        regions.append((heading.start, end))
+        index = end_index
+    return RegionPlan(headings, regions)
