@@ -10,7 +10,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from syncd.errors import ConfigError, ConfigProblem
+from syncd.errors import ConfigError, ConfigProblem, SyncdError
 from syncd.settings import PacingSettings, TargetSettings
 from syncd.tracker import Tracker
 
@@ -32,6 +32,11 @@ TRUNCATION_NOTE = "\n\n*(Truncated by syncd: the tracker's length limit was reac
 # Seconds; every request of both clients gets an explicit timeout, because
 # python-gitlab waits forever by default.
 DEFAULT_TIMEOUT = 30.0
+
+# How long an answer to "may this account be assigned?" is reused across
+# runs. A stale "yes" costs nothing: both trackers leave an account they
+# cannot assign off the issue (GitHub's 422 makes the create retry without it).
+ASSIGNABLE_MAX_AGE = 6 * 3600.0
 
 COMMON_OPTIONS = frozenset(
     {
@@ -173,6 +178,10 @@ class RemoteTracker(Tracker):
         self._milestone_ids: dict[str, int] | None = None
         self._assignable: dict[str, bool] = {}
         self._account: str | None = None
+        # Reads to repeat at the end of a run that wrote, keyed by URL.
+        self._refreshers: dict[str, Callable[[], object]] = {}
+        self._wrote = False
+        self._persistent_cache = state_dir is not None
 
     @classmethod
     def default_pacing(cls) -> PacingSettings:
@@ -200,5 +209,31 @@ class RemoteTracker(Tracker):
         self.warnings.append(message)
         log.warning("target %s: %s", self.name, message)
 
+    def remember_read(self, url: str, read: Callable[[], object]) -> None:
+        """Note a read to repeat if this run writes; see ``refresh_after_writes``."""
+
+        self._refreshers.setdefault(url, read)
+
+    def note_write(self) -> None:
+        self._wrote = True
+
+    def refresh_after_writes(self) -> None:
+        """Repeat this run's reads after it wrote, so the stored ETags are current.
+
+        Without this, the next run's conditional requests would carry ETags
+        from before this run's own writes and get full 200 responses; with
+        it, a next run with nothing new costs only 304 responses.
+        """
+
+        if not (self._wrote and self._persistent_cache):
+            return
+        self._wrote = False
+        for url, read in list(self._refreshers.items()):
+            try:
+                read()
+            except SyncdError as error:
+                log.info("target %s: refreshing %s after writes failed: %s", self.name, url, error)
+
     def close_session(self) -> None:
+        self.refresh_after_writes()
         self.cache.close()

@@ -82,6 +82,22 @@ class PageCache:
             self._db.execute("DELETE FROM pages WHERE key = ?", (self._key(url),))
             self._db.commit()
 
+    def get_fact(self, name: str, max_age: float) -> object | None:
+        """Return a value stored by ``put_fact`` at most ``max_age`` seconds ago."""
+
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body, stored_at FROM pages WHERE key = ?", (self._key("fact " + name),)
+            ).fetchone()
+        if row is None or time.time() - row[1] > max_age:
+            return None
+        return json.loads(row[0])
+
+    def put_fact(self, name: str, value: object) -> None:
+        """Store an answer that has no ETag, such as whether an account is assignable."""
+
+        self.put("fact " + name, "", value, None)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -52,6 +52,7 @@ from syncd.tracker import (
 )
 
 from syncd_adapters._common import (
+    ASSIGNABLE_MAX_AGE,
     COMMON_OPTIONS,
     RemoteTracker,
     fit_body,
@@ -107,7 +108,6 @@ class GitHubTracker(RemoteTracker):
         self._base_host = base.hostname
         self._base_port = base.port
         self._base_path = base.path.rstrip("/")
-        self._repo_checked = False
 
     # Options.
 
@@ -128,6 +128,7 @@ class GitHubTracker(RemoteTracker):
     # Reads.
 
     def preflight(self) -> None:
+        self.remember_read(self._repo_url, self.preflight)
         data = self._call(READ, "GET", self._repo_url, endpoint="/repos/{repo}", scope="repo")
         full_name = data.get("full_name") if isinstance(data, dict) else None
         if full_name and full_name.lower() != self.repo.lower():
@@ -146,7 +147,6 @@ class GitHubTracker(RemoteTracker):
             raise TargetUnavailableError(
                 f"{self.repo} is archived and read-only", target=self.name
             )
-        self._repo_checked = True
 
     def list_managed(self, label: str) -> list[Issue]:
         params = {
@@ -199,6 +199,10 @@ class GitHubTracker(RemoteTracker):
     def can_assign(self, account: str) -> bool:
         key = account.lower()
         if key not in self._assignable:
+            known = self.cache.get_fact(f"assignable {key}", ASSIGNABLE_MAX_AGE)
+            if isinstance(known, bool):
+                self._assignable[key] = known
+                return known
             status = self._call(
                 READ,
                 "GET",
@@ -208,6 +212,7 @@ class GitHubTracker(RemoteTracker):
                 return_status=True,
             )
             self._assignable[key] = status == 204
+            self.cache.put_fact(f"assignable {key}", status == 204)
         return self._assignable[key]
 
     def current_account(self) -> str:
@@ -243,6 +248,7 @@ class GitHubTracker(RemoteTracker):
             self.warn(f"GitHub rejected assignees {assignees}; creating the issue unassigned")
             for account in assignees:
                 self._assignable[account.lower()] = False
+                self.cache.put_fact(f"assignable {account.lower()}", False)
             del payload["assignees"]
             data = self._call(
                 CREATE, "POST", f"{self._repo_url}/issues", endpoint="/repos/{repo}/issues",
@@ -409,6 +415,9 @@ class GitHubTracker(RemoteTracker):
         """Read every page of a list, sending the stored ETag for each page."""
 
         page_url: str | None = f"{url}?{urllib.parse.urlencode(sorted(params.items()))}"
+        self.remember_read(
+            page_url, lambda: self._list_all(url, params, endpoint=endpoint, number=number)
+        )
         seen: set[str] = set()
         items: list[dict] = []
         while page_url:
@@ -421,7 +430,7 @@ class GitHubTracker(RemoteTracker):
             page, page_url = self._call(
                 READ, "GET", page_url, endpoint=endpoint,
                 scope="issue" if number is not None else "repo",
-                number=number, conditional=True,
+                number=number, paged=True,
             )
             if not page:
                 break
@@ -518,17 +527,21 @@ class GitHubTracker(RemoteTracker):
         scope: str,
         number: int | None = None,
         body: Any = None,
-        conditional: bool = False,
+        paged: bool = False,
         return_status: bool = False,
     ) -> Any:
         def attempt() -> Any:
             return self._send(
                 kind, verb, url, endpoint=endpoint, scope=scope, number=number, body=body,
-                conditional=conditional, return_status=return_status,
+                paged=paged, return_status=return_status,
             )
 
-        description = f"{verb} {endpoint}"
-        return self.runner.run(attempt, write=kind != READ, description=description)
+        try:
+            return self.runner.run(attempt, write=kind != READ, description=f"{verb} {endpoint}")
+        finally:
+            # An ambiguous write may have been stored too.
+            if kind != READ:
+                self.note_write()
 
     def _send(
         self,
@@ -540,10 +553,12 @@ class GitHubTracker(RemoteTracker):
         scope: str,
         number: int | None,
         body: Any,
-        conditional: bool,
+        paged: bool,
         return_status: bool,
     ) -> Any:
         self._check_server_url(url)
+        # Every GET is conditional: a 304 costs no primary rate limit.
+        conditional = verb == "GET" and not return_status
         cached = self.cache.get(url) if conditional else None
         headers = {"Accept": "application/vnd.github+json"}
         if cached is not None:
@@ -581,8 +596,7 @@ class GitHubTracker(RemoteTracker):
                     f"{verb} {endpoint}: 304 Not Modified without a stored page",
                     target=self.name,
                 )
-            result: Any = (cached.body, cached.next_url)
-            return result
+            return (cached.body, cached.next_url) if paged else cached.body
 
         data = self._parse_json(output, kind, verb, endpoint, status, ref)
         if return_status and status in (204, 404):
@@ -592,21 +606,22 @@ class GitHubTracker(RemoteTracker):
             raise self._error_for_status(status, response_headers, data, kind, scope, ref)
         if return_status:
             return status
-        if conditional:
+        next_url = None
+        if paged:
+            if not isinstance(data, list):
+                raise TransientTrackerError(
+                    f"{verb} {endpoint}: expected a JSON array", target=self.name, status=status
+                )
             next_url = _next_link(response_headers.get("link"))
             if next_url is not None:
                 self._check_server_url(next_url)
+        if conditional:
             etag = response_headers.get("etag")
             if etag:
                 self.cache.put(url, etag, data, next_url)
             else:
                 self.cache.discard(url)
-            if not isinstance(data, list):
-                raise TransientTrackerError(
-                    f"{verb} {endpoint}: expected a JSON array", target=self.name, status=status
-                )
-            return data, next_url
-        return data
+        return (data, next_url) if paged else data
 
     def _parse_json(self, output: str, kind: str, verb: str, endpoint: str, status: int, ref: str | None) -> Any:
         if not output:

@@ -57,6 +57,7 @@ from syncd.tracker import (
 )
 
 from syncd_adapters._common import (
+    ASSIGNABLE_MAX_AGE,
     COMMON_OPTIONS,
     RemoteTracker,
     fit_body,
@@ -132,6 +133,7 @@ class GitLabTracker(RemoteTracker):
     # Reads.
 
     def preflight(self) -> None:
+        self.remember_read(self._project_path, self.preflight)
         data = self._call(READ, "GET", self._project_path, endpoint="/projects/{project}", scope="project")
         self._project_id = data.get("id")
         path = data.get("path_with_namespace")
@@ -188,6 +190,11 @@ class GitLabTracker(RemoteTracker):
     def can_assign(self, account: str) -> bool:
         key = account.lower()
         if key not in self._assignable:
+            known = self.cache.get_fact(f"assignable {key}", ASSIGNABLE_MAX_AGE)
+            if isinstance(known, dict):
+                self._assignable[key] = bool(known.get("assignable"))
+                self._user_ids.setdefault(key, known.get("user_id"))
+                return self._assignable[key]
             user_id = self._user_id(account)
             if user_id is None:
                 self._assignable[key] = False
@@ -198,6 +205,9 @@ class GitLabTracker(RemoteTracker):
                     scope="member", return_status=True,
                 )
                 self._assignable[key] = status == 200
+            self.cache.put_fact(
+                f"assignable {key}", {"assignable": self._assignable[key], "user_id": user_id}
+            )
         return self._assignable[key]
 
     def current_account(self) -> str:
@@ -408,6 +418,9 @@ class GitLabTracker(RemoteTracker):
         """Read every page of a list, sending the stored ETag for each page."""
 
         page_url: str | None = f"{self._api_url}{path}?{urllib.parse.urlencode(sorted(params.items()))}"
+        self.remember_read(
+            page_url, lambda: self._list_all(path, params, endpoint=endpoint, number=number)
+        )
         seen: set[str] = set()
         items: list[dict] = []
         while page_url:
@@ -418,7 +431,7 @@ class GitLabTracker(RemoteTracker):
             seen.add(page_url)
             page, page_url = self._call(
                 READ, "GET", page_url, endpoint=endpoint,
-                scope="issue" if number is not None else "project", number=number, conditional=True,
+                scope="issue" if number is not None else "project", number=number, paged=True,
             )
             if not page:
                 break
@@ -491,16 +504,21 @@ class GitLabTracker(RemoteTracker):
         scope: str,
         number: int | None = None,
         body: Any = None,
-        conditional: bool = False,
+        paged: bool = False,
         return_status: bool = False,
     ) -> Any:
         def attempt() -> Any:
             return self._send(
                 kind, verb, path, endpoint=endpoint, scope=scope, number=number, body=body,
-                conditional=conditional, return_status=return_status,
+                paged=paged, return_status=return_status,
             )
 
-        return self.runner.run(attempt, write=kind != READ, description=f"{verb} {endpoint}")
+        try:
+            return self.runner.run(attempt, write=kind != READ, description=f"{verb} {endpoint}")
+        finally:
+            # An ambiguous write may have been stored too.
+            if kind != READ:
+                self.note_write()
 
     def _send(
         self,
@@ -512,7 +530,7 @@ class GitLabTracker(RemoteTracker):
         scope: str,
         number: int | None,
         body: Any,
-        conditional: bool,
+        paged: bool,
         return_status: bool,
     ) -> Any:
         url = path if path.startswith(("http://", "https://")) else f"{self._api_url}{path}"
@@ -522,6 +540,8 @@ class GitLabTracker(RemoteTracker):
                 hint="set base_url to the address the server itself reports",
                 target=self.name,
             )
+        # Every GET is conditional: a 304 costs no primary rate limit.
+        conditional = verb == "GET" and not return_status
         cached = self.cache.get(url) if conditional else None
         headers = {"Accept": "application/json"}
         if cached is not None:
@@ -555,7 +575,7 @@ class GitLabTracker(RemoteTracker):
                     raise TransientTrackerError(
                         f"{verb} {endpoint}: 304 Not Modified without a stored page", target=self.name
                     ) from None
-                return cached.body, cached.next_url
+                return (cached.body, cached.next_url) if paged else cached.body
             if return_status and status == 404:
                 return status
             raise self._error_for_status(status, error, kind, scope, ref) from None
@@ -569,7 +589,8 @@ class GitLabTracker(RemoteTracker):
             return status
         data = self._parse_json(response, kind, verb, endpoint, ref)
 
-        if conditional:
+        next_url = None
+        if paged:
             if not isinstance(data, list):
                 raise TransientTrackerError(f"{verb} {endpoint}: expected a JSON array", target=self.name)
             next_url = response.links.get("next", {}).get("url")
@@ -579,13 +600,13 @@ class GitLabTracker(RemoteTracker):
                     hint="set base_url to the address the server itself reports",
                     target=self.name,
                 )
+        if conditional:
             etag = response.headers.get("ETag")
             if etag:
                 self.cache.put(url, etag, data, next_url)
             else:
                 self.cache.discard(url)
-            return data, next_url
-        return data
+        return (data, next_url) if paged else data
 
     def _parse_json(self, response: requests.Response, kind: str, verb: str, endpoint: str, ref: str | None) -> Any:
         if response.status_code == 204 or not response.content:

@@ -1,0 +1,97 @@
+"""Conditional requests: stored ETags make a sync with nothing new cost only 304s."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncd.settings import TargetSettings
+from syncd.tracker import IssueUpdate
+
+from tests.fakes.runs import sync_example
+
+
+def test_second_list_is_not_modified(rig, tmp_path):
+    rig.seed("One", labels=("syncd",))
+    tracker = rig.tracker(state_dir=tmp_path)
+
+    first = tracker.list_managed("syncd")
+    second = tracker.list_managed("syncd")
+
+    assert first == second
+    assert rig.fake.count("GET", rig.list_path(), 200) == 1
+    assert rig.fake.count("GET", rig.list_path(), 304) == 1
+    assert tracker.stats.not_modified == 1
+
+
+def test_changed_issue_is_read_again(rig, tmp_path):
+    number = rig.seed("One", labels=("syncd",))
+    tracker = rig.tracker(state_dir=tmp_path)
+    tracker.list_managed("syncd")
+
+    rig.tracker().update(number, IssueUpdate(title="One, reworded"))
+    issues = tracker.list_managed("syncd")
+
+    assert [issue.title for issue in issues] == ["One, reworded"]
+    assert rig.fake.count("GET", rig.list_path(), 200) == 2
+
+
+def test_every_page_is_revalidated(rig, tmp_path):
+    for index in range(5):
+        rig.seed(f"Item {index}", labels=("syncd",))
+    rig.fake.max_per_page = 2
+    rig.tracker(state_dir=tmp_path).list_managed("syncd")
+    rig.fake.reset_log()
+
+    issues = rig.tracker(state_dir=tmp_path).list_managed("syncd")
+
+    assert len(issues) == 5
+    assert rig.fake.request_log() == [("GET", rig.list_path().replace("\\", ""), 304)] * 3
+
+
+def test_stored_etags_survive_restart(rig, tmp_path):
+    rig.seed("One", labels=("syncd",))
+    first = rig.tracker(state_dir=tmp_path)
+    first.list_managed("syncd")
+    first.close_session()
+
+    second = rig.tracker(state_dir=tmp_path)
+    second.list_managed("syncd")
+
+    assert rig.fake.count("GET", rig.list_path(), 304) == 1
+
+
+def test_not_modified_costs_no_rate_limit(github_rig, tmp_path):
+    github_rig.seed("One", labels=("syncd",))
+    tracker = github_rig.tracker(state_dir=tmp_path)
+    tracker.list_managed("syncd")
+    remaining = tracker.stats.rate_limit_remaining
+
+    tracker.list_managed("syncd")
+
+    assert tracker.stats.rate_limit_remaining == remaining
+
+
+def test_dry_run_tracker_writes_no_files(rig, tmp_path):
+    options = dict(rig.tracker().options)
+    target = TargetSettings(name="main", kind=rig.kind, options=options)
+    state_dir = tmp_path / "state"
+    environ_key = options["token_env"]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(environ_key, rig.token)
+        tracker = type(rig.tracker()).from_settings(target, state_dir=state_dir, read_only=True)
+        tracker.list_managed("syncd")
+        tracker.close_session()
+
+    assert not state_dir.exists()
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_noop_second_sync_costs_only_304s(kind, tmp_path):
+    first, second = sync_example(kind, tmp_path, runs=2)
+
+    assert first.outcome.exit_code() == 0
+    assert first.statuses[201] >= 3
+    assert second.outcome.exit_code() == 0
+    assert second.requests
+    assert set(second.statuses) == {304}
