@@ -109,6 +109,21 @@ CREATE INDEX IF NOT EXISTS issue_labels_by_label ON issue_labels (project, label
 """
 
 
+def read_only_uri(path: Path) -> str:
+    """Return a SQLite URI that reads ``path`` without creating any file.
+
+    Opening a WAL database with ``mode=ro`` creates its ``-wal`` and ``-shm``
+    files when they are missing, which a dry run must not do. No ``-wal``
+    file means every commit is in the main file, so it is read as immutable.
+    Otherwise the side files exist already and ``mode=ro`` creates nothing.
+    """
+
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    if not Path(f"{path}-wal").exists():
+        uri += "&immutable=1"
+    return uri
+
+
 def _utc_now() -> str:
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     return now.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -227,8 +242,9 @@ class LocalTracker(Tracker):
             connection = sqlite3.connect(":memory:")
             connection.executescript(SCHEMA)
             return connection
-        uri = f"{self.path.resolve().as_uri()}?mode=ro"
-        connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        connection = sqlite3.connect(
+            read_only_uri(self.path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+        )
         # Reading the schema proves the file is a SQLite database.
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}

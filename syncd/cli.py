@@ -389,8 +389,20 @@ COMMANDS: list[Command] = [
 ]
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors exit 1.
+
+    argparse exits 2 on a usage error, but 2 means "changes pending" from
+    ``syncd plan``, so a script could not tell the two apart.
+    """
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="syncd",
         description="Keep one tracker issue per action item in Markdown meeting minutes.",
     )

@@ -21,6 +21,7 @@ import fnmatch
 import inspect
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -209,10 +210,12 @@ def _parse_cache(settings: Settings, read_only: bool) -> Iterator[Any]:
     except ImportError:
         yield None
         return
-    path = settings.state_dir / PARSE_CACHE_NAME
-    if read_only and not path.exists():
+    if read_only:
+        # Even a read-only SQLite open may create side files, and a dry run
+        # writes nothing; parsing afresh costs about a second per 350 files.
         yield None
         return
+    path = settings.state_dir / PARSE_CACHE_NAME
     cache = ParseCache(path, read_only=read_only)
     try:
         yield cache
@@ -318,6 +321,23 @@ def _with_hint(error: SyncdError) -> str:
     return f"{error} ({error.hint})" if error.hint else str(error)
 
 
+def open_state(path: Path, *, read_only: bool):
+    """Open the state file; a read-only open creates no file, not even SQLite's side files."""
+
+    from syncd.engine import StateStore
+
+    if read_only and path.exists():
+        from syncd_adapters.local import read_only_uri
+
+        # NOTE: this builds the store around its own connection because
+        # StateStore.open(read_only=True) uses plain mode=ro, which creates
+        # the -wal and -shm files of a WAL database.
+        connection = sqlite3.connect(read_only_uri(path), uri=True)
+        connection.row_factory = sqlite3.Row
+        return StateStore(connection, path=path, read_only=True)
+    return StateStore.open(path, read_only=read_only)
+
+
 # Step 2: trackers.
 
 
@@ -386,14 +406,14 @@ def _run(
     allow_mass_close: bool,
     should_stop: Callable[[], bool] | None,
 ) -> RunOutcome:
-    from syncd.engine import StateStore, apply_plan, compute_plan
+    from syncd.engine import apply_plan, compute_plan
 
     started = time.monotonic()
     read_only = not apply
     collected = collect_documents(settings, read_only=read_only, should_stop=should_stop)
     opened = open_trackers(settings, read_only=read_only)
     try:
-        with StateStore.open(state_path(settings), read_only=read_only) as state:
+        with open_state(state_path(settings), read_only=read_only) as state:
             plan = compute_plan(
                 collected.documents,
                 settings=settings,
@@ -436,11 +456,11 @@ def _run(
 def status_run(settings: Settings) -> tuple[list[dict], list[Problem]]:
     """List every managed issue with its state and where its item was seen."""
 
-    from syncd.engine import StateStore, build_status
+    from syncd.engine import build_status
 
     opened = open_trackers(settings, read_only=True)
     try:
-        with StateStore.open(state_path(settings), read_only=True) as state:
+        with open_state(state_path(settings), read_only=True) as state:
             issues = build_status(opened.trackers, state, label=settings.labels.managed)
     finally:
         opened.close()
