@@ -425,9 +425,17 @@ def _run(
             )
             result = None
             if apply:
-                result = apply_plan(
-                    plan, trackers=opened.trackers, state=state, pacing=settings.pacing
-                )
+                from syncd.progress import Progress
+
+                with Progress(len(plan.changes), "applying changes") as progress:
+                    result = apply_plan(
+                        plan,
+                        trackers=opened.trackers,
+                        state=state,
+                        pacing=settings.pacing,
+                        should_stop=should_stop,
+                        on_outcome=lambda outcome: progress.advance(),
+                    )
     finally:
         tracker_stats = {
             name: getattr(getattr(tracker, "wrapped", tracker), "stats", None)

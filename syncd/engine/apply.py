@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from syncd.engine.changes import JSON_VERSION, Change, Plan
@@ -140,8 +140,16 @@ def apply_plan(
     trackers: Mapping[str, object],
     state: StateStore,
     pacing: PacingSettings | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
 ) -> SyncResult:
-    """Run the writes of ``plan`` and store the new state; return what happened."""
+    """Run the writes of ``plan`` and store the new state; return what happened.
+
+    ``should_stop`` is checked before each change: once it returns True the
+    remaining changes stay pending for the next run, and the change in
+    flight finishes first. ``on_outcome`` is called after each change, for a
+    progress display.
+    """
 
     run_id = state.start_run()
     result = SyncResult(plan=plan, run_id=run_id)
@@ -150,8 +158,12 @@ def apply_plan(
     failed_keys: set[str] = set()
     recovery = _Recovery(state, trackers, plan.managed_label)
 
+    reported = 0
     for change in plan.changes:
+        reported = _report_outcomes(result, reported, on_outcome)
         target = change.target
+        if target not in stopped and should_stop is not None and should_stop():
+            stopped[target] = _TargetStopped("pending", "not started: syncd was asked to stop")
         if target in stopped:
             result.outcomes.append(Outcome(change, stopped[target].status, str(stopped[target])))
             continue
@@ -185,12 +197,22 @@ def apply_plan(
             result.outcomes.append(Outcome(change, "failed", str(error)))
             continue
         result.outcomes.append(outcome)
+    reported = _report_outcomes(result, reported, on_outcome)
 
     _store_bookkeeping(plan, state, result, failed_keys, stopped)
     outcome_name = "partial" if result.partial else "ok"
     errors = [o.error for o in result.failures if o.error]
     state.finish_run(run_id, outcome_name, result.summary(), errors)
     return result
+
+
+def _report_outcomes(result: SyncResult, reported: int, on_outcome) -> int:
+    """Pass the outcomes added since the last call to ``on_outcome``; return the new count."""
+
+    if on_outcome is not None:
+        for outcome in result.outcomes[reported:]:
+            on_outcome(outcome)
+    return len(result.outcomes)
 
 
 def _needs_pacing(tracker) -> bool:
@@ -228,6 +250,7 @@ def _apply_change(change: Change, tracker, state: StateStore, run_id: str, pacer
         pacer.wait()
         tracker.ensure_label(name, color, description)
         state.journal_result(entry, status="done")
+        logger.info("target %s: ensured label %s", change.target, name)
         return Outcome(change, "applied")
 
     if change.action == "create":
@@ -269,7 +292,18 @@ def _journalled(state: StateStore, run_id: str, change: Change, action: str, int
         raise
     result = {"ref": value.ref} if isinstance(value, Issue) else {}
     state.journal_result(entry, status="done", result=result)
+    # One INFO line per external write, so the log is an audit trail.
+    logger.info(
+        "target %s: %s %s (item %s)",
+        change.target,
+        _PAST_TENSE.get(action, action),
+        value.ref if isinstance(value, Issue) else change.ref or f"#{change.number}",
+        change.key,
+    )
     return value
+
+
+_PAST_TENSE = {"close": "closed", "reopen": "reopened", "comment": "commented on", "update": "updated"}
 
 
 def _apply_create(change: Change, tracker, state: StateStore, run_id: str, pacer: _Pacer, recovery: _Recovery) -> Outcome:
@@ -306,6 +340,7 @@ def _apply_create(change: Change, tracker, state: StateStore, run_id: str, pacer
         raise
     state.journal_result(entry, status="done", result={"ref": issue.ref, "number": issue.number})
     _save_created(state, change, issue)
+    logger.info("target %s: created %s (item %s): %s", change.target, issue.ref, key, change.draft.title)
     return Outcome(change, "applied", ref=issue.ref)
 
 
