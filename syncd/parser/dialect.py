@@ -356,7 +356,8 @@ _NON_WORD = re.compile(r"[\W_]+")
 def normalize_title(text: str) -> str:
     """Heading text with emoji, shortcodes, emphasis and punctuation removed, folded."""
 
-    text = _SHORTCODE.sub(" ", text.casefold())
+    # "&" reads as "and": "TODOs & Decisions" is "TODOs and Decisions".
+    text = _SHORTCODE.sub(" ", text.casefold().replace("&", " and "))
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 

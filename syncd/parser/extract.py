@@ -84,6 +84,11 @@ class Extractor:
                     line = _LIST_MARKER.sub("", line, count=1)
                 if checkbox:
                     line = _CHECKBOX.sub("", line.lstrip(), count=1)
+            if "\r" in line:
+                # A lone carriage return breaks the line for Markdown but not
+                # for git: the parts share one line number.
+                result.extend((first + index, part.strip()) for part in line.split("\r"))
+                continue
             result.append((first + index, line.strip()))
         while result and not result[-1][1]:
             result.pop()
@@ -210,13 +215,13 @@ class Extractor:
                 )
                 if pending is not None:
                     for item in block.children:
-                        self.list_item(item, pending)
+                        last = self.list_item(item, pending)
                 elif adjacent and not any(self.item_has_owner(item) for item in block.children):
                     self.extend(last, block)
                 else:
                     for item in block.children:
-                        self.list_item(item, ())
-                last, pending = None, None
+                        last = self.list_item(item, ())
+                pending = None
             elif kind in (TABLE, CODE, QUOTE):
                 if last is not None:
                     self.extend(last, block)
@@ -280,7 +285,9 @@ class Extractor:
             self.pending_items.append((entry, result))
         return last, pending
 
-    def list_item(self, item: Block, inherited: tuple[str, ...]) -> None:
+    def list_item(self, item: Block, inherited: tuple[str, ...]) -> Entry | None:
+        """Emit the entries of one list item; return the one later blocks extend."""
+
         lead, rest = self.item_parts(item)
         lead_lines = self.block_lines(
             lead[0], lead[1], list_item=lead[2], checkbox=item.checked is not None
@@ -320,6 +327,7 @@ class Extractor:
                     self.extend(entry, child)
             elif child.kind in (TABLE, CODE, QUOTE) and entry is not None:
                 self.extend(entry, child)
+        return entry
 
     def item_parts(self, item: Block):
         """((start, end, has_marker), other child blocks) of a list item."""
@@ -524,9 +532,9 @@ def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, 
     seen = set()
     for entry, result in extractor.pending_items:
         first_line = entry.lines[0][0]
-        if first_line in seen:
+        if (first_line, result.text) in seen:
             continue
-        seen.add(first_line)
+        seen.add((first_line, result.text))
         first_text = "\n".join(text for _number, text in entry.lines)
         items.append(
             Item(

@@ -17,6 +17,7 @@ tests check it on generated documents); only the time differs.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -109,6 +110,9 @@ def plan_regions(text: str, titles: frozenset[str], extra_hazard: re.Pattern | N
                 continue  # seven or more hashes: a paragraph
             return None  # "###Title": decided by the full parse
         content = content.strip()
+        if "&" in content:
+            # Entities render as their characters in a parsed heading.
+            content = html.unescape(content)
         if content.endswith("#"):
             content = _CLOSING_HASHES.sub("", content)
         headings.append(Heading(len(match.group(1)), content, start, match.end() - 1))

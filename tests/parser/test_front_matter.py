@@ -1,0 +1,154 @@
+"""Front matter: kept as written, strict about mistakes, one file at a time."""
+
+from __future__ import annotations
+
+import datetime
+
+from syncd.parser.meeting import _simple_yaml
+from syncd.yamltext import load_yaml
+from tests.parser.helpers import parse, rows
+
+
+def test_yaml_11_words_and_times_keep_the_authors_text():
+    data = (
+        "---\n"
+        "time: 10:00\n"
+        "attendees: [JM, NO, ON]\n"
+        "quorum: yes\n"
+        "date: 2024-06-03\n"
+        "---\n"
+        "## Action items\n"
+        "NO: Rotate the door codes.\n"
+    )
+
+    document = parse(data, path="team/notes.md")
+
+    assert document.errors == []
+    assert document.meeting.participants == ("JM", "NO", "ON")
+    assert dict(document.meeting.extra)["time"] == "10:00"
+    assert dict(document.meeting.extra)["quorum"] == "yes"
+    assert document.meeting.date == datetime.date(2024, 6, 3)
+    assert document.items[0].owners == ("NO",)
+
+
+def test_duplicate_key_is_an_error_naming_its_line():
+    data = (
+        "---\n"
+        "title: Weekly\n"
+        "room: north\n"
+        "room: south\n"
+        "---\n"
+        "## Action items\n"
+        "JM: Book the room.\n"
+    )
+
+    document = parse(data)
+
+    assert document.items == []
+    [error] = document.errors
+    assert error.line == 4
+    assert "duplicate key 'room'" in error.message
+
+
+def test_duplicate_key_in_one_file_leaves_the_next_file_alone():
+    broken = parse("---\na: 1\na: 2\n---\n## Action items\nJM: x\n")
+    fine = parse("---\na: 1\n---\n## Action items\nJM: x\n")
+
+    assert broken.errors and broken.items == []
+    assert fine.errors == [] and len(fine.items) == 1
+
+
+def test_tab_indentation_gives_the_line_and_a_hint():
+    data = b"---\ntitle: Weekly\nroster:\n\tJM: jmiller\n\tPT: ptan\n---\n\n## Action items\nJM: x\n"
+
+    document = parse(data)
+
+    assert document.items == []
+    [error] = document.errors
+    assert error.line == 4
+    assert "tabs are not allowed for indentation" in error.message
+
+
+def test_front_matter_that_is_not_a_mapping_is_an_error():
+    document = parse("---\n- just\n- a list\n---\n## Action items\nJM: x\n")
+
+    assert document.items == []
+    assert "must be a mapping" in document.errors[0].message
+
+
+def test_unclosed_front_matter_is_markdown_with_a_warning():
+    document = parse("---\n## Action items\nJM: Close the fence.\n")
+
+    assert document.errors == []
+    assert [item.owners for item in document.items] == [("JM",)]
+    assert any("never closed" in warning.message for warning in document.warnings)
+
+
+def test_front_matter_may_end_with_dots():
+    document = parse("---\ntitle: Dots\n...\n## Action items\nJM: x\n")
+
+    assert document.meeting.title == "Dots"
+    assert rows(document)[0][:3] == (5, 5, ["JM"])
+
+
+def test_comma_joined_participants_are_split():
+    data = "---\nparticipants:\n  - Ana Lima, Bo Chen\n  - Cy\n---\n"
+
+    assert parse(data).meeting.participants == ("Ana Lima", "Bo Chen", "Cy")
+
+
+def test_date_in_the_file_name_wins_over_a_stale_front_matter_date():
+    data = "---\ndatetime: 2024-04-25T10:00:00+02:00\n---\n# Weekly\n"
+
+    document = parse(data, path="ops/2024-05-02.md")
+
+    assert document.meeting.date == datetime.date(2024, 5, 2)
+    assert any("2024-04-25" in warning.message for warning in document.warnings)
+
+
+def test_compact_date_in_the_file_name_counts():
+    document = parse("# Notes\n", path="archive/20240502_minutes.md")
+
+    assert document.meeting.date == datetime.date(2024, 5, 2)
+
+
+def test_date_from_the_first_heading_when_nothing_else_has_one():
+    document = parse("# Sync on May 2, 2024\n\nText.\n", path="ops/notes.md")
+
+    assert document.meeting.date == datetime.date(2024, 5, 2)
+
+
+def test_unreadable_front_matter_date_is_a_warning_only():
+    document = parse("---\ndate: 2024-05-355\n---\n# x\n", path="ops/notes.md")
+
+    assert document.errors == []
+    assert document.meeting.date is None
+    assert document.warnings
+
+
+def test_simple_reader_agrees_with_the_yaml_loader():
+    samples = [
+        "title: Weekly sync\nparticipants:\n  - Ana\n  - Bo Chen\nteams:\n- core\n",
+        'title: "Kraft WG, May 2, 2024"\ntags: [notes, weekly]\nempty:\nnothing: ~\n',
+        "datetime: 2024-05-02T10:00:00+01:00\nlocation: Room 4 (east)\n",
+        "a: 'quoted'\nb: []\nc:\n",
+    ]
+    for sample in samples:
+        simple = _simple_yaml(sample)
+        assert simple is not None, sample
+        full = load_yaml(sample)
+        assert (simple.data, simple.lines) == (full.data, full.lines), sample
+
+
+def test_simple_reader_leaves_everything_else_to_the_yaml_loader():
+    for sample in [
+        "a: 1\na: 2\n",
+        "a:\n\tb: 1\n",
+        "a: [x, [y]]\n",
+        "a: 'it''s'\n",
+        "# comment\na: 1\n",
+        "a: b: c\n",
+        "people:\n  JM: jmiller\n",
+        "a: >\n  folded\n",
+    ]:
+        assert _simple_yaml(sample) is None, sample

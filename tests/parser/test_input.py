@@ -1,0 +1,133 @@
+"""Bytes that are awkward but valid, and bytes that are not minutes at all."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from tests.parser.helpers import parse, rows
+
+
+def test_crlf_file_reads_like_its_lf_copy():
+    lf = b"---\ntitle: Weekly\n---\n\n## Action items\nJM: Renew the lab booking.\nPT: Order cables.\n"
+    crlf = lf.replace(b"\n", b"\r\n")
+
+    from_lf, from_crlf = parse(lf), parse(crlf)
+
+    assert from_crlf.errors == []
+    assert from_crlf.meeting.title == "Weekly"
+    assert rows(from_crlf) == rows(from_lf)
+    assert all("\r" not in item.text for item in from_crlf.items)
+    assert from_crlf.items[0].text == "Renew the lab booking."
+
+
+def test_mixed_line_endings_keep_git_line_numbers():
+    data = b"## Action items\r\nJM: first\nPT: second\r\n\r\nAB: third\n"
+
+    assert [(line, owners) for line, _e, owners, *_ in rows(parse(data))] == [
+        (2, ["JM"]),
+        (3, ["PT"]),
+        (5, ["AB"]),
+    ]
+
+
+def test_lone_carriage_return_does_not_start_a_new_line_number():
+    data = b"## Action items\nJM: first\rPT: second\nAB: third\n"
+
+    found = [(item.line, item.owners, item.text) for item in parse(data).items]
+
+    assert found == [(2, ("JM",), "first"), (2, ("PT",), "second"), (3, ("AB",), "third")]
+
+
+def test_line_separator_character_stays_inside_its_line():
+    data = "## Action items\nJM: one\u2028still one\nPT: two\n".encode()
+
+    document = parse(data)
+
+    assert [(item.line, item.owners) for item in document.items] == [(2, ("JM",)), (3, ("PT",))]
+    assert "\u2028" in document.items[0].text
+
+
+def test_byte_order_mark_is_not_part_of_the_first_line():
+    data = b"\xef\xbb\xbf---\ntitle: With a mark\n---\n## Action items\nJM: Check the mark.\n"
+
+    document = parse(data)
+
+    assert document.errors == []
+    assert document.meeting.title == "With a mark"
+    assert rows(document) == [(5, 5, ["JM"], "task", "Check the mark.", False)]
+
+
+def test_decomposed_text_is_stored_composed():
+    # "e" followed by U+0301 COMBINING ACUTE ACCENT, as macOS writes it.
+    decomposed = b"## Action items\nJM: Update the cafe\xcc\x81 menu page.\n"
+    composed = "## Action items\nJM: Update the caf\u00e9 menu page.\n".encode()
+
+    from_nfd, from_nfc = parse(decomposed), parse(composed)
+
+    assert from_nfd.items[0].text == "Update the caf\u00e9 menu page."
+    assert unicodedata.is_normalized("NFC", from_nfd.items[0].text)
+    assert rows(from_nfd) == rows(from_nfc)
+
+
+def test_decomposed_owner_token_is_composed_too():
+    data = "## Action items\nS\u0326tefan: Sort the mail.\n".encode()
+
+    assert parse(data).items[0].owners == ("\u0218tefan",)
+
+
+def test_emoji_flags_and_joined_sequences_survive_intact():
+    task = "\U0001f680 Ship the \U0001f1f3\U0001f1f4 bundle for \U0001f469\u200d\U0001f4bb folks \U0001f389"
+    data = f"## Action items\nJM: {task}\n".encode()
+
+    document = parse(data)
+
+    assert document.items[0].text == task
+    assert document.items[0].owners == ("JM",)
+
+
+def test_invalid_utf8_names_the_byte_offset_and_line():
+    data = b"## Action items\nJM: fine\nPT: caf\xe9 latin-1\n"
+
+    document = parse(data)
+
+    assert document.items == []
+    [error] = document.errors
+    assert error.line == 3
+    bad_offset = data.index(b"\xe9")
+    assert f"offset {bad_offset}" in error.message and "0xe9" in error.message
+
+
+def test_empty_file_has_no_items_and_no_errors():
+    document = parse(b"")
+
+    assert document.items == [] and document.errors == []
+    assert document.content_hash == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_file_over_the_size_limit_is_an_error_for_that_file():
+    data = b"## Action items\n" + b"JM: line\n" * 200
+
+    document = parse(data, max_bytes=1000)
+
+    assert document.items == []
+    [error] = document.errors
+    assert "over the limit of 1,000 bytes" in error.message
+
+
+def test_binary_file_is_refused_with_an_error():
+    document = parse(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+
+    assert document.items == []
+    assert document.errors
+
+
+def test_tabs_in_the_body_are_read_as_markdown_indentation():
+    data = b"## Action items\n\n-\tJM:\tSweep the floor.\n\t- detail under it\n- PT: Mop.\n"
+
+    document = parse(data)
+
+    assert [(item.line, item.end_line, item.owners) for item in document.items] == [
+        (3, 4, ("JM",)),
+        (5, 5, ("PT",)),
+    ]
+    assert document.items[0].text == "Sweep the floor."
