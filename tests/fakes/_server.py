@@ -28,6 +28,8 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json; charset=utf-8"
     reason: str | None = None
+    # False: send only these headers, without the fake's usual ones.
+    decorated: bool = True
 
     def encoded_body(self) -> bytes:
         if self.body is None:
@@ -290,7 +292,8 @@ class FakeServer:
         return Response(400, {"message": "Problems parsing JSON"})
 
     def _write(self, handler: _Handler, request: Request, response: Response) -> None:
-        self.decorate(request, response)
+        if response.decorated:
+            self.decorate(request, response)
         payload = response.encoded_body()
         try:
             handler.send_response(response.status, response.reason)

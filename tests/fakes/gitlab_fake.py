@@ -583,7 +583,10 @@ class GitLabFake(FakeServer):
             now = self.clock()
             self._create_times = [stamp for stamp in self._create_times if now - stamp < window]
             if len(self._create_times) >= count:
-                return self.error(429, {"error": CREATE_LIMIT_MESSAGE})
+                # Application limits send no RateLimit headers.
+                response = self.error(429, {"error": CREATE_LIMIT_MESSAGE})
+                response.decorated = False
+                return response
         title = data.get("title")
         if not isinstance(title, str) or not title.strip():
             return self.error(400, "title is missing", key="error")
