@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from syncd import __version__
-from syncd.errors import ConfigError, ConfigProblem, LockHeldError, SyncdError
+from syncd.errors import ConfigError, LockHeldError, SyncdError
 from syncd.lock import EXIT_LOCKED
 from syncd.messages import format_error, format_problem
 from syncd.runner import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
@@ -304,15 +304,10 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config_handler(arguments: argparse.Namespace, out: TextIO) -> int:
-    from syncd.config import find_config, load_config
+    from syncd.config import find_config, validate_config_file
 
     path = find_config(arguments.config)
-    try:
-        settings = load_config(path)
-    except ConfigError as error:
-        problems = list(error.problems)
-    else:
-        problems = _check_paths_exist(settings, str(path))
+    settings, problems = validate_config_file(path)
     if arguments.output_format == "json":
         _print_json(
             {
@@ -341,23 +336,6 @@ def _config_handler(arguments: argparse.Namespace, out: TextIO) -> int:
             f"{len(settings.people)} people)\n"
         )
     return EXIT_ERROR if problems else EXIT_OK
-
-
-def _check_paths_exist(settings, config_path: str) -> list[ConfigProblem]:
-    # Loading accepts a folder source whose root is missing, because --source
-    # may replace it; validating the config on its own reports it.
-    problems = []
-    for source in settings.sources:
-        if source.kind == "folder" and source.root is not None and not source.root.is_dir():
-            problems.append(
-                ConfigProblem(
-                    path=config_path,
-                    line=None,
-                    key_path=f"sources.{source.name}.root",
-                    message=f"folder {source.root} does not exist",
-                )
-            )
-    return problems
 
 
 def _lazy(name: str) -> Callable:

@@ -747,6 +747,33 @@ def parse_config(text: str, *, path: str, base: Path) -> Settings:
     )
 
 
+def validate_config_file(path: str | os.PathLike) -> tuple[Settings | None, list[ConfigProblem]]:
+    """Check the config at ``path`` as ``syncd config validate`` does.
+
+    Beyond ``load_config``, it reports a folder source whose root does not
+    exist. Loading alone accepts that, because ``--source`` may replace it.
+    """
+
+    try:
+        settings = load_config(path)
+    except ConfigError as error:
+        return None, list(error.problems)
+    document = load_yaml(Path(path).read_bytes().decode("utf-8-sig"))
+    problems = []
+    for source in settings.sources:
+        if source.kind == "folder" and source.root is not None and not source.root.is_dir():
+            key = ("sources", source.name, "root")
+            problems.append(
+                ConfigProblem(
+                    path=str(path),
+                    line=document.line_of(key),
+                    key_path=_dotted(key),
+                    message=f"folder {source.root} does not exist",
+                )
+            )
+    return settings, problems
+
+
 def _check_unique_source_roots(checker: _Checker, sources: tuple[SourceSettings, ...]) -> None:
     seen: dict[str, str] = {}
     for source in sources:

@@ -381,7 +381,7 @@ def test_config_validate_missing_root(project):
     run = project.syncd("config", "validate")
 
     assert run.code == 1
-    assert "sources.minutes.root" in run.stdout
+    assert f"{project.config}:3: sources.minutes.root" in run.stdout
     assert "does not exist" in run.stdout
 
 
