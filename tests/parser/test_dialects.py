@@ -1,0 +1,129 @@
+"""Dialect files: bundled presets, user copies, and the errors a user sees."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from importlib import resources
+
+import pytest
+
+from syncd.errors import ConfigError
+from syncd.parser import bundled_dialects, load_dialect
+from syncd.parser.dialect import Dialect, dialect_from_text, dialect_to_yaml
+from tests.parser.helpers import parse
+
+PRESETS = ["default", "unikraft", "rust-lang-team", "conda", "ember", "nodejs-tsc"]
+
+
+def _settings(dialect: Dialect) -> dict:
+    return {item.name: getattr(dialect, item.name) for item in fields(dialect) if item.name != "compiled"}
+
+
+def test_every_preset_is_bundled_and_loads():
+    assert set(PRESETS) <= set(bundled_dialects())
+    for name in PRESETS:
+        assert load_dialect(name).name == name
+
+
+def test_default_file_spells_out_the_built_in_defaults():
+    loaded = load_dialect("default")
+
+    assert _settings(replace(loaded, description="")) == _settings(Dialect())
+
+
+def test_a_copied_preset_loads_from_its_path_and_behaves_the_same(tmp_path):
+    text = (resources.files("syncd.dialects") / "ember.yaml").read_text(encoding="utf-8")
+    copy = tmp_path / "my-team.yaml"
+    copy.write_text(text, encoding="utf-8")
+
+    loaded = load_dialect(str(copy))
+
+    assert _settings(replace(loaded, name="ember")) == _settings(load_dialect("ember"))
+
+
+def test_an_edited_copy_changes_behaviour(tmp_path):
+    dialect_file = tmp_path / "ours.yaml"
+    dialect_file.write_text(
+        "name: ours\nsections:\n  titles: [\"follow-ups\"]\nowners:\n  name_to: false\n",
+        encoding="utf-8",
+    )
+    data = "## Follow-ups\n- Kim to call the vendor.\n- KL: Send the invoice.\n"
+
+    document = parse(data, dialect=str(dialect_file))
+
+    assert [item.owners for item in document.items] == [(), ("KL",)]
+
+
+def test_rendered_yaml_loads_back_to_the_same_dialect():
+    for name in PRESETS:
+        dialect = load_dialect(name)
+        again = dialect_from_text(dialect_to_yaml(dialect), origin="rendered.yaml")
+        assert _settings(again) == _settings(dialect)
+
+
+def test_unknown_keys_are_reported_with_file_line_and_key():
+    text = "name: x\nowners:\n  colon_prefix: true\n  colon_prefixes: false\nsurprise: 1\n"
+
+    with pytest.raises(ConfigError) as raised:
+        dialect_from_text(text, origin="team.yaml")
+
+    problems = {(problem.line, problem.key_path) for problem in raised.value.problems}
+    assert problems == {(4, "owners.colon_prefixes"), (5, "surprise")}
+    assert all(problem.path == "team.yaml" for problem in raised.value.problems)
+    assert "team.yaml:4: owners.colon_prefixes: unknown key" in str(raised.value)
+
+
+def test_wrong_types_are_reported_each_with_its_line():
+    text = (
+        "done:\n"
+        "  checkbox: sometimes\n"
+        "sections:\n"
+        "  titles: action items\n"
+        "owners:\n"
+        "  names: everybody\n"
+        "dates:\n"
+        "  sources: [filename, moon]\n"
+        "inline_markers:\n"
+        "  markers: [\"::\"]\n"
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        dialect_from_text(text, origin="bad.yaml")
+
+    found = {problem.key_path: problem.line for problem in raised.value.problems}
+    assert found == {
+        "done.checkbox": 2,
+        "sections.titles": 4,
+        "owners.names": 6,
+        "dates.sources.1": 8,
+        "inline_markers.markers": 10,
+    }
+
+
+def test_yaml_syntax_errors_in_a_dialect_file_name_the_line():
+    with pytest.raises(ConfigError) as raised:
+        dialect_from_text("owners:\n  handles: true\n  handles: false\n", origin="dup.yaml")
+
+    [problem] = raised.value.problems
+    assert problem.line == 3 and "duplicate key" in problem.message
+
+
+def test_unknown_preset_name_lists_the_bundled_ones():
+    with pytest.raises(ConfigError) as raised:
+        load_dialect("klingon")
+
+    assert "unikraft" in str(raised.value)
+
+
+def test_missing_dialect_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError):
+        load_dialect(str(tmp_path / "absent.yaml"))
+
+
+def test_unowned_items_can_be_switched_off(tmp_path):
+    dialect_file = tmp_path / "owned-only.yaml"
+    dialect_file.write_text("entries:\n  unowned_items: false\n", encoding="utf-8")
+
+    document = parse("## Action items\nA decision.\n\nKL: A task.\n", dialect=str(dialect_file))
+
+    assert [item.owners for item in document.items] == [("KL",)]
