@@ -143,7 +143,8 @@ def _roster(rng: random.Random, size: int) -> list[tuple[str, str]]:
 
     letters = "ABCDEFGHJKLMNPRSTVWZ"
     people = []
-    seen = set()
+    # Prefixes that dialects treat as notes, not owners ("PS: ...", "NB: ...").
+    seen = {"PS", "NB"}
     while len(people) < size:
         initials = rng.choice(letters) + rng.choice(letters)
         if initials in seen:

@@ -22,6 +22,8 @@ CORPUS_DIALECTS = {
 }
 SYNTHETIC_DIALECTS = {"unikraft": "unikraft", "checkbox": "ember"}
 TARGET_MB_PER_SECOND = 20.0
+# Timed passes over one set of files stop after this many seconds.
+SECONDS_PER_SET = 15.0
 
 
 @dataclass
@@ -82,47 +84,81 @@ def measure_cold(files: list[MinutesFile], repeats: int) -> list[float]:
     parse_bytes, load_dialect, _ = _parser_api()
     dialects = {name: load_dialect(name) for name in {item.dialect for item in files}}
     samples = []
-    for _ in range(repeats):
+    while len(samples) < repeats:
         started = time.perf_counter()
         for item in files:
             parse_bytes(item.data, path=item.path, dialect=dialects[item.dialect])
         samples.append(time.perf_counter() - started)
+        # Slow passes get fewer repeats, so the whole bench stays bounded.
+        if sum(samples) > SECONDS_PER_SET:
+            break
     return samples
 
 
-def measure_cached(files: list[MinutesFile], repeats: int, cache_dir: Path) -> list[float]:
-    """Wall seconds of passes over unchanged files after one pass filled the cache."""
+def measure_cached(
+    files: list[MinutesFile], repeats: int, cache_dir: Path
+) -> tuple[list[float], int]:
+    """Time passes over unchanged files after one pass filled the cache.
+
+    Returns the wall seconds of each warm pass and how many files those
+    passes parsed again (cache misses), which must be 0.
+    """
 
     parse_bytes, load_dialect, ParseCache = _parser_api()
     dialects = {name: load_dialect(name) for name in {item.dialect for item in files}}
-    cache = ParseCache(cache_dir / "parse-cache.sqlite3")
+    cache_path = cache_dir / f"parse-cache-{len(files)}-{time.monotonic_ns()}.sqlite"
 
-    def one_pass() -> float:
-        started = time.perf_counter()
-        for item in files:
-            cache.parse(item.data, path=item.path, dialect=dialects[item.dialect])
-        return time.perf_counter() - started
+    with ParseCache(cache_path) as cache:
 
-    one_pass()
-    return [one_pass() for _ in range(repeats)]
+        def one_pass() -> float:
+            started = time.perf_counter()
+            for item in files:
+                cache.parse(item.data, path=item.path, dialect=dialects[item.dialect])
+            return time.perf_counter() - started
+
+        one_pass()
+        misses_before = cache.misses
+        samples = []
+        while len(samples) < repeats and sum(samples) <= SECONDS_PER_SET:
+            samples.append(one_pass())
+        reparsed = cache.misses - misses_before
+    return samples, reparsed
 
 
-def _add_rows(section: Section, label: str, files: list[MinutesFile], samples, cached):
+def _add_rows(
+    section: Section,
+    label: str,
+    files: list[MinutesFile],
+    samples: list[float],
+    reparsed: int | None = None,
+) -> None:
     total_bytes = sum(len(item.data) for item in files)
     best, median = _best_and_median(samples)
-    megabytes = total_bytes / 1_000_000
-    mode = "unchanged, cached" if cached else "cold"
-    throughput = megabytes / best
-    target = f">= {TARGET_MB_PER_SECOND:g} MB/s" if not cached else "no parse at all"
+    throughput = total_bytes / 1_000_000 / best
+    if reparsed is None:
+        section.add(
+            f"{label}, cold: throughput (best of {len(samples)})",
+            throughput,
+            "MB/s",
+            f">= {TARGET_MB_PER_SECOND:g} MB/s",
+            verdict(throughput >= TARGET_MB_PER_SECOND),
+        )
+        section.add(f"{label}, cold: files per second", len(files) / best, "files/s")
+        section.add(f"{label}, cold: median pass", median, "s")
+        return
     section.add(
-        f"{label}, {mode}: throughput (best of {len(samples)})",
-        throughput,
-        "MB/s",
-        target,
-        verdict(throughput >= TARGET_MB_PER_SECOND),
+        f"{label}, unchanged through the cache: files parsed again in {len(samples)} passes",
+        reparsed,
+        "files",
+        "0",
+        verdict(reparsed == 0),
     )
-    section.add(f"{label}, {mode}: files per second", len(files) / best, "files/s")
-    section.add(f"{label}, {mode}: median pass", median, "s")
+    section.add(
+        f"{label}, unchanged through the cache: effective throughput", throughput, "MB/s"
+    )
+    section.add(
+        f"{label}, unchanged through the cache: files per second", len(files) / best, "files/s"
+    )
 
 
 @benchmark("parse", "Parse throughput")
@@ -137,18 +173,18 @@ def parse_benchmark(context: Context) -> Section:
         sets.append((f"real minutes corpus ({len(files)} files, {total / 1e6:.2f} MB)", files))
     else:
         section.notes.append("No corpus of real minutes on this machine: synthetic series only.")
-    sizes = (1_000, 10_000) if context.quick else (1_000, 10_000, 100_000)
+    # 10,000 items make about as many bytes as the real corpus; the plan
+    # benchmark covers the other sizes.
+    items = 1_000 if context.quick else 10_000
     for dialect in SYNTHETIC_DIALECTS:
-        items = sizes[-1]
         files = synthetic_files(dialect, items)
         total = sum(len(item.data) for item in files)
         sets.append((f"synthetic {dialect}, {items:,} items ({total / 1e6:.1f} MB)", files))
 
     for label, files in sets:
-        cold = measure_cold(files, repeats)
-        _add_rows(section, label, files, cold, cached=False)
-        cached = measure_cached(files, repeats, context.work_dir)
-        _add_rows(section, label, files, cached, cached=True)
+        _add_rows(section, label, files, measure_cold(files, repeats))
+        samples, reparsed = measure_cached(files, repeats, context.work_dir)
+        _add_rows(section, label, files, samples, reparsed)
     section.notes.append(
         "Cold: parse_bytes on bytes already in memory, dialect loaded once, no cache. "
         "Cached: the same files again through ParseCache after one pass filled it."

@@ -29,6 +29,7 @@ from pathlib import Path
 from bench.checks import check_issues
 from bench.faults import FaultInjectingTracker, FaultRates
 from bench.generate import generate_series
+from bench.inprocess import sync_with_trackers
 from syncd.errors import SyncdError
 from syncd.settings import (
     Carry,
@@ -115,43 +116,15 @@ def make_tracker(
 def sync_once(spec: RunSpec, tracker: FaultInjectingTracker) -> None:
     """Run one sync in this process through ``tracker``.
 
-    The steps are the runner's own (collect, plan, apply with the state
-    store), with the wrapped tracker in place of the configured one. An
-    error that reaches this function is what a user would see: the sync
+    An error that reaches this function is what a user would see: the sync
     failed, and the next one must repair what it left.
     """
 
-    from syncd import runner
-    from syncd.engine import StateStore, apply_plan, compute_plan
-
     settings = spec.settings()
     try:
-        collected = runner.collect_documents(settings, read_only=False)
-        trackers = {TARGET_NAME: tracker}
-        with StateStore.open(runner.state_path(settings)) as state:
-            plan = compute_plan(
-                collected.documents,
-                settings=settings,
-                trackers=trackers,
-                state=state,
-                roster=_roster(settings),
-                source_problems=tuple(collected.source_problems),
-                allow_mass_close=True,
-            )
-            apply_plan(plan, trackers=trackers, state=state, pacing=settings.pacing)
+        sync_with_trackers(settings, {TARGET_NAME: tracker}, engine_pacing=settings.pacing)
     finally:
         tracker.close_session()
-
-
-def _roster(settings: Settings):
-    """Return the runner's roster, or None while the roster module does not exist."""
-
-    from syncd import runner
-
-    try:
-        return runner.make_roster(settings)
-    except ImportError:
-        return None
 
 
 def read_issues(spec: RunSpec):
