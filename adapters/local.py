@@ -167,7 +167,9 @@ class LocalTracker(Tracker):
     def validate_options(cls, options: dict) -> list[tuple[str, str]]:
         problems = []
         if not options.get("path"):
-            problems.append(("path", "missing: give the SQLite file, e.g. path: tracker.db"))
+            problems.append(
+                ("path", "missing: give the SQLite file, e.g. path: tracker.db")
+            )
         for key in ("project", "path"):
             value = options.get(key)
             if value is not None and not isinstance(value, str):
@@ -180,7 +182,12 @@ class LocalTracker(Tracker):
         known = {"path", "project", "assignable"}
         for key in options:
             if key not in known:
-                problems.append((key, f"unknown option for a local target (known: {', '.join(sorted(known))})"))
+                problems.append(
+                    (
+                        key,
+                        f"unknown option for a local target (known: {', '.join(sorted(known))})",
+                    )
+                )
         return problems
 
     @classmethod
@@ -247,7 +254,9 @@ class LocalTracker(Tracker):
         )
         # Reading the schema proves the file is a SQLite database.
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        tables = {
+            row[0] for row in connection.execute("SELECT name FROM sqlite_master")
+        }
         if "issues" not in tables:
             connection.close()
             raise sqlite3.DatabaseError("the file holds no syncd issues table")
@@ -272,7 +281,8 @@ class LocalTracker(Tracker):
             raise self._translate(error) from None
         except sqlite3.DatabaseError as error:
             raise TargetUnavailableError(
-                f"embedded tracker file {self.path} is damaged: {error}", target=self.name
+                f"embedded tracker file {self.path} is damaged: {error}",
+                target=self.name,
             ) from None
 
     @contextmanager
@@ -290,16 +300,20 @@ class LocalTracker(Tracker):
             raise self._translate(error) from None
         except sqlite3.DatabaseError as error:
             raise TargetUnavailableError(
-                f"embedded tracker file {self.path} is damaged: {error}", target=self.name
+                f"embedded tracker file {self.path} is damaged: {error}",
+                target=self.name,
             ) from None
 
     def _translate(self, error: sqlite3.OperationalError) -> TrackerError:
         message = str(error)
         if "locked" in message or "busy" in message:
             return TransientTrackerError(
-                f"embedded tracker file {self.path} is busy: {message}", target=self.name
+                f"embedded tracker file {self.path} is busy: {message}",
+                target=self.name,
             )
-        return TrackerError(f"embedded tracker file {self.path}: {message}", target=self.name)
+        return TrackerError(
+            f"embedded tracker file {self.path}: {message}", target=self.name
+        )
 
     def close_session(self) -> None:
         if self._connection is not None:
@@ -347,7 +361,10 @@ class LocalTracker(Tracker):
                 " WHERE project = ? AND number = ? ORDER BY id",
                 (self.project, number),
             ).fetchall()
-        return [Comment(id=row[0], body=row[1], author=row[2], created_at=row[3]) for row in rows]
+        return [
+            Comment(id=row[0], body=row[1], author=row[2], created_at=row[3])
+            for row in rows
+        ]
 
     def missing_labels(self, names: list[str]) -> list[str]:
         with self._read() as connection:
@@ -387,8 +404,16 @@ class LocalTracker(Tracker):
             connection.execute(
                 "INSERT INTO issues (project, number, title, body, state, milestone,"
                 " author, created_at, updated_at) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)",
-                (self.project, number, draft.title, draft.body, draft.milestone,
-                 self.account, now, now),
+                (
+                    self.project,
+                    number,
+                    draft.title,
+                    draft.body,
+                    draft.milestone,
+                    self.account,
+                    now,
+                    now,
+                ),
             )
             self._add_labels(connection, number, draft.labels)
             self._add_assignees(connection, number, draft.assignees)
@@ -420,7 +445,10 @@ class LocalTracker(Tracker):
             self._add_assignees(connection, number, change.add_assignees)
             connection.executemany(
                 "DELETE FROM issue_assignees WHERE project = ? AND number = ? AND account = ?",
-                [(self.project, number, account) for account in change.remove_assignees],
+                [
+                    (self.project, number, account)
+                    for account in change.remove_assignees
+                ],
             )
             self._touch(connection, number)
             return self._load(connection, number)
@@ -469,7 +497,9 @@ class LocalTracker(Tracker):
                 (self.project, number, body, self.account, now),
             )
             self._touch(connection, number)
-            return Comment(id=cursor.lastrowid, body=body, author=self.account, created_at=now)
+            return Comment(
+                id=cursor.lastrowid, body=body, author=self.account, created_at=now
+            )
 
     def ensure_label(self, name: str, color: str, description: str = "") -> None:
         with self._write() as connection:
@@ -505,11 +535,14 @@ class LocalTracker(Tracker):
 
     def _require(self, connection: sqlite3.Connection, number: int) -> None:
         row = connection.execute(
-            "SELECT 1 FROM issues WHERE project = ? AND number = ?", (self.project, number)
+            "SELECT 1 FROM issues WHERE project = ? AND number = ?",
+            (self.project, number),
         ).fetchone()
         if row is None:
             raise IssueNotFoundError(
-                f"issue {self._ref(number)} not found", target=self.name, ref=self._ref(number),
+                f"issue {self._ref(number)} not found",
+                target=self.name,
+                ref=self._ref(number),
                 status=404,
             )
 
@@ -521,7 +554,9 @@ class LocalTracker(Tracker):
         ).fetchone()
         if row is None:
             raise IssueNotFoundError(
-                f"issue {self._ref(number)} not found", target=self.name, ref=self._ref(number),
+                f"issue {self._ref(number)} not found",
+                target=self.name,
+                ref=self._ref(number),
                 status=404,
             )
         labels = connection.execute(
@@ -550,7 +585,9 @@ class LocalTracker(Tracker):
             updated_at=row[8],
         )
 
-    def _set(self, connection: sqlite3.Connection, number: int, column: str, value) -> None:
+    def _set(
+        self, connection: sqlite3.Connection, number: int, column: str, value
+    ) -> None:
         # ``column`` comes from this class only, never from input.
         connection.execute(
             f"UPDATE issues SET {column} = ? WHERE project = ? AND number = ?",
@@ -597,7 +634,9 @@ class LocalTracker(Tracker):
                 (self.project, number, label),
             )
 
-    def _add_assignees(self, connection: sqlite3.Connection, number: int, accounts) -> None:
+    def _add_assignees(
+        self, connection: sqlite3.Connection, number: int, accounts
+    ) -> None:
         connection.executemany(
             "INSERT OR IGNORE INTO issue_assignees (project, number, account) VALUES (?, ?, ?)",
             [(self.project, number, account) for account in accounts],
@@ -612,11 +651,17 @@ class LocalTracker(Tracker):
                     target=self.name,
                 )
 
-    def _check_text(self, field: str, text: str, limit: int, allow_empty: bool = False) -> None:
+    def _check_text(
+        self, field: str, text: str, limit: int, allow_empty: bool = False
+    ) -> None:
         if not isinstance(text, str):
-            raise ValidationFailedError(f"{field} must be text", field=field, target=self.name)
+            raise ValidationFailedError(
+                f"{field} must be text", field=field, target=self.name
+            )
         if not allow_empty and not text.strip():
-            raise ValidationFailedError(f"{field} is empty", field=field, target=self.name)
+            raise ValidationFailedError(
+                f"{field} is empty", field=field, target=self.name
+            )
         if len(text) > limit:
             raise ValidationFailedError(
                 f"{field} is {len(text)} characters, more than the limit of {limit}",

@@ -57,34 +57,54 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     # by the subcommand parser's default; _fill_defaults sets them after.
     suppress = argparse.SUPPRESS
     parser.add_argument(
-        "--config", metavar="FILE", default=suppress,
+        "--config",
+        metavar="FILE",
+        default=suppress,
         help="config file (default: $SYNCD_CONFIG, then ./syncd.yaml, then /etc/syncd/syncd.yaml)",
     )
     parser.add_argument(
-        "--format", choices=FORMATS, default=suppress, dest="output_format",
+        "--format",
+        choices=FORMATS,
+        default=suppress,
+        dest="output_format",
         help="output format: text (default) or json; plan also takes markdown",
     )
     parser.add_argument(
-        "--source", metavar="PATH", default=suppress,
+        "--source",
+        metavar="PATH",
+        default=suppress,
         help="read minutes from the folder PATH instead of the root of the config's one source",
     )
     parser.add_argument(
-        "--tracker", metavar="local:PATH", default=suppress,
+        "--tracker",
+        metavar="local:PATH",
+        default=suppress,
         help="send every target to the embedded tracker file PATH (state goes to PATH.state)",
     )
     parser.add_argument(
-        "--allow-mass-close", action="store_true", default=suppress,
+        "--allow-mass-close",
+        action="store_true",
+        default=suppress,
         help="let one run close more issues than the guards allow",
     )
     parser.add_argument(
-        "-v", "--verbose", action="count", default=suppress,
+        "-v",
+        "--verbose",
+        action="count",
+        default=suppress,
         help="log more (repeat for debug output of client libraries)",
     )
     parser.add_argument(
-        "-q", "--quiet", action="count", default=suppress, help="log only errors",
+        "-q",
+        "--quiet",
+        action="count",
+        default=suppress,
+        help="log only errors",
     )
     parser.add_argument(
-        "--log-format", choices=("text", "json"), default=suppress,
+        "--log-format",
+        choices=("text", "json"),
+        default=suppress,
         help="log line format on stderr (default text)",
     )
 
@@ -125,7 +145,9 @@ def load_settings(arguments: argparse.Namespace):
     if arguments.source is not None:
         settings = override_source(settings, arguments.source)
     if arguments.tracker is not None:
-        settings = override_trackers(settings, parse_tracker_override(arguments.tracker))
+        settings = override_trackers(
+            settings, parse_tracker_override(arguments.tracker)
+        )
     return settings
 
 
@@ -143,13 +165,19 @@ def _print_problems(problems, out: TextIO) -> None:
 
 
 def _add_parse_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="minutes files to parse")
     parser.add_argument(
-        "--dialect", metavar="NAME|FILE", default=None,
+        "paths", nargs="+", metavar="PATH", help="minutes files to parse"
+    )
+    parser.add_argument(
+        "--dialect",
+        metavar="NAME|FILE",
+        default=None,
         help="dialect preset name or dialect file (default: the config source's, else default)",
     )
     parser.add_argument(
-        "--people", metavar="FILE", default=None,
+        "--people",
+        metavar="FILE",
+        default=None,
         help="roster file for resolving owners (default: the config's roster, if a config is found)",
     )
 
@@ -169,7 +197,11 @@ def _parse_handler(arguments: argparse.Namespace, out: TextIO) -> int:
 
         roster = make_roster(settings)
     if dialect is None:
-        dialect = settings.sources[0].dialect if settings is not None and settings.sources else "default"
+        dialect = (
+            settings.sources[0].dialect
+            if settings is not None and settings.sources
+            else "default"
+        )
     return run_parse_command(
         arguments.paths,
         dialect=dialect,
@@ -211,7 +243,8 @@ def _plan_handler(arguments: argparse.Namespace, out: TextIO) -> int:
 
 def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--dry-run", action="store_true",
+        "--dry-run",
+        action="store_true",
         help="show what the sync would do and write nothing (trackers and state stay unchanged)",
     )
     from syncd.daemon import add_monitoring_arguments
@@ -224,7 +257,9 @@ def _sync_handler(arguments: argparse.Namespace, out: TextIO) -> int:
 
     settings = load_settings(arguments)
     if arguments.dry_run:
-        outcome = sync_run(settings, dry_run=True, allow_mass_close=arguments.allow_mass_close)
+        outcome = sync_run(
+            settings, dry_run=True, allow_mass_close=arguments.allow_mass_close
+        )
     else:
         from syncd.daemon import Monitor, monitored_sync
 
@@ -250,7 +285,9 @@ def _print_outcome(outcome, output_format: str, out: TextIO) -> None:
     collected = outcome.collected
     problems = outcome.problems()
     if problems:
-        out.write(f"\n{len(problems)} problems (each affects only its own file or target):\n")
+        out.write(
+            f"\n{len(problems)} problems (each affects only its own file or target):\n"
+        )
         _print_problems(problems, out)
     out.write(
         f"\nread {collected.files} files ({collected.failed_files} failed), "
@@ -264,7 +301,9 @@ def _status_handler(arguments: argparse.Namespace, out: TextIO) -> int:
     settings = load_settings(arguments)
     issues, problems = status_run(settings)
     if arguments.output_format == "json":
-        _print_json({"issues": issues, "problems": [p.to_json() for p in problems]}, out)
+        _print_json(
+            {"issues": issues, "problems": [p.to_json() for p in problems]}, out
+        )
     else:
         out.write(render_status_text(issues))
         _print_problems(problems, out)
@@ -283,22 +322,29 @@ def render_status_text(issues: list[dict]) -> str:
         if issue.get("state_reason") and state == "closed":
             state = f"closed ({issue['state_reason']})"
         assignees = ", ".join(issue.get("assignees") or []) or "unassigned"
-        lines.append(f"{issue.get('ref', ''):<{ref_width}}  {state:<22} {issue.get('title', '')}")
+        lines.append(
+            f"{issue.get('ref', ''):<{ref_width}}  {state:<22} {issue.get('title', '')}"
+        )
         indent = " " * (ref_width + 2)
         lines.append(f"{indent}assignees: {assignees}")
         occurrences = issue.get("occurrences") or []
         for occurrence in occurrences:
             date = f" ({occurrence['date']})" if occurrence.get("date") else ""
-            lines.append(f"{indent}seen: {occurrence.get('path')}:{occurrence.get('line')}{date}")
+            lines.append(
+                f"{indent}seen: {occurrence.get('path')}:{occurrence.get('line')}{date}"
+            )
     open_count = sum(1 for issue in issues if issue.get("state") == "open")
     lines.append(f"\n{len(issues)} issues, {open_count} open")
     return "\n".join(lines) + "\n"
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(
+        dest="config_action", metavar="ACTION", required=True
+    )
     validate = actions.add_parser(
-        "validate", help="check the config and report every problem with file, line and key"
+        "validate",
+        help="check the config and report every problem with file, line and key",
     )
     _add_common_options(validate)
 
@@ -350,20 +396,49 @@ def _lazy(name: str) -> Callable:
 
 
 COMMANDS: list[Command] = [
-    Command("parse", "parse minutes files and print their meetings and items",
-            _add_parse_arguments, _parse_handler),
-    Command("plan", "show what a sync would change, writing nothing (exit 2: changes pending)",
-            _add_plan_arguments, _plan_handler, formats=FORMATS),
-    Command("sync", "bring the trackers in line with the minutes",
-            _add_sync_arguments, _sync_handler),
-    Command("status", "list the managed issues and where each item was seen",
-            _add_plan_arguments, _status_handler),
-    Command("config", "check the configuration (config validate)",
-            _add_config_arguments, _config_handler),
-    Command("run", "run as a daemon: sync every interval until stopped (SIGHUP reloads)",
-            _lazy("add_run_arguments"), _lazy("run_handler")),
-    Command("retry", "let the next sync try one failed item afresh",
-            _lazy("add_retry_arguments"), _lazy("retry_handler")),
+    Command(
+        "parse",
+        "parse minutes files and print their meetings and items",
+        _add_parse_arguments,
+        _parse_handler,
+    ),
+    Command(
+        "plan",
+        "show what a sync would change, writing nothing (exit 2: changes pending)",
+        _add_plan_arguments,
+        _plan_handler,
+        formats=FORMATS,
+    ),
+    Command(
+        "sync",
+        "bring the trackers in line with the minutes",
+        _add_sync_arguments,
+        _sync_handler,
+    ),
+    Command(
+        "status",
+        "list the managed issues and where each item was seen",
+        _add_plan_arguments,
+        _status_handler,
+    ),
+    Command(
+        "config",
+        "check the configuration (config validate)",
+        _add_config_arguments,
+        _config_handler,
+    ),
+    Command(
+        "run",
+        "run as a daemon: sync every interval until stopped (SIGHUP reloads)",
+        _lazy("add_run_arguments"),
+        _lazy("run_handler"),
+    ),
+    Command(
+        "retry",
+        "let the next sync try one failed item afresh",
+        _lazy("add_retry_arguments"),
+        _lazy("retry_handler"),
+    ),
 ]
 
 
@@ -388,7 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
-        subparser = commands.add_parser(command.name, help=command.help, description=command.help)
+        subparser = commands.add_parser(
+            command.name, help=command.help, description=command.help
+        )
         _add_common_options(subparser)
         command.add_arguments(subparser)
     return parser
@@ -430,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("interrupted\n")
         return 130
     except BrokenPipeError:
-        # The reader (head, a closed pager) went away; nothing more to say.
+        # The reader (head, a closed pager) closed the pipe, so no output can follow.
         return EXIT_OK
     except OSError as error:
         sys.stderr.write(format_error(error) + "\n")

@@ -136,7 +136,7 @@ PACING_KEYS = {
 
 
 def schema_key_paths() -> list[str]:
-    """Return every key path the schema knows, as docs/configuration.md lists them."""
+    """Return every key path in the schema, in the form docs/configuration.md uses."""
 
     paths = [key for key in TOP_KEYS]
     paths += [f"sources.<name>.{key}" for key in SOURCE_KEYS]
@@ -196,7 +196,9 @@ class _Checker:
             return None
         return value
 
-    def integer(self, value: Any, key: KeyPath, *, minimum: int | None = None) -> int | None:
+    def integer(
+        self, value: Any, key: KeyPath, *, minimum: int | None = None
+    ) -> int | None:
         if value is None:
             return None
         if not isinstance(value, str) or not re.fullmatch(r"[+-]?\d+", value.strip()):
@@ -209,7 +211,12 @@ class _Checker:
         return number
 
     def number(
-        self, value: Any, key: KeyPath, *, minimum: float = 0.0, maximum: float | None = None
+        self,
+        value: Any,
+        key: KeyPath,
+        *,
+        minimum: float = 0.0,
+        maximum: float | None = None,
     ) -> float | None:
         if value is None:
             return None
@@ -229,7 +236,14 @@ class _Checker:
     def boolean(self, value: Any, key: KeyPath) -> bool | None:
         if value is None:
             return None
-        words = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+        words = {
+            "true": True,
+            "yes": True,
+            "on": True,
+            "false": False,
+            "no": False,
+            "off": False,
+        }
         if isinstance(value, str) and value.strip().lower() in words:
             return words[value.strip().lower()]
         self.problem(key, f"must be true or false, not {_show(value)}")
@@ -268,7 +282,9 @@ class _Checker:
             if isinstance(item, str) and item.strip():
                 items.append(item)
             else:
-                self.problem(key + (index,), f"must be non-empty text, not {_show(item)}")
+                self.problem(
+                    key + (index,), f"must be non-empty text, not {_show(item)}"
+                )
         return tuple(items)
 
 
@@ -311,7 +327,9 @@ def _resolve(base: Path, value: str) -> Path:
 # Sections.
 
 
-def _read_sources(checker: _Checker, data: Any, base: Path) -> tuple[SourceSettings, ...]:
+def _read_sources(
+    checker: _Checker, data: Any, base: Path
+) -> tuple[SourceSettings, ...]:
     key: KeyPath = ("sources",)
     if data is None:
         checker.problem(key, "missing: give at least one source of minutes")
@@ -333,7 +351,9 @@ def _read_source(
     checker: _Checker, name: str, raw: Any, key: KeyPath, base: Path
 ) -> SourceSettings | None:
     if not isinstance(raw, dict):
-        checker.problem(key, f"must be a mapping with kind, root and so on, not {_describe(raw)}")
+        checker.problem(
+            key, f"must be a mapping with kind, root and so on, not {_describe(raw)}"
+        )
         return None
     raw = checker.mapping(raw, key, SOURCE_KEYS)
     kind = checker.choice(raw.get("kind"), key + ("kind",), SOURCE_KINDS) or "folder"
@@ -357,7 +377,9 @@ def _read_source(
         if url is None:
             checker.problem(key, f"a {kind} source needs url")
         elif kind == "http" and not re.match(r"https?://", url):
-            checker.problem(key + ("url",), f"must start with http:// or https://, not {url!r}")
+            checker.problem(
+                key + ("url",), f"must start with http:// or https://, not {url!r}"
+            )
         elif kind == "git" and not _looks_like_git_url(url):
             checker.problem(key + ("url",), f"is not a git URL or path: {url!r}")
         if kind == "http" and branch is not None:
@@ -389,10 +411,14 @@ def _read_source(
         if "{line}" not in web_url or "{path}" not in web_url:
             checker.problem(key + ("web_url",), "must contain {path} and {line}")
         values["web_url"] = web_url
-    by_name = checker.boolean(raw.get("series_from_file_name"), key + ("series_from_file_name",))
+    by_name = checker.boolean(
+        raw.get("series_from_file_name"), key + ("series_from_file_name",)
+    )
     if by_name is not None:
         values["series_from_file_name"] = by_name
-    size = checker.integer(raw.get("max_file_bytes"), key + ("max_file_bytes",), minimum=1)
+    size = checker.integer(
+        raw.get("max_file_bytes"), key + ("max_file_bytes",), minimum=1
+    )
     if size is not None:
         values["max_file_bytes"] = size
     return SourceSettings(**values)
@@ -414,14 +440,18 @@ def _dialect_reference(base: Path, dialect: str) -> str:
     return dialect
 
 
-def _read_roster(checker: _Checker, data: dict, base: Path) -> tuple[tuple[Person, ...], tuple[Group, ...]]:
+def _read_roster(
+    checker: _Checker, data: dict, base: Path
+) -> tuple[tuple[Person, ...], tuple[Group, ...]]:
     """Read the inline roster and the ``people_file`` in the roster file format."""
 
     from syncd.roster import load_roster, roster_from_data
 
     people: list[Person] = []
     groups: list[Group] = []
-    inline = {key: data[key] for key in ("people", "groups") if data.get(key) is not None}
+    inline = {
+        key: data[key] for key in ("people", "groups") if data.get(key) is not None
+    }
     if inline:
         document = YamlDocument(inline, checker.document.lines)
         try:
@@ -444,10 +474,14 @@ def _read_roster(checker: _Checker, data: dict, base: Path) -> tuple[tuple[Perso
     return tuple(people), tuple(groups)
 
 
-def _read_targets(checker: _Checker, data: Any, base: Path) -> tuple[TargetSettings, ...]:
+def _read_targets(
+    checker: _Checker, data: Any, base: Path
+) -> tuple[TargetSettings, ...]:
     key: KeyPath = ("targets",)
     if data is None:
-        checker.problem(key, "missing: give at least one target, e.g. a local tracker file")
+        checker.problem(
+            key, "missing: give at least one target, e.g. a local tracker file"
+        )
         return ()
     if not isinstance(data, dict) or not data:
         checker.problem(key, "must be a mapping of target names to targets")
@@ -456,7 +490,10 @@ def _read_targets(checker: _Checker, data: Any, base: Path) -> tuple[TargetSetti
     for name, raw in data.items():
         target_key = key + (name,)
         if not isinstance(raw, dict):
-            checker.problem(target_key, f"must be a mapping with kind and options, not {_describe(raw)}")
+            checker.problem(
+                target_key,
+                f"must be a mapping with kind and options, not {_describe(raw)}",
+            )
             continue
         kind = checker.text(raw.get("kind"), target_key + ("kind",), required=True)
         if kind is None:
@@ -468,11 +505,17 @@ def _read_targets(checker: _Checker, data: Any, base: Path) -> tuple[TargetSetti
         for problem in tracker_class.validate_options(options):
             option, message = _split_option_problem(problem, options)
             checker.problem(target_key + ((option,) if option else ()), message)
-        targets.append(TargetSettings(name=name, kind=kind, options=_resolve_options(base, options)))
+        targets.append(
+            TargetSettings(
+                name=name, kind=kind, options=_resolve_options(base, options)
+            )
+        )
     return tuple(targets)
 
 
-def _split_option_problem(problem: tuple[str, str] | str, options: dict) -> tuple[str, str]:
+def _split_option_problem(
+    problem: tuple[str, str] | str, options: dict
+) -> tuple[str, str]:
     """Return (option, message) from a (key, message) pair or ``"key: message"`` text."""
 
     if isinstance(problem, tuple):
@@ -506,7 +549,9 @@ def _resolve_options(base: Path, options: dict) -> dict:
     return resolved
 
 
-def _read_routes(checker: _Checker, data: Any, target_names: set[str]) -> tuple[Route, ...]:
+def _read_routes(
+    checker: _Checker, data: Any, target_names: set[str]
+) -> tuple[Route, ...]:
     if data is None:
         return ()
     if not isinstance(data, list):
@@ -519,7 +564,9 @@ def _read_routes(checker: _Checker, data: Any, target_names: set[str]) -> tuple[
         series = checker.text(raw.get("series"), key + ("series",), required=True)
         target = checker.text(raw.get("target"), key + ("target",), required=True)
         if target is not None and target_names and target not in target_names:
-            checker.problem(key + ("target",), _unknown_target_message(target, target_names))
+            checker.problem(
+                key + ("target",), _unknown_target_message(target, target_names)
+            )
         if series is not None and target is not None:
             routes.append(Route(series=series, target=target))
     return tuple(routes)
@@ -535,10 +582,14 @@ def _read_policy(
     checker: _Checker, raw: dict, key: KeyPath, base: SeriesPolicy
 ) -> SeriesPolicy:
     values: dict[str, Any] = {}
-    carry = checker.choice(raw.get("carry"), key + ("carry",), tuple(c.value for c in Carry))
+    carry = checker.choice(
+        raw.get("carry"), key + ("carry",), tuple(c.value for c in Carry)
+    )
     if carry is not None:
         values["carry"] = Carry(carry)
-    missing = checker.integer(raw.get("missing_meetings"), key + ("missing_meetings",), minimum=1)
+    missing = checker.integer(
+        raw.get("missing_meetings"), key + ("missing_meetings",), minimum=1
+    )
     if missing is not None:
         values["missing_meetings"] = missing
     since = checker.date(raw.get("since"), key + ("since",))
@@ -548,7 +599,9 @@ def _read_policy(
     if unowned is not None:
         values["unowned_items"] = unowned
     reopen = checker.choice(
-        raw.get("reopen"), key + ("reopen",), tuple(policy.value for policy in ReopenPolicy)
+        raw.get("reopen"),
+        key + ("reopen",),
+        tuple(policy.value for policy in ReopenPolicy),
     )
     if reopen is not None:
         values["reopen"] = ReopenPolicy(reopen)
@@ -561,7 +614,9 @@ def _read_series(
     if data is None:
         return ()
     if not isinstance(data, list):
-        checker.problem(("series",), "must be a list of rules, each with match and a policy")
+        checker.problem(
+            ("series",), "must be a list of rules, each with match and a policy"
+        )
         return ()
     rules = []
     for index, raw in enumerate(data):
@@ -575,7 +630,9 @@ def _read_series(
                 SeriesRule(
                     match=match,
                     policy=policy,
-                    dialect=None if dialect is None else _dialect_reference(base, dialect),
+                    dialect=(
+                        None if dialect is None else _dialect_reference(base, dialect)
+                    ),
                 )
             )
     return tuple(rules)
@@ -587,13 +644,19 @@ def _read_labels(checker: _Checker, data: Any) -> LabelSettings:
     managed = checker.text(raw.get("managed"), ("labels", "managed"))
     if managed is not None:
         if not managed.strip() or "," in managed:
-            checker.problem(("labels", "managed"), f"must be one label name without commas, not {managed!r}")
+            checker.problem(
+                ("labels", "managed"),
+                f"must be one label name without commas, not {managed!r}",
+            )
         values["managed"] = managed.strip()
     color = checker.text(raw.get("color"), ("labels", "color"))
     if color is not None:
         color = color.lstrip("#")
         if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
-            checker.problem(("labels", "color"), f"must be six hex digits such as 0e8a16, not {color!r}")
+            checker.problem(
+                ("labels", "color"),
+                f"must be six hex digits such as 0e8a16, not {color!r}",
+            )
         values["color"] = color.lower()
     description = checker.text(raw.get("description"), ("labels", "description"))
     if description is not None:
@@ -607,7 +670,9 @@ def _read_labels(checker: _Checker, data: Any) -> LabelSettings:
 def _read_guards(checker: _Checker, data: Any) -> Guards:
     raw = checker.mapping(data, ("guards",), GUARD_KEYS)
     values: dict[str, Any] = {}
-    max_close = checker.integer(raw.get("max_close"), ("guards", "max_close"), minimum=0)
+    max_close = checker.integer(
+        raw.get("max_close"), ("guards", "max_close"), minimum=0
+    )
     if max_close is not None:
         values["max_close"] = max_close
     fraction = checker.number(
@@ -621,7 +686,9 @@ def _read_guards(checker: _Checker, data: Any) -> Guards:
 def _read_pacing(checker: _Checker, data: Any) -> PacingSettings:
     raw = checker.mapping(data, ("pacing",), PACING_KEYS)
     values: dict[str, Any] = {}
-    interval = checker.number(raw.get("min_write_interval"), ("pacing", "min_write_interval"))
+    interval = checker.number(
+        raw.get("min_write_interval"), ("pacing", "min_write_interval")
+    )
     if interval is not None:
         values["min_write_interval"] = interval
     for name in ("writes_per_minute", "writes_per_hour"):
@@ -673,15 +740,25 @@ def load_config(path: str | os.PathLike) -> Settings:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(str(path), None, "", "config file not found")]) from None
+        raise ConfigError(
+            [ConfigProblem(str(path), None, "", "config file not found")]
+        ) from None
     except IsADirectoryError:
-        raise ConfigError([ConfigProblem(str(path), None, "", "is a folder, not a config file")]) from None
+        raise ConfigError(
+            [ConfigProblem(str(path), None, "", "is a folder, not a config file")]
+        ) from None
     except UnicodeDecodeError as error:
         raise ConfigError(
-            [ConfigProblem(str(path), None, "", f"is not valid UTF-8 (byte {error.start})")]
+            [
+                ConfigProblem(
+                    str(path), None, "", f"is not valid UTF-8 (byte {error.start})"
+                )
+            ]
         ) from None
     except OSError as error:
-        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot be read: {error.strerror}")]) from None
+        raise ConfigError(
+            [ConfigProblem(str(path), None, "", f"cannot be read: {error.strerror}")]
+        ) from None
     return parse_config(text, path=str(path), base=path.resolve().parent)
 
 
@@ -691,7 +768,9 @@ def parse_config(text: str, *, path: str, base: Path) -> Settings:
     try:
         document = load_yaml(text)
     except YamlError as error:
-        raise ConfigError([ConfigProblem(path, error.line, "", error.message)]) from None
+        raise ConfigError(
+            [ConfigProblem(path, error.line, "", error.message)]
+        ) from None
     checker = _Checker(path=path, document=document)
     if document.data is None:
         checker.problem((), "the config file is empty: it needs sources and targets")
@@ -709,12 +788,21 @@ def parse_config(text: str, *, path: str, base: Path) -> Settings:
     target_names = {target.name for target in targets}
     routes = _read_routes(checker, data.get("routes"), target_names)
     default_target = checker.text(data.get("default_target"), ("default_target",))
-    if default_target is not None and target_names and default_target not in target_names:
-        checker.problem(("default_target",), _unknown_target_message(default_target, target_names))
+    if (
+        default_target is not None
+        and target_names
+        and default_target not in target_names
+    ):
+        checker.problem(
+            ("default_target",), _unknown_target_message(default_target, target_names)
+        )
     if default_target is None and len(targets) == 1:
         default_target = targets[0].name
     if default_target is None and len(targets) > 1 and not routes:
-        checker.problem(("default_target",), "several targets and no routes: name the default_target")
+        checker.problem(
+            ("default_target",),
+            "several targets and no routes: name the default_target",
+        )
 
     policy_raw = checker.mapping(data.get("policy"), ("policy",), POLICY_KEYS)
     default_policy = _read_policy(checker, policy_raw, ("policy",), SeriesPolicy())
@@ -747,7 +835,9 @@ def parse_config(text: str, *, path: str, base: Path) -> Settings:
     )
 
 
-def validate_config_file(path: str | os.PathLike) -> tuple[Settings | None, list[ConfigProblem]]:
+def validate_config_file(
+    path: str | os.PathLike,
+) -> tuple[Settings | None, list[ConfigProblem]]:
     """Check the config at ``path`` as ``syncd config validate`` does.
 
     Beyond ``load_config``, it reports a folder source whose root does not
@@ -761,7 +851,11 @@ def validate_config_file(path: str | os.PathLike) -> tuple[Settings | None, list
     document = load_yaml(Path(path).read_bytes().decode("utf-8-sig"))
     problems = []
     for source in settings.sources:
-        if source.kind == "folder" and source.root is not None and not source.root.is_dir():
+        if (
+            source.kind == "folder"
+            and source.root is not None
+            and not source.root.is_dir()
+        ):
             key = ("sources", source.name, "root")
             problems.append(
                 ConfigProblem(
@@ -774,10 +868,16 @@ def validate_config_file(path: str | os.PathLike) -> tuple[Settings | None, list
     return settings, problems
 
 
-def _check_unique_source_roots(checker: _Checker, sources: tuple[SourceSettings, ...]) -> None:
+def _check_unique_source_roots(
+    checker: _Checker, sources: tuple[SourceSettings, ...]
+) -> None:
     seen: dict[str, str] = {}
     for source in sources:
-        where = str(source.root) if source.root is not None else f"{source.url}@{source.branch}"
+        where = (
+            str(source.root)
+            if source.root is not None
+            else f"{source.url}@{source.branch}"
+        )
         if where in seen:
             checker.problem(
                 ("sources", source.name),
@@ -787,13 +887,17 @@ def _check_unique_source_roots(checker: _Checker, sources: tuple[SourceSettings,
 
 
 def _check_dialects(
-    checker: _Checker, sources: tuple[SourceSettings, ...], series: tuple[SeriesRule, ...]
+    checker: _Checker,
+    sources: tuple[SourceSettings, ...],
+    series: tuple[SeriesRule, ...],
 ) -> None:
     try:
         from syncd.parser import load_dialect
     except ImportError:
         return
-    references = [(("sources", source.name, "dialect"), source.dialect) for source in sources]
+    references = [
+        (("sources", source.name, "dialect"), source.dialect) for source in sources
+    ]
     references += [
         (("series", index, "dialect"), rule.dialect)
         for index, rule in enumerate(series)
@@ -835,7 +939,9 @@ def override_source(settings: Settings, root: str | os.PathLike) -> Settings:
             hint="edit the config, or write a one-source config for the rehearsal",
         )
     source = settings.sources[0]
-    replaced = replace(source, kind="folder", root=Path(root).resolve(), url=None, branch=None)
+    replaced = replace(
+        source, kind="folder", root=Path(root).resolve(), url=None, branch=None
+    )
     return replace(settings, sources=(replaced,))
 
 
@@ -849,7 +955,11 @@ def override_trackers(settings: Settings, path: str | os.PathLike) -> Settings:
 
     path = Path(path).resolve()
     targets = tuple(
-        TargetSettings(name=target.name, kind="local", options={"path": str(path), "project": target.name})
+        TargetSettings(
+            name=target.name,
+            kind="local",
+            options={"path": str(path), "project": target.name},
+        )
         for target in settings.targets
     )
     state_dir = path.with_name(path.name + ".state")

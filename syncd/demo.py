@@ -39,7 +39,9 @@ def main() -> int:
     sync = _step("apply it to the embedded tracker", ["sync", *config], (0,))
     if sync != 0:
         return sync
-    return _step("the managed issues and where each item was seen", ["status", *config], (0,))
+    return _step(
+        "the managed issues and where each item was seen", ["status", *config], (0,)
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The one place that turns errors and problems into text for users.
 
 Every message names what failed (file and line, target, source or issue),
-the value involved, and what to do next when syncd knows it. The CLI and the
-daemon print these; no other module formats an exception for a person.
+the value involved, and, when the error carries a hint, what to do next.
+The CLI and the daemon print these, and no other module formats an
+exception for a person.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ def format_error(error: BaseException) -> str:
     if isinstance(error, SourceError):
         return f"error: source {error.source!r}: {error}{_hint(error)}"
     if isinstance(error, InputError):
-        return f"error: {format_location(error.path, error.line)}: {error}{_hint(error)}"
+        return (
+            f"error: {format_location(error.path, error.line)}: {error}{_hint(error)}"
+        )
     if isinstance(error, SyncdError):
         return f"error: {error}{_hint(error)}"
     if isinstance(error, OSError):

@@ -9,7 +9,7 @@ thing. The steps are separate so each has one job:
    source problem. Neither stops the other files.
 2. ``open_trackers`` builds one tracker per target. A target that cannot be
    built (no token, bad options) is reported and left out, and the others go
-   on; the engine preflights the rest the same way.
+   on. The engine runs the preflight of each built tracker.
 3. ``plan_run`` computes the plan; ``sync_run`` also takes the run lock and
    applies it. Dry runs open the trackers and the state read-only, so they
    cannot write even through a bug further down.
@@ -78,7 +78,9 @@ class OpenTrackers:
 
     def close(self) -> None:
         for tracker in self.trackers.values():
-            unwrapped = tracker.wrapped if isinstance(tracker, ReadOnlyTracker) else tracker
+            unwrapped = (
+                tracker.wrapped if isinstance(tracker, ReadOnlyTracker) else tracker
+            )
             try:
                 unwrapped.close_session()
             except SyncdError as error:
@@ -124,7 +126,9 @@ class RunOutcome:
 
     def problems(self) -> list[Problem]:
         return (
-            self.collected.source_problems + self.collected.file_problems + self.target_problems
+            self.collected.source_problems
+            + self.collected.file_problems
+            + self.target_problems
         )
 
     def to_json(self) -> dict:
@@ -174,7 +178,9 @@ def make_roster(settings: Settings):
 _DATED_NAME = re.compile(r"^(?P<prefix>.*?)[-_. ]*\d{4}-?\d{2}-?\d{2}")
 
 
-def series_of(path: str, source: SourceSettings, series_for_path: Callable[..., str]) -> str:
+def series_of(
+    path: str, source: SourceSettings, series_for_path: Callable[..., str]
+) -> str:
     """Return the series of the file at ``path``, relative to its source root."""
 
     series = series_for_path(path, source.series_depth)
@@ -247,9 +253,13 @@ def collect_documents(
                 source.prepare()
                 paths = source.list_files()
             except SourceError as error:
-                logger.error("source %s cannot be read: %s", source_settings.name, error)
+                logger.error(
+                    "source %s cannot be read: %s", source_settings.name, error
+                )
                 collected.source_problems.append(
-                    Problem(path=source_settings.name, line=None, message=_with_hint(error))
+                    Problem(
+                        path=source_settings.name, line=None, message=_with_hint(error)
+                    )
                 )
                 continue
             revision = source.revision()
@@ -259,7 +269,14 @@ def collect_documents(
                 collected.files += 1
                 series = series_of(path, source_settings, series_for_path)
                 document = _parse_one(
-                    source, path, series, settings, dialects, cache, parse_bytes, known_names
+                    source,
+                    path,
+                    series,
+                    settings,
+                    dialects,
+                    cache,
+                    parse_bytes,
+                    known_names,
                 )
                 document.source = revision
                 collected.documents.append(document)
@@ -309,7 +326,9 @@ def _parse_one(
     return Document(
         path=path,
         meeting=Meeting(series=series, date=None),
-        errors=[Problem(path=path, line=line, message=message, severity=Severity.ERROR)],
+        errors=[
+            Problem(path=path, line=line, message=message, severity=Severity.ERROR)
+        ],
     )
 
 
@@ -358,10 +377,14 @@ def open_trackers(settings: Settings, *, read_only: bool) -> OpenTrackers:
             logger.error("target %s cannot be used: %s", target.name, error)
             opened.errors[target.name] = error
             opened.problems.append(
-                Problem(path=f"target {target.name}", line=None, message=_with_hint(error))
+                Problem(
+                    path=f"target {target.name}", line=None, message=_with_hint(error)
+                )
             )
             continue
-        opened.trackers[target.name] = ReadOnlyTracker(tracker) if read_only else tracker
+        opened.trackers[target.name] = (
+            ReadOnlyTracker(tracker) if read_only else tracker
+        )
     return opened
 
 
@@ -376,7 +399,12 @@ def plan_run(
 ) -> RunOutcome:
     """Compute the plan without writing anything anywhere."""
 
-    return _run(settings, apply=False, allow_mass_close=allow_mass_close, should_stop=should_stop)
+    return _run(
+        settings,
+        apply=False,
+        allow_mass_close=allow_mass_close,
+        should_stop=should_stop,
+    )
 
 
 def sync_run(
@@ -390,12 +418,17 @@ def sync_run(
     """Plan and, unless ``dry_run``, apply under the run lock."""
 
     if dry_run:
-        return plan_run(settings, allow_mass_close=allow_mass_close, should_stop=should_stop)
+        return plan_run(
+            settings, allow_mass_close=allow_mass_close, should_stop=should_stop
+        )
     from syncd.lock import RunLock
 
     with RunLock(settings.state_dir, wait=lock_wait):
         return _run(
-            settings, apply=True, allow_mass_close=allow_mass_close, should_stop=should_stop
+            settings,
+            apply=True,
+            allow_mass_close=allow_mass_close,
+            should_stop=should_stop,
         )
 
 
@@ -410,7 +443,9 @@ def _run(
 
     started = time.monotonic()
     read_only = not apply
-    collected = collect_documents(settings, read_only=read_only, should_stop=should_stop)
+    collected = collect_documents(
+        settings, read_only=read_only, should_stop=should_stop
+    )
     opened = open_trackers(settings, read_only=read_only)
     try:
         with open_state(state_path(settings), read_only=read_only) as state:
@@ -449,7 +484,9 @@ def _run(
         result=result,
         dry_run=not apply,
         seconds=time.monotonic() - started,
-        tracker_stats={name: stats for name, stats in tracker_stats.items() if stats is not None},
+        tracker_stats={
+            name: stats for name, stats in tracker_stats.items() if stats is not None
+        },
     )
     logger.info(
         "%s finished in %.1f s: %d files, %d items",

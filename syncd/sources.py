@@ -1,6 +1,6 @@
 """Sources of minutes: the interface every source implements, and the folder source.
 
-A source lists the minutes files it holds (paths relative to its root, in
+A source lists its minutes files (paths relative to its root, in
 POSIX form, filtered by the include and exclude globs) and reads one file's
 bytes at a time. A failure to read the whole source raises ``SourceError``;
 a failure to read one file raises ``InputError`` for that file only, so the
@@ -99,7 +99,9 @@ class FolderSource(Source):
         if not root.is_dir():
             raise SourceError(self.name, f"{root} is not a folder")
         if not os.access(root, os.R_OK | os.X_OK):
-            raise SourceError(self.name, f"folder {root} cannot be read (permission denied)")
+            raise SourceError(
+                self.name, f"folder {root} cannot be read (permission denied)"
+            )
 
     def list_files(self) -> list[str]:
         root = self.root
@@ -108,10 +110,14 @@ class FolderSource(Source):
         def fail(error: OSError) -> None:
             # A subfolder that cannot be listed makes the view incomplete, so
             # the whole source fails rather than look as if its files were gone.
-            raise SourceError(self.name, f"cannot list {error.filename}: {error.strerror}")
+            raise SourceError(
+                self.name, f"cannot list {error.filename}: {error.strerror}"
+            )
 
         for folder, subfolders, files in os.walk(root, onerror=fail):
-            subfolders[:] = sorted(name for name in subfolders if name not in SKIPPED_FOLDERS)
+            subfolders[:] = sorted(
+                name for name in subfolders if name not in SKIPPED_FOLDERS
+            )
             relative_folder = Path(folder).relative_to(root)
             for file_name in files:
                 relative = (relative_folder / file_name).as_posix()
@@ -132,7 +138,9 @@ class FolderSource(Source):
                 )
             return full.read_bytes()
         except FileNotFoundError:
-            raise InputError(path, None, "file disappeared while syncd was reading") from None
+            raise InputError(
+                path, None, "file disappeared while syncd was reading"
+            ) from None
         except IsADirectoryError:
             raise InputError(path, None, "is a folder, not a minutes file") from None
         except OSError as error:
@@ -155,12 +163,15 @@ def open_source(
     elif settings.kind == "http":
         module_name, class_name = "syncd.sources_http", "HttpSource"
     else:
-        raise SyncdError(f"unknown source kind {settings.kind!r}", hint="use folder, git or http")
+        raise SyncdError(
+            f"unknown source kind {settings.kind!r}", hint="use folder, git or http"
+        )
     try:
         module = __import__(module_name, fromlist=[class_name])
     except ImportError:
         raise SourceError(
-            settings.name, f"{settings.kind} sources are not available in this installation"
+            settings.name,
+            f"{settings.kind} sources are not available in this installation",
         ) from None
     source_class = getattr(module, class_name)
     return source_class(settings, state_dir=state_dir, read_only=read_only)

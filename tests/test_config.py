@@ -103,9 +103,7 @@ def test_nested_unknown_key_has_key_path(tmp_path):
 def test_every_problem_reported_at_once(tmp_path):
     path = write_config(
         tmp_path,
-        MINIMAL
-        + textwrap.dedent(
-            """\
+        MINIMAL + textwrap.dedent("""\
             guards:
               max_close: lots
               max_close_fraction: 2
@@ -115,8 +113,7 @@ def test_every_problem_reported_at_once(tmp_path):
                 since: last spring
             labels:
               color: green
-            """
-        ),
+            """),
     )
 
     problems = {problem.key_path: problem for problem in problems_of(path)}
@@ -187,15 +184,12 @@ def test_missing_file_is_config_error(tmp_path):
 def test_scalars_keep_their_text(tmp_path):
     path = write_config(
         tmp_path,
-        MINIMAL
-        + textwrap.dedent(
-            """\
+        MINIMAL + textwrap.dedent("""\
             people:
               - name: Nils Olsen
                 aliases: [NO, on]
                 github: "0123"
-            """
-        ),
+            """),
     )
 
     settings = load_config(path)
@@ -207,9 +201,7 @@ def test_scalars_keep_their_text(tmp_path):
 def test_policies_and_rules(tmp_path):
     path = write_config(
         tmp_path,
-        MINIMAL
-        + textwrap.dedent(
-            """\
+        MINIMAL + textwrap.dedent("""\
             policy:
               carry: accumulate
               reopen: never
@@ -220,8 +212,7 @@ def test_policies_and_rules(tmp_path):
                 since: 2022-01-01
                 unowned_items: no
                 dialect: unikraft
-            """
-        ),
+            """),
     )
 
     settings = load_config(path)
@@ -242,12 +233,28 @@ def test_policies_and_rules(tmp_path):
     ("source", "key_path", "fragment"),
     [
         ("kind: git\n    branch: main", "sources.minutes", "needs url"),
-        ("kind: http\n    url: ftp://example.invalid/x.md", "sources.minutes.url", "http://"),
-        ("kind: folder\n    root: m\n    url: https://example.invalid", "sources.minutes.url", "only git"),
+        (
+            "kind: http\n    url: ftp://example.invalid/x.md",
+            "sources.minutes.url",
+            "http://",
+        ),
+        (
+            "kind: folder\n    root: m\n    url: https://example.invalid",
+            "sources.minutes.url",
+            "only git",
+        ),
         ("kind: svn\n    root: m", "sources.minutes.kind", "folder, git, http"),
         ("root: m\n    include: [/etc/*.md]", "sources.minutes.include[0]", "relative"),
-        ("root: m\n    web_url: https://example.invalid/{path}", "sources.minutes.web_url", "{line}"),
-        ("root: m\n    max_file_bytes: 0", "sources.minutes.max_file_bytes", "at least 1"),
+        (
+            "root: m\n    web_url: https://example.invalid/{path}",
+            "sources.minutes.web_url",
+            "{line}",
+        ),
+        (
+            "root: m\n    max_file_bytes: 0",
+            "sources.minutes.max_file_bytes",
+            "at least 1",
+        ),
     ],
 )
 def test_source_problems(tmp_path, source, key_path, fragment):
@@ -433,7 +440,12 @@ def test_override_source_turns_git_into_folder(tmp_path):
 
 def test_override_source_rejects_several_sources(tmp_path):
     settings = load_config(
-        write_config(tmp_path, MINIMAL.replace("    root: minutes\n", "    root: a\n  more:\n    root: b\n"))
+        write_config(
+            tmp_path,
+            MINIMAL.replace(
+                "    root: minutes\n", "    root: a\n  more:\n    root: b\n"
+            ),
+        )
     )
 
     with pytest.raises(SyncdError) as raised:
@@ -446,7 +458,9 @@ def test_override_trackers_moves_targets_and_state(tmp_path):
     settings = load_config(
         write_config(
             tmp_path,
-            MINIMAL.replace("kind: local\n    path: tracker.db", "kind: github\n    repo: acme/ops"),
+            MINIMAL.replace(
+                "kind: local\n    path: tracker.db", "kind: github\n    repo: acme/ops"
+            ),
         )
     )
 
@@ -483,4 +497,6 @@ def test_reference_lists_every_key():
     schema = set(schema_key_paths())
 
     assert schema - documented == set(), "keys missing from docs/configuration.md"
-    assert {key for key in documented - schema if not key.startswith("targets.<name>.")} == set()
+    assert {
+        key for key in documented - schema if not key.startswith("targets.<name>.")
+    } == set()

@@ -15,13 +15,22 @@ from syncd.errors import (
     ValidationFailedError,
 )
 from syncd.settings import TargetSettings
-from syncd.tracker import CloseReason, IssueDraft, IssueState, IssueUpdate, load_tracker_class
+from syncd.tracker import (
+    CloseReason,
+    IssueDraft,
+    IssueState,
+    IssueUpdate,
+    load_tracker_class,
+)
 from syncd_adapters.local import LOCAL_LIMITS, LocalTracker
 
 
 def folder_snapshot(folder: Path) -> dict[str, tuple[int, str]]:
     return {
-        path.name: (path.stat().st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
+        path.name: (
+            path.stat().st_mtime_ns,
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+        )
         for path in sorted(folder.iterdir())
     }
 
@@ -178,7 +187,10 @@ def test_read_only_sees_writes_of_open_writer(tmp_path):
     reader = LocalTracker("ops", tmp_path / "t.db", read_only=True)
     writer.create(IssueDraft("Second", "body", labels=("syncd",)))
 
-    assert [issue.title for issue in reader.list_managed("syncd")] == ["First", "Second"]
+    assert [issue.title for issue in reader.list_managed("syncd")] == [
+        "First",
+        "Second",
+    ]
     writer.close_session()
     reader.close_session()
 
@@ -232,13 +244,17 @@ def test_folder_path_is_target_unavailable(tmp_path):
 
 def test_validate_options():
     assert LocalTracker.validate_options({"path": "t.db"}) == []
-    problems = dict(LocalTracker.validate_options({"pth": "t.db", "assignable": "rosa"}))
+    problems = dict(
+        LocalTracker.validate_options({"pth": "t.db", "assignable": "rosa"})
+    )
 
     assert set(problems) == {"path", "pth", "assignable"}
 
 
 def test_from_settings_honours_read_only(tmp_path):
-    target = TargetSettings("ops", "local", {"path": str(tmp_path / "t.db"), "project": "team"})
+    target = TargetSettings(
+        "ops", "local", {"path": str(tmp_path / "t.db"), "project": "team"}
+    )
 
     tracker = LocalTracker.from_settings(target, state_dir=tmp_path, read_only=True)
 

@@ -20,7 +20,9 @@ from syncd.model import Problem, Severity
 def test_config_error_lists_every_problem():
     error = ConfigError(
         [
-            ConfigProblem("syncd.yaml", 4, "sources.minutes.inclde", "unknown key 'inclde'"),
+            ConfigProblem(
+                "syncd.yaml", 4, "sources.minutes.inclde", "unknown key 'inclde'"
+            ),
             ConfigProblem("syncd.yaml", None, "", "cannot be read"),
         ]
     )
@@ -36,7 +38,11 @@ def test_config_error_lists_every_problem():
 
 def test_tracker_error_names_target_issue_and_status():
     error = AuthenticationError(
-        "token rejected", target="ops", ref="acme/ops#4", status=401, hint="renew the token"
+        "token rejected",
+        target="ops",
+        ref="acme/ops#4",
+        status=401,
+        hint="renew the token",
     )
 
     text = format_error(error)
@@ -50,7 +56,10 @@ def test_tracker_error_names_target_issue_and_status():
 def test_rate_limit_shows_wait():
     error = RateLimitedError("secondary rate limit", retry_after=61, target="ops")
 
-    assert format_tracker_error(error) == "target ops: secondary rate limit (retry after 61 s)"
+    assert (
+        format_tracker_error(error)
+        == "target ops: secondary rate limit (retry after 61 s)"
+    )
 
 
 def test_source_and_input_errors_name_location():
@@ -80,7 +89,10 @@ def test_os_error_names_file():
 
 
 def test_problem_line():
-    assert format_problem(Problem("ops/a.md", 7, "owner XY is unknown", Severity.WARNING)) == (
-        "ops/a.md:7: warning: owner XY is unknown"
+    assert format_problem(
+        Problem("ops/a.md", 7, "owner XY is unknown", Severity.WARNING)
+    ) == ("ops/a.md:7: warning: owner XY is unknown")
+    assert (
+        format_problem(Problem("minutes", None, "unreadable"))
+        == "minutes: error: unreadable"
     )
-    assert format_problem(Problem("minutes", None, "unreadable")) == "minutes: error: unreadable"

@@ -17,7 +17,13 @@ from syncd.runner import (
     open_trackers,
     series_of,
 )
-from syncd.settings import SeriesPolicy, SeriesRule, Settings, SourceSettings, TargetSettings
+from syncd.settings import (
+    SeriesPolicy,
+    SeriesRule,
+    Settings,
+    SourceSettings,
+    TargetSettings,
+)
 
 
 def settings_for(root: Path, **source) -> Settings:
@@ -49,7 +55,9 @@ def test_series_from_file_name(path, expected):
 def test_series_from_folder_by_default():
     source = SourceSettings(name="m")
 
-    assert series_of("gsoc/plat-rearch-2023-06-13.md", source, series_for_path) == "gsoc"
+    assert (
+        series_of("gsoc/plat-rearch-2023-06-13.md", source, series_for_path) == "gsoc"
+    )
 
 
 def test_dialect_from_first_matching_rule():
@@ -63,7 +71,9 @@ def test_dialect_from_first_matching_rule():
         ),
     )
 
-    assert dialect_name_for(settings, settings.sources[0], "rust/lang") == "rust-lang-team"
+    assert (
+        dialect_name_for(settings, settings.sources[0], "rust/lang") == "rust-lang-team"
+    )
     assert dialect_name_for(settings, settings.sources[0], "ops/weekly") == "unikraft"
     assert dialect_name_for(settings, settings.sources[0], "top") == "unikraft"
 
@@ -96,9 +106,13 @@ def test_collect_reports_missing_source(tmp_path):
 
 
 def test_collect_reports_oversized_file(tmp_path):
-    (tmp_path / "big.md").write_text("## Action items\n\n" + "RD: x\n" * 50, encoding="utf-8")
+    (tmp_path / "big.md").write_text(
+        "## Action items\n\n" + "RD: x\n" * 50, encoding="utf-8"
+    )
 
-    collected = collect_documents(settings_for(tmp_path, max_file_bytes=64), read_only=True)
+    collected = collect_documents(
+        settings_for(tmp_path, max_file_bytes=64), read_only=True
+    )
 
     [problem] = collected.file_problems
     assert problem.path == "big.md"
@@ -107,9 +121,13 @@ def test_collect_reports_oversized_file(tmp_path):
 
 def test_collect_stops_when_asked(tmp_path):
     for day in range(1, 4):
-        (tmp_path / f"2024-05-0{day}.md").write_text("## Action items\n", encoding="utf-8")
+        (tmp_path / f"2024-05-0{day}.md").write_text(
+            "## Action items\n", encoding="utf-8"
+        )
 
-    collected = collect_documents(settings_for(tmp_path), read_only=True, should_stop=lambda: True)
+    collected = collect_documents(
+        settings_for(tmp_path), read_only=True, should_stop=lambda: True
+    )
 
     assert collected.files == 0
 
@@ -120,7 +138,9 @@ def test_open_trackers_reports_unbuildable_target(tmp_path, monkeypatch):
         sources=(),
         targets=(
             TargetSettings("ops", "local", {"path": str(tmp_path / "t.db")}),
-            TargetSettings("gh", "github", {"repo": "acme/ops", "base_url": "http://127.0.0.1:9"}),
+            TargetSettings(
+                "gh", "github", {"repo": "acme/ops", "base_url": "http://127.0.0.1:9"}
+            ),
         ),
         state_dir=tmp_path / "state",
     )

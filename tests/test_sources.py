@@ -12,7 +12,9 @@ from syncd.sources import FolderSource, matches_any, open_source
 
 
 def folder_source(root, **settings) -> FolderSource:
-    return FolderSource(SourceSettings(name="minutes", root=root, **settings), state_dir=root)
+    return FolderSource(
+        SourceSettings(name="minutes", root=root, **settings), state_dir=root
+    )
 
 
 def write(root, relative: str, text: str = "## Action items\n") -> None:
@@ -59,9 +61,14 @@ def test_folder_skips_git_metadata(tmp_path):
 
 
 def test_folder_reads_bytes_unchanged(tmp_path):
-    (tmp_path / "m.md").write_bytes(b"\xef\xbb\xbf## Action items\r\nRD: caf\xc3\xa9\r\n")
+    (tmp_path / "m.md").write_bytes(
+        b"\xef\xbb\xbf## Action items\r\nRD: caf\xc3\xa9\r\n"
+    )
 
-    assert folder_source(tmp_path).read_file("m.md") == b"\xef\xbb\xbf## Action items\r\nRD: caf\xc3\xa9\r\n"
+    assert (
+        folder_source(tmp_path).read_file("m.md")
+        == b"\xef\xbb\xbf## Action items\r\nRD: caf\xc3\xa9\r\n"
+    )
 
 
 def test_oversized_file_is_input_error(tmp_path):

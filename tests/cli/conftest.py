@@ -1,7 +1,7 @@
 """A small project on disk (minutes, roster, config) and a way to run syncd on it.
 
 The CLI tests run syncd in a real subprocess, as a timer or a script would,
-so exit codes, stdout and stderr are what a user sees.
+so the tests check the exit codes, stdout and stderr a user gets.
 """
 
 from __future__ import annotations
@@ -113,7 +113,9 @@ class Project:
     def write_config(self, text: str) -> None:
         self.config.write_text(textwrap.dedent(text), encoding="utf-8")
 
-    def syncd(self, *arguments: str, env: dict | None = None, cwd: Path | None = None) -> Run:
+    def syncd(
+        self, *arguments: str, env: dict | None = None, cwd: Path | None = None
+    ) -> Run:
         return run_syncd(*arguments, env=env, cwd=cwd or self.root)
 
 
@@ -121,7 +123,9 @@ def run_syncd(*arguments: str, env: dict | None = None, cwd: Path | None = None)
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("SYNCD_", "GITHUB_", "GITLAB_", "LC_", "LANG", "PYTHONIO", "PYTHONUTF8"))
+        if not key.startswith(
+            ("SYNCD_", "GITHUB_", "GITLAB_", "LC_", "LANG", "PYTHONIO", "PYTHONUTF8")
+        )
     }
     environment.update(env or {})
     completed = subprocess.run(

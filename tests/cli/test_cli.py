@@ -60,7 +60,13 @@ def test_config_from_environment(project, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
 
-    run = project.syncd("plan", "--format", "json", env={"SYNCD_CONFIG": str(project.config)}, cwd=elsewhere)
+    run = project.syncd(
+        "plan",
+        "--format",
+        "json",
+        env={"SYNCD_CONFIG": str(project.config)},
+        cwd=elsewhere,
+    )
 
     assert run.code == 2
     assert run.json()["summary"]["create"] >= 2
@@ -90,7 +96,9 @@ def test_plan_writes_nothing(project):
 def test_plan_json_shape(project):
     report = project.syncd("plan", "--format", "json").json()
 
-    [change] = [c for c in issue_changes(report) if c["item"]["text"].startswith("Delete")]
+    [change] = [
+        c for c in issue_changes(report) if c["item"]["text"].startswith("Delete")
+    ]
     assert change["action"] == "create"
     assert change["item"]["path"] == "ops/2024-05-02.md"
     assert change["item"]["line"] == 15
@@ -119,12 +127,16 @@ def test_sync_then_status(project):
     assert delete["state_reason"] is None
     assert delete["assignees"] == ["rosa-example"]
     assert "syncd" in delete["labels"]
-    assert delete["occurrences"] == [{"path": "ops/2024-05-02.md", "line": 15, "date": "2024-05-02"}]
+    assert delete["occurrences"] == [
+        {"path": "ops/2024-05-02.md", "line": 15, "date": "2024-05-02"}
+    ]
 
 
 def test_second_sync_changes_nothing(project):
     project.syncd("sync")
-    before = fingerprint(project.root / "tracker.db.d") | {"db": project.tracker_file.read_bytes()}
+    before = fingerprint(project.root / "tracker.db.d") | {
+        "db": project.tracker_file.read_bytes()
+    }
 
     run = project.syncd("sync", "--format", "json")
     plan = project.syncd("plan", "--format", "json")
@@ -151,7 +163,9 @@ def test_status_text_lists_issues(project):
 
 def test_later_meeting_updates_and_closes(project):
     project.syncd("sync")
-    project.write_minutes("ops/2024-05-09.md", MEETING_TWO.replace("RD: Delete", "KM: Delete"))
+    project.write_minutes(
+        "ops/2024-05-09.md", MEETING_TWO.replace("RD: Delete", "KM: Delete")
+    )
 
     plan = project.syncd("plan", "--format", "json")
     sync = project.syncd("sync", "--format", "json")
@@ -243,7 +257,9 @@ def test_tracker_override_keeps_real_target_untouched(project, tmp_path):
     rehearsal = tmp_path / "rehearsal" / "u.db"
 
     sync = project.syncd("sync", "--tracker", f"local:{rehearsal}", "--format", "json")
-    status = project.syncd("status", "--tracker", f"local:{rehearsal}", "--format", "json")
+    status = project.syncd(
+        "status", "--tracker", f"local:{rehearsal}", "--format", "json"
+    )
 
     assert sync.code == 0, sync.stderr
     assert rehearsal.exists()
@@ -278,14 +294,20 @@ def test_bad_file_is_reported_and_others_sync(project):
     problem = next(p for p in report["problems"] if p["path"] == "ops/2024-05-16.md")
     assert problem["line"] == 3
     assert "duplicate" in problem["message"]
-    titles = {c["fields"]["title"]["after"] for c in issue_changes(report) if c["action"] == "create"}
+    titles = {
+        c["fields"]["title"]["after"]
+        for c in issue_changes(report)
+        if c["action"] == "create"
+    }
     assert "Rotate the staging database password." in titles
     assert "Never synced." not in titles
 
 
 def test_bad_file_problem_in_text_output(project):
     project.write_minutes("ops/2024-05-09.md", b"\xff\xfe not utf-8".decode("latin-1"))
-    (project.minutes / "ops" / "2024-05-09.md").write_bytes(b"## Action items\n\nRD: caf\xe9\n")
+    (project.minutes / "ops" / "2024-05-09.md").write_bytes(
+        b"## Action items\n\nRD: caf\xe9\n"
+    )
 
     run = project.syncd("sync")
 
@@ -297,7 +319,9 @@ def test_bad_file_problem_in_text_output(project):
 def test_missing_source_closes_nothing(project):
     project.syncd("sync")
 
-    run = project.syncd("sync", "--source", str(project.root / "not-there"), "--format", "json")
+    run = project.syncd(
+        "sync", "--source", str(project.root / "not-there"), "--format", "json"
+    )
 
     assert run.code == 3
     assert all(change["action"] != "close" for change in run.json()["changes"])
@@ -308,10 +332,16 @@ def test_missing_source_closes_nothing(project):
 def test_guard_stops_mass_close(project):
     project.write_minutes(
         "ops/2024-05-02.md",
-        MEETING_ONE + "".join(f"KM: Check rack {number} for loose cables.\n" for number in range(12)),
+        MEETING_ONE
+        + "".join(
+            f"KM: Check rack {number} for loose cables.\n" for number in range(12)
+        ),
     )
     project.syncd("sync")
-    project.write_minutes("ops/2024-05-09.md", "---\ndate: 2024-05-09\n---\n\n## Action items\n\nKM: Order lunch.\n")
+    project.write_minutes(
+        "ops/2024-05-09.md",
+        "---\ndate: 2024-05-09\n---\n\n## Action items\n\nKM: Order lunch.\n",
+    )
 
     refused = project.syncd("sync", "--format", "json")
     allowed = project.syncd("sync", "--allow-mass-close", "--format", "json")
@@ -342,12 +372,22 @@ def test_config_validate_lists_every_problem(project):
     run = project.syncd("config", "validate", "--config", str(project.config))
 
     assert run.code == 1
-    assert f"{project.config}:20: gaurds: unknown key 'gaurds'; did you mean 'guards'?" in run.stdout
-    assert f"{project.config}:23: pacing.writes_per_minute: must be a whole number" in run.stdout
+    assert (
+        f"{project.config}:20: gaurds: unknown key 'gaurds'; did you mean 'guards'?"
+        in run.stdout
+    )
+    assert (
+        f"{project.config}:23: pacing.writes_per_minute: must be a whole number"
+        in run.stdout
+    )
 
 
 def test_config_validate_json(project):
-    project.write_config(project.config.read_text(encoding="utf-8").replace("carry: forward", "carry: onward"))
+    project.write_config(
+        project.config.read_text(encoding="utf-8").replace(
+            "carry: forward", "carry: onward"
+        )
+    )
 
     run = project.syncd("config", "validate", "--format", "json")
 
@@ -365,7 +405,9 @@ def test_config_validate_json(project):
 
 
 def test_config_error_stops_sync(project):
-    project.write_config(project.config.read_text(encoding="utf-8") + "state_dir: twice\n")
+    project.write_config(
+        project.config.read_text(encoding="utf-8") + "state_dir: twice\n"
+    )
 
     run = project.syncd("sync")
 
@@ -376,7 +418,11 @@ def test_config_error_stops_sync(project):
 
 
 def test_config_validate_missing_root(project):
-    project.write_config(project.config.read_text(encoding="utf-8").replace("root: minutes", "root: gone"))
+    project.write_config(
+        project.config.read_text(encoding="utf-8").replace(
+            "root: minutes", "root: gone"
+        )
+    )
 
     run = project.syncd("config", "validate")
 
@@ -389,7 +435,15 @@ def test_config_validate_missing_root(project):
 
 
 def test_parse_relative_paths_without_config(project):
-    run = project.syncd("parse", "--format", "json", "--dialect", "default", "2024-05-02.md", cwd=project.minutes / "ops")
+    run = project.syncd(
+        "parse",
+        "--format",
+        "json",
+        "--dialect",
+        "default",
+        "2024-05-02.md",
+        cwd=project.minutes / "ops",
+    )
 
     [document] = run.json()["documents"]
     assert run.code == 0
@@ -412,14 +466,23 @@ def test_parse_text_output(project):
 def test_c_locale_prints_emoji(project):
     project.write_minutes(
         "ops/2024-05-09.md",
-        MEETING_TWO.replace("Rotate the staging database password.", "Fix the 🚀 launch page for Zoë 👩‍💻."),
+        MEETING_TWO.replace(
+            "Rotate the staging database password.",
+            "Fix the 🚀 launch page for Zoë 👩‍💻.",
+        ),
     )
     locale = {"LANG": "C", "LC_ALL": "C"}
 
     dry = project.syncd("sync", "--dry-run", env=locale)
     sync = project.syncd("sync", env=locale)
     status = project.syncd("status", env=locale)
-    parse = project.syncd("parse", "--format", "json", str(project.minutes / "ops" / "2024-05-09.md"), env=locale)
+    parse = project.syncd(
+        "parse",
+        "--format",
+        "json",
+        str(project.minutes / "ops" / "2024-05-09.md"),
+        env=locale,
+    )
 
     for run in (dry, sync, status, parse):
         assert run.code == 0, run.stderr

@@ -71,12 +71,16 @@ def test_reworded_item_keeps_its_issue(replay):
 
     backups = issue_titled(issues, "Set up nightly backups")
     rewords = [
-        c for c in issue_changes(runs[1])
+        c
+        for c in issue_changes(runs[1])
         if c["action"] == "update" and "title" in c.get("fields", {})
     ]
 
     assert [c["issue"]["ref"] for c in rewords] == [backups["ref"]]
-    assert rewords[0]["fields"]["title"]["before"] == "Set up the staging database backups."
+    assert (
+        rewords[0]["fields"]["title"]["before"]
+        == "Set up the staging database backups."
+    )
     assert len(backups["occurrences"]) == 4
 
 
@@ -103,7 +107,9 @@ def test_dropped_items_are_closed(replay):
 
     assert ssds["state"] == "closed"
     assert ssds["state_reason"] == "completed"
-    assert [c["action"] for c in issue_changes(runs[2]) if c["issue"]["ref"] == ssds["ref"]] == ["close"]
+    assert [
+        c["action"] for c in issue_changes(runs[2]) if c["issue"]["ref"] == ssds["ref"]
+    ] == ["close"]
     assert keys["state"] == "closed"
 
 

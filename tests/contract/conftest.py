@@ -2,8 +2,8 @@
 
 ``local`` is the embedded tracker on a fresh SQLite file. ``github`` and
 ``gitlab`` are the real adapters driving the real client libraries against
-loopback fakes; their factories live in ``tests.fakes`` and the tests for a
-kind are skipped while its factory is not installed.
+loopback fakes. Their factories live in ``tests.fakes``, and the tests of a
+kind are skipped while its factory module is missing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ import pytest
 from syncd_adapters.local import LocalTracker
 
 TRACKER_KINDS = ["local", "github", "gitlab"]
-FAKE_MODULES = {"github": "tests.fakes.github_fake", "gitlab": "tests.fakes.gitlab_fake"}
+FAKE_MODULES = {
+    "github": "tests.fakes.github_fake",
+    "gitlab": "tests.fakes.gitlab_fake",
+}
 
 
 @contextmanager

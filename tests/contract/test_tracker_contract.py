@@ -159,7 +159,9 @@ def test_milestone_set_kept_and_cleared(tracker):
     issue = tracker.create(_draft())
 
     with_milestone = tracker.update(issue.number, IssueUpdate(milestone="Q2"))
-    untouched = tracker.update(issue.number, IssueUpdate(title="Other title", milestone=UNSET))
+    untouched = tracker.update(
+        issue.number, IssueUpdate(title="Other title", milestone=UNSET)
+    )
     cleared = tracker.update(issue.number, IssueUpdate(milestone=None))
 
     assert with_milestone.milestone == "Q2"
@@ -208,7 +210,9 @@ def test_reopen_closed_issue(tracker):
 def test_comment_is_listed_with_author(tracker):
     issue = tracker.create(_draft())
 
-    comment = tracker.comment(issue.number, "Closed: no longer listed since 2024-05-09.")
+    comment = tracker.comment(
+        issue.number, "Closed: no longer listed since 2024-05-09."
+    )
     comments = tracker.list_comments(issue.number)
 
     assert comment.body == "Closed: no longer listed since 2024-05-09."
@@ -222,7 +226,11 @@ def test_comments_keep_order(tracker):
     for text in ("first", "second", "third"):
         tracker.comment(issue.number, text)
 
-    assert [c.body for c in tracker.list_comments(issue.number)] == ["first", "second", "third"]
+    assert [c.body for c in tracker.list_comments(issue.number)] == [
+        "first",
+        "second",
+        "third",
+    ]
 
 
 # Listing managed issues.
@@ -251,7 +259,9 @@ def test_list_managed_filters_by_label(tracker):
 
 def test_list_managed_is_complete(tracker):
     # More than one page on fakes that serve small pages.
-    created = {tracker.create(_draft(f"Item number {index}")).number for index in range(25)}
+    created = {
+        tracker.create(_draft(f"Item number {index}")).number for index in range(25)
+    }
 
     listed = [issue.number for issue in tracker.list_managed(MANAGED)]
 
