@@ -441,13 +441,11 @@ class CompiledDialect:
             re.IGNORECASE,
         ) if markers else None
         self.scan_hazard = _scan_hazard(dialect)
+        # A short marker the dialect writes in upper case ("AI") must be
+        # written that way, so "Ai" and "ai-assisted" never match.
         self.case_sensitive_markers = frozenset(
-            marker for marker in markers if marker.isupper() and len(marker) <= 3
+            marker.casefold() for marker in markers if marker.isupper() and len(marker) <= 3
         )
-        self.case_sensitive_markers |= frozenset(
-            marker.casefold() for marker in markers if len(marker) <= 2
-        )
-
 
     @staticmethod
     def title_of(text: str) -> str:

@@ -256,11 +256,8 @@ class Extractor:
         if match is None:
             return None
         marker = match.group("marker")
-        if " ".join(marker.split()).casefold() in compiled.case_sensitive_markers:
-            if marker not in self.dialect.markers and marker.upper() != marker:
-                return None
-            if marker.upper() != marker:
-                return None
+        if marker.casefold() in compiled.case_sensitive_markers and not marker.isupper():
+            return None
         if match.group("sep") == "," and marker.casefold() != "action":
             return None
         return match
