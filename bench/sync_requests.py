@@ -80,7 +80,7 @@ class FakeTarget:
     def target_settings(self) -> TargetSettings:
         return TargetSettings(name=TARGET_NAME, kind=self.kind, options=self.options)
 
-    def tracker(self, **kwargs):
+    def tracker(self, pacing: PacingSettings = NO_PACING, **kwargs):
         from syncd.tracker import load_tracker_class
 
         tracker_class = load_tracker_class(self.kind)
@@ -89,7 +89,7 @@ class FakeTarget:
             self.options,
             state_dir=self.state_dir,
             environ=self.environ,
-            pacing=NO_PACING,
+            pacing=pacing,
             **kwargs,
         )
 
