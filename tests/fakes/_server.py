@@ -63,6 +63,7 @@ class Request:
 @dataclass
 class RecordedRequest:
     method: str
+    raw_path: str
     path: str
     query: str
     status: int
@@ -140,6 +141,8 @@ class FakeServer:
         self.lock = threading.RLock()
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        # Exceptions raised inside route(): a test may assert there are none.
+        self.internal_errors: list[str] = []
         self.clock: Callable[[], float] = time.time
 
     # Lifecycle.
@@ -251,6 +254,9 @@ class FakeServer:
                         response = self.route(request)
                     except json.JSONDecodeError:
                         response = self.bad_json(request)
+                    except Exception as error:  # a bug in the fake: say so, do not hang up
+                        response = Response(500, {"message": f"fake server error: {error!r}"})
+                        self.internal_errors.append(repr(error))
             if fault is not None and fault.after_commit:
                 response = self._fault_response(fault)
 
@@ -258,6 +264,7 @@ class FakeServer:
             self.requests.append(
                 RecordedRequest(
                     method=request.method,
+                    raw_path=request.raw_path,
                     path=request.path,
                     query=raw_query,
                     status=0 if response is None else response.status,

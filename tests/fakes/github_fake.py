@@ -221,6 +221,8 @@ class GitHubFake(FakeServer):
             source = self.repo(full_name)
             target = self.repo(to_repo)
             issue = source.issues.pop(number)
+            for label in issue.labels:
+                self._ensure_label(target, label)
             issue.number = target.next_number
             target.next_number += 1
             target.issues[issue.number] = issue

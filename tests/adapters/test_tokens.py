@@ -1,0 +1,192 @@
+"""Where tokens come from, and that a token shows up nowhere a person can read."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+
+from syncd.errors import AuthenticationError, ConfigError, SyncdError
+from syncd_adapters._tokens import Secret, resolve_token, validate_token_options
+from syncd_adapters.github import GitHubTracker
+from syncd_adapters.gitlab import GitLabTracker
+
+from tests.fakes import runs
+from tests.fakes.github_fake import DEFAULT_LOGIN
+
+CANARY = "canary-7f3e9a1c5b2d4e6f8a0b1c2d3e4f5a6b"
+
+
+def test_token_from_environment():
+    token = resolve_token({"token_env": "MY_TOKEN"}, default_env="GITHUB_TOKEN", target="t", environ={"MY_TOKEN": " abc \n"})
+
+    assert token == "abc"
+
+
+def test_token_default_variable():
+    token = resolve_token({}, default_env="GITLAB_TOKEN", target="t", environ={"GITLAB_TOKEN": "xyz"})
+
+    assert token == "xyz"
+
+
+def test_token_from_file(tmp_path):
+    path = tmp_path / "token"
+    path.write_text("from-file\n", encoding="utf-8")
+
+    assert resolve_token({"token_file": str(path)}, default_env="X", target="t", environ={}) == "from-file"
+
+
+def test_token_from_systemd_credential(tmp_path):
+    (tmp_path / "github-token").write_text("from-credential", encoding="utf-8")
+    environ = {"CREDENTIALS_DIRECTORY": str(tmp_path)}
+
+    token = resolve_token({"token_credential": "github-token"}, default_env="X", target="t", environ=environ)
+
+    assert token == "from-credential"
+
+
+def test_credential_without_directory_is_explained():
+    with pytest.raises(AuthenticationError) as caught:
+        resolve_token({"token_credential": "github-token"}, default_env="X", target="t", environ={})
+
+    assert "$CREDENTIALS_DIRECTORY" in str(caught.value)
+    assert "LoadCredential=" in caught.value.hint
+
+
+def test_missing_token_names_the_variable():
+    with pytest.raises(AuthenticationError) as caught:
+        resolve_token({}, default_env="GITHUB_TOKEN", target="ops", environ={})
+
+    assert "GITHUB_TOKEN" in str(caught.value)
+    assert caught.value.target == "ops"
+
+
+@pytest.mark.parametrize("content", ["", "   \n"])
+def test_empty_token_file_is_rejected(tmp_path, content):
+    path = tmp_path / "token"
+    path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(AuthenticationError) as caught:
+        resolve_token({"token_file": str(path)}, default_env="X", target="t", environ={})
+
+    assert "is empty" in str(caught.value)
+
+
+def test_inline_token_is_rejected():
+    problems = dict(validate_token_options({"token": CANARY}))
+
+    assert "token" in problems
+    assert CANARY not in problems["token"]
+
+
+def test_two_token_sources_are_rejected():
+    problems = validate_token_options({"token_env": "A", "token_file": "/x"})
+
+    assert [key for key, _ in problems] == ["token_file"]
+
+
+def test_secret_hides_its_value():
+    secret = Secret(CANARY)
+
+    assert CANARY not in repr(secret)
+    assert CANARY not in f"{secret}"
+    assert CANARY not in repr({"token": secret})
+
+
+def test_config_error_does_not_echo_inline_token():
+    with pytest.raises(ConfigError) as caught:
+        GitHubTracker("ops", {"repo": "acme/ops", "token": CANARY}, environ={})
+
+    assert CANARY not in str(caught.value)
+
+
+# The canary: a real token value driven through requests, failures and logs.
+
+
+def _assert_no_canary(*texts: str) -> None:
+    for text in texts:
+        assert CANARY not in text
+
+
+def test_canary_token_in_no_log_or_error(rig, caplog, tmp_path):
+    rig.fake.tokens[CANARY] = DEFAULT_LOGIN
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("github").setLevel(logging.DEBUG)
+    logging.getLogger("urllib3").setLevel(logging.DEBUG)
+    tracker = rig.tracker(token=CANARY, state_dir=tmp_path)
+    texts = []
+
+    tracker.preflight()
+    tracker.list_managed("syncd")
+    rig.fake.inject("POST", rig.create_path(), status=502, after_commit=True, body={"message": "Bad Gateway"})
+    for failing in (
+        lambda: tracker.create(_draft()),
+        lambda: tracker.get(999),
+        lambda: rig.tracker(token=CANARY + "-revoked").preflight(),
+    ):
+        with pytest.raises(SyncdError) as caught:
+            failing()
+        texts += [str(caught.value), repr(caught.value), str(caught.value.hint), repr(caught.value.__cause__)]
+    tracker.close_session()
+
+    _assert_no_canary(caplog.text, repr(tracker.stats), repr(tracker.options), *texts, *tracker.warnings)
+    cache_files = list(tmp_path.glob("*.sqlite*"))
+    assert cache_files
+    for path in cache_files:
+        assert CANARY.encode() not in path.read_bytes()
+    # The fake did receive it: the check above is not vacuous.
+    assert any(CANARY in str(entry.request_headers) for entry in rig.fake.requests)
+
+
+def _draft():
+    from syncd.tracker import IssueDraft
+
+    return IssueDraft(title="Rotate the key", body="<!-- syncd:v1 e30= -->", labels=("syncd",))
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_canary_token_in_no_cli_output(kind, tmp_path):
+    fake = runs.start_fake(kind, ("alice",))
+    try:
+        fake.tokens[CANARY] = "syncd-bot"
+        minutes = tmp_path / "minutes" / "ops"
+        minutes.mkdir(parents=True)
+        (minutes / "2024-05-02.md").write_text(
+            "---\ndate: 2024-05-02\n---\n\n## Action items\n\nAlice: Rotate the backup key.\n",
+            encoding="utf-8",
+        )
+        people = [{"name": "Alice", "github": "alice", "gitlab": "alice"}]
+        config = runs.write_config(
+            tmp_path, kind=kind, fake=fake, minutes_root=tmp_path / "minutes", base={"people": people}
+        )
+        environment = dict(os.environ, **{runs.TOKEN_VARIABLE: CANARY})
+        outputs = []
+        for arguments in (
+            ["plan", "--format", "json"],
+            ["sync", "--format", "json", "--log-format", "json", "-vv"],
+            ["status", "--format", "json"],
+        ):
+            done = subprocess.run(
+                [sys.executable, "-m", "syncd.cli", "--config", str(config), *arguments],
+                capture_output=True, text=True, env=environment, timeout=60, cwd=tmp_path,
+            )
+            outputs += [done.stdout, done.stderr]
+        # A revoked token: the error path must not print it either.
+        fake.tokens.pop(CANARY)
+        done = subprocess.run(
+            [sys.executable, "-m", "syncd.cli", "--config", str(config), "sync", "--format", "json", "-vv"],
+            capture_output=True, text=True, env=environment, timeout=60, cwd=tmp_path,
+        )
+        outputs += [done.stdout, done.stderr]
+    finally:
+        fake.stop()
+
+    assert len(fake.issues_in("acme/ops" if kind == "github" else "acme/infra")) == 1
+    assert done.returncode != 0
+    assert "token" in (done.stdout + done.stderr).lower()
+    json.loads(outputs[0])
+    _assert_no_canary(*outputs)
