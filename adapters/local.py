@@ -140,6 +140,7 @@ class LocalTracker(Tracker):
     """
 
     kind = "local"
+    known_options = frozenset({"path", "project", "assignable"})
 
     def __init__(
         self,
@@ -179,7 +180,7 @@ class LocalTracker(Tracker):
             isinstance(assignable, list) and all(isinstance(a, str) for a in assignable)
         ):
             problems.append(("assignable", "must be a list of account names"))
-        known = {"path", "project", "assignable"}
+        known = cls.known_options
         for key in options:
             if key not in known:
                 problems.append(

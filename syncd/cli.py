@@ -318,7 +318,7 @@ def render_status_text(issues: list[dict]) -> str:
     lines = []
     ref_width = max(len(str(issue.get("ref", ""))) for issue in issues)
     for issue in issues:
-        state = issue.get("state", "?")
+        state = issue.get("state") or "unknown"
         if issue.get("state_reason") and state == "closed":
             state = f"closed ({issue['state_reason']})"
         assignees = ", ".join(issue.get("assignees") or []) or "unassigned"
@@ -327,6 +327,8 @@ def render_status_text(issues: list[dict]) -> str:
         )
         indent = " " * (ref_width + 2)
         lines.append(f"{indent}assignees: {assignees}")
+        if issue.get("error"):
+            lines.append(f"{indent}error: {issue['error']}")
         occurrences = issue.get("occurrences") or []
         for occurrence in occurrences:
             date = f" ({occurrence['date']})" if occurrence.get("date") else ""

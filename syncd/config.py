@@ -502,8 +502,11 @@ def _read_targets(
         tracker_class = _tracker_class(checker, kind, target_key + ("kind",))
         if tracker_class is None:
             continue
+        known = set(getattr(tracker_class, "known_options", ())) | {"kind"}
         for problem in tracker_class.validate_options(options):
             option, message = _split_option_problem(problem, options)
+            if option and option not in known and "did you mean" not in message:
+                message += _did_you_mean(option, known)
             checker.problem(target_key + ((option,) if option else ()), message)
         targets.append(
             TargetSettings(
@@ -511,6 +514,11 @@ def _read_targets(
             )
         )
     return tuple(targets)
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _split_option_problem(

@@ -500,3 +500,16 @@ def test_reference_lists_every_key():
     assert {
         key for key in documented - schema if not key.startswith("targets.<name>.")
     } == set()
+
+
+def test_adapter_option_typo_suggests_option(tmp_path):
+    path = write_config(
+        tmp_path,
+        "sources:\n  m:\n    root: m\ntargets:\n  gh:\n    kind: github\n"
+        "    repo: acme/ops\n    token_evn: OPS_TOKEN\n",
+    )
+
+    problems = {problem.key_path: problem for problem in problems_of(path)}
+
+    assert "did you mean 'token_env'" in problems["targets.gh.token_evn"].message
+    assert problems["targets.gh.token_evn"].line == 8

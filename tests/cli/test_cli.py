@@ -516,3 +516,23 @@ def test_bom_and_crlf_minutes(project):
         ]
     )
     assert os.linesep not in "".join(titles).replace("\n", "")
+
+
+def test_status_text_shows_unlisted_issue():
+    from syncd.cli import render_status_text
+
+    text = render_status_text(
+        [
+            {
+                "ref": "ops#4",
+                "state": None,
+                "title": "Book the room",
+                "assignees": [],
+                "occurrences": [],
+                "error": "target ops is unavailable",
+            }
+        ]
+    )
+
+    assert "ops#4  unknown" in text
+    assert "error: target ops is unavailable" in text
