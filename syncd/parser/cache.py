@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 
@@ -74,11 +75,24 @@ class ParseCache:
             self._fingerprints[id(dialect)] = cached
         return cached[1]
 
-    def key(self, data: bytes, path: str, dialect: Dialect, series: str | None, max_bytes: int) -> str:
+    def key(
+        self,
+        data: bytes,
+        path: str,
+        dialect: Dialect,
+        series: str | None,
+        max_bytes: int,
+        known_names: Iterable[str] = (),
+    ) -> str:
         digest = hashlib.sha256()
         for part in (PARSER_VERSION, self._fingerprint(dialect), path, series or "", str(max_bytes)):
             digest.update(part.encode("utf-8"))
             digest.update(b"\0")
+        if dialect.name_mode == "known":
+            # Only then do roster names change what a file parses to.
+            for name in sorted(set(known_names)):
+                digest.update(name.encode("utf-8"))
+                digest.update(b"\0")
         digest.update(hashlib.sha256(data).digest())
         return digest.hexdigest()
 
@@ -90,8 +104,12 @@ class ParseCache:
         dialect: Dialect,
         series: str | None = None,
         max_bytes: int = 2_000_000,
+        known_names: Iterable[str] = (),
     ) -> Document:
-        key = self.key(data, path, dialect, series, max_bytes)
+        """Return the cached Document for these inputs, parsing only on a miss."""
+
+        known_names = tuple(known_names)
+        key = self.key(data, path, dialect, series, max_bytes, known_names)
         if self._db is not None:
             try:
                 row = self._db.execute(
@@ -108,7 +126,14 @@ class ParseCache:
                     self.hits += 1
                     return document
         self.misses += 1
-        document = parse_bytes(data, path=path, dialect=dialect, series=series, max_bytes=max_bytes)
+        document = parse_bytes(
+            data,
+            path=path,
+            dialect=dialect,
+            series=series,
+            max_bytes=max_bytes,
+            known_names=known_names,
+        )
         if self._db is not None and not self.read_only:
             try:
                 with self._db:

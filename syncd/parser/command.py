@@ -30,7 +30,7 @@ def _expand(paths: list[str]) -> list[str]:
     return expanded
 
 
-def parse_paths(paths: list[str], dialect) -> list[Document]:
+def parse_paths(paths: list[str], dialect, known_names=()) -> list[Document]:
     documents = []
     for path in _expand(paths):
         try:
@@ -45,7 +45,7 @@ def parse_paths(paths: list[str], dialect) -> list[Document]:
                 )
             )
             continue
-        documents.append(parse_bytes(data, path=path, dialect=dialect))
+        documents.append(parse_bytes(data, path=path, dialect=dialect, known_names=known_names))
     return documents
 
 
@@ -53,7 +53,7 @@ def run_parse_command(
     paths: list[str],
     *,
     dialect: str,
-    roster: Roster | None,
+    roster: Roster | tuple | None,
     output_format: str,
     stdout: TextIO,
 ) -> int:
@@ -64,7 +64,11 @@ def run_parse_command(
     """
 
     loaded = load_dialect(dialect)
-    documents = parse_paths(paths, loaded)
+    if isinstance(roster, tuple):
+        # load_roster returns (people, groups); accept that as a roster too.
+        roster = Roster(*roster)
+    known = roster.known_names() if roster is not None else ()
+    documents = parse_paths(paths, loaded, known)
     if output_format == "json":
         json.dump(
             {"documents": [document.to_json() for document in documents]},

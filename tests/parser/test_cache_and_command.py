@@ -157,3 +157,31 @@ def test_module_reports_an_unknown_dialect(tmp_path):
     )
 
     assert done.returncode == 2 and "no dialect named 'nope'" in done.stderr
+
+
+def test_cache_keys_on_roster_names_only_when_names_must_be_known(tmp_path):
+    known_file = tmp_path / "known.yaml"
+    known_file.write_text("owners:\n  names: known\n", encoding="utf-8")
+    strict, loose = load_dialect(str(known_file)), load_dialect("default")
+    data = b"## Action items\n- Kim to call.\n"
+    with ParseCache(tmp_path / "c.sqlite") as cache:
+        unknown = cache.parse(data, path="a.md", dialect=strict)
+        known = cache.parse(data, path="a.md", dialect=strict, known_names=["kim"])
+        cache.parse(data, path="a.md", dialect=loose, known_names=["kim"])
+        cache.parse(data, path="a.md", dialect=loose, known_names=["lee"])
+
+        assert unknown.items[0].owners == ()
+        assert known.items[0].owners == ("Kim",)
+        assert (cache.misses, cache.hits) == (3, 1)
+
+
+def test_parse_command_takes_a_loaded_roster_tuple(tmp_path):
+    path = _write(tmp_path, "2024-05-02.md", MINUTES)
+    out = io.StringIO()
+
+    run_parse_command(
+        [path], dialect="default", roster=([Person("KimL", github="klund")], []),
+        output_format="text", stdout=out,
+    )
+
+    assert "KL=KimL (@klund)" in out.getvalue()
