@@ -18,7 +18,6 @@ thing. The steps are separate so each has one job:
 from __future__ import annotations
 
 import fnmatch
-import inspect
 import logging
 import re
 import sqlite3
@@ -309,13 +308,8 @@ def _parse_one(
             "max_bytes": source.settings.max_file_bytes,
             "known_names": known_names,
         }
-        if cache is not None and _cache_takes_known_names(cache):
+        if cache is not None:
             return cache.parse(data, **options)
-        if cache is not None and not known_names:
-            del options["known_names"]
-            return cache.parse(data, **options)
-        # NOTE: a cache that cannot key on the roster's names would return
-        # documents parsed with other names, so the file is parsed afresh.
         return parse_bytes(data, **options)
     except InputError as error:
         message = _with_hint(error)
@@ -330,10 +324,6 @@ def _parse_one(
             Problem(path=path, line=line, message=message, severity=Severity.ERROR)
         ],
     )
-
-
-def _cache_takes_known_names(cache: Any) -> bool:
-    return "known_names" in inspect.signature(cache.parse).parameters
 
 
 def _with_hint(error: SyncdError) -> str:
