@@ -35,7 +35,7 @@ DEFAULT_SECTION_TITLES = (
 
 # Words that are never owner tokens: pronouns, labels such as "Note:" and
 # verbs that start an imperative sentence ("Reach out to", "Punt to").
-DEFAULT_NOT_OWNERS = tuple(
+DEFAULT_NOT_OWNERS = tuple(dict.fromkeys(
     """
     we i you they he she it this that these those there here someone somebody
     anyone anybody nobody people us our who what when where why how which
@@ -51,8 +51,13 @@ DEFAULT_NOT_OWNERS = tuple(
     listen write go add send commit return submit port upgrade migrate push
     point promote defer escalate ask get make help wait refer set open close
     attempt able likely expected supposed seems happy ready due time
+    aim rename change convert downgrade default redirect map explain speak
+    contribute subscribe apply post come stick intend hope wish choose prefer
+    like begin keep forget learn seem appear happen tend fail manage offer
+    promise propose tell invite allow encourage teach remind warn urge attach
+    append compare connect back in on at of for with by from as or and but not
     """.split()
-)
+))
 
 
 @dataclass(frozen=True)

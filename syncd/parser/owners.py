@@ -24,6 +24,20 @@ _PAREN_GROUP = re.compile(r"\(([^()]{1,80})\)")
 _MARKUP = re.compile(r"~~|\*\*|__")
 
 
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
+
+
+def _blank_code(text: str) -> str:
+    """Replace code spans in ``text`` by NUL characters (code is never an owner).
+
+    NUL cannot be part of a token, so a parenthesis holding code is no owner.
+    """
+
+    if "`" not in text:
+        return text
+    return _CODE_SPAN.sub(lambda match: "\0" * len(match.group(0)), text)
+
+
 def strip_markup(text: str) -> str:
     """Text with strike and strong markers removed, for matching owners."""
 
@@ -66,7 +80,10 @@ def split_tokens(text: str, compiled) -> list[str] | None:
                 return None
         elif _TOKEN.fullmatch(part) is None:
             return None
-        if part.casefold() in compiled.not_owners:
+        # Upper-case initials ("AS", "AT") are names even when the same
+        # letters in lower case are a stop word.
+        is_initials = len(part) >= 2 and part.isupper()
+        if not is_initials and part.casefold() in compiled.not_owners:
             return None
         tokens.append(part)
     return tokens
@@ -155,7 +172,12 @@ def handle_owner(line: str, compiled) -> OwnerMatch | None:
         return None
     # A handle later in the line that is followed by to/will ("... — @X to
     # make a recommendation"), or one that ends the line ("... @Nicholas M").
+    # Code spans are blanked first, and an "@" inside a word (an email
+    # address) is not a handle.
+    plain = _blank_code(plain)
     for found in _HANDLE.finditer(plain):
+        if found.start() > 0 and (plain[found.start() - 1].isalnum() or plain[found.start() - 1] in "._-"):
+            continue
         after = plain[found.end() :]
         if not after.strip():
             return OwnerMatch(owners=(found.group(0),))
@@ -224,7 +246,7 @@ def leading_paren(line: str, compiled) -> OwnerMatch | None:
 def trailing_paren(line: str, compiled, known=None) -> OwnerMatch | None:
     """A parenthesis naming the owner: ``... (Name)``, ``(Jen, maybe with X)``."""
 
-    plain = strip_markup(line)
+    plain = _blank_code(strip_markup(line))
     groups = list(_PAREN_GROUP.finditer(plain))
     for group in reversed(groups):
         inside = group.group(1).strip()

@@ -363,3 +363,21 @@ def test_copied_list_under_a_last_meeting_heading_is_skipped():
     )
 
     assert owners_by_line(parse(data, dialect="conda")) == {6: ["KL"]}
+
+
+def test_initials_that_spell_a_stop_word_are_still_owners():
+    body = "AS: Sort the mail.\n\nAT/IN: Tidy the shelf.\n\nAs: not initials\n"
+
+    assert owners_by_line(parse(section(body))) == {2: ["AS"], 4: ["AT", "IN"], 6: []}
+
+
+def test_email_address_is_not_a_handle():
+    document = parse(section("- [ ] Check who reads security@example.org\n"), dialect="ember")
+
+    assert document.items[0].owners == ()
+
+
+def test_code_spans_never_name_an_owner():
+    body = "- [ ] Add a modifier `<div {{(helper)}}>` soon\n- [ ] Drop the hook (`mount()` in `Route`)\n"
+
+    assert [item.owners for item in parse(section(body), dialect="ember").items] == [(), ()]
