@@ -109,7 +109,7 @@ def test_config_error_does_not_echo_inline_token():
 
 def _assert_no_canary(*texts: str) -> None:
     for text in texts:
-        assert CANARY not in text
+        assert CANARY not in text, text[max(0, text.find(CANARY) - 300) : text.find(CANARY) + 100]
 
 
 def test_canary_token_in_no_log_or_error(rig, caplog, tmp_path):
@@ -172,21 +172,22 @@ def test_canary_token_in_no_cli_output(kind, tmp_path):
         ):
             done = subprocess.run(
                 [sys.executable, "-m", "syncd.cli", "--config", str(config), *arguments],
-                capture_output=True, text=True, env=environment, timeout=60, cwd=tmp_path,
+                capture_output=True, text=True, env=environment, timeout=120, cwd=tmp_path,
             )
             outputs += [done.stdout, done.stderr]
         # A revoked token: the error path must not print it either.
         fake.tokens.pop(CANARY)
         done = subprocess.run(
             [sys.executable, "-m", "syncd.cli", "--config", str(config), "sync", "--format", "json", "-vv"],
-            capture_output=True, text=True, env=environment, timeout=60, cwd=tmp_path,
+            capture_output=True, text=True, env=environment, timeout=120, cwd=tmp_path,
         )
         outputs += [done.stdout, done.stderr]
     finally:
         fake.stop()
 
-    assert len(fake.issues_in("acme/ops" if kind == "github" else "acme/infra")) == 1
-    assert done.returncode != 0
-    assert "token" in (done.stdout + done.stderr).lower()
+    transcript = "\n".join(outputs)
+    assert len(fake.issues_in("acme/ops" if kind == "github" else "acme/infra")) == 1, transcript
+    assert done.returncode != 0, transcript
+    assert "token" in (done.stdout + done.stderr).lower(), transcript
     json.loads(outputs[0])
     _assert_no_canary(*outputs)
