@@ -33,7 +33,7 @@ _MEMO_LIMIT = 20_000
 _BARE_LEVEL = 7
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     lines: list[tuple[int, str]]
     checked: bool | None = None
@@ -77,6 +77,10 @@ class Extractor:
         if "<!--" in text:
             text = _COMMENT.sub(lambda match: "\n" * match.group(0).count("\n"), text)
         first = self.lines.line_of(start)
+        if "\n" not in text and "\r" not in text and not list_item and not checkbox:
+            # One plain line, the usual "XX: task" paragraph.
+            stripped = text.strip()
+            return [(first, stripped)] if stripped else []
         result = []
         for index, line in enumerate(text.split("\n")):
             if index == 0:
@@ -397,12 +401,9 @@ class Extractor:
 
         if self.known is not None:
             return self._classify(entry, dry_run)
-        key = (
-            tuple(text for _number, text in entry.lines),
-            entry.inherited,
-            entry.marker,
-            dry_run,
-        )
+        lines = entry.lines
+        texts = lines[0][1] if len(lines) == 1 else tuple(text for _number, text in lines)
+        key = (texts, entry.inherited, entry.marker, dry_run)
         memo = self.compiled.classify_memo
         if key in memo:
             return memo[key]

@@ -240,6 +240,12 @@ def date_from_name(path: str) -> datetime.date | None:
 def date_from_text(text: str) -> datetime.date | None:
     """The first date written in ``text`` (ISO, US or "May 2, 2024" form)."""
 
+    leading = _ISO_DATE.match(text.lstrip())
+    if leading is not None:
+        # The usual front-matter value: a date (and time) at the start.
+        found = _valid(int(leading.group(1)), int(leading.group(2)), int(leading.group(3)))
+        if found:
+            return found
     candidates = []
     for pattern, order in ((_ISO_DATE, (1, 2, 3)), (_US_DATE, (3, 1, 2))):
         for match in pattern.finditer(text):

@@ -17,6 +17,7 @@ tests check it on generated documents); only the time differs.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -56,6 +57,13 @@ class RegionPlan:
     regions: list[tuple[int, int]]
 
 
+@functools.lru_cache(maxsize=64)
+def _closing_fence(char: str, length: int) -> re.Pattern:
+    """A line closing a fence of ``length`` ``char`` characters."""
+
+    return re.compile(r"^ {0,3}" + re.escape(char) + "{" + str(length) + r",}[ \t]*$", re.MULTILINE)
+
+
 def _fenced_ranges(text: str) -> list[tuple[int, int]]:
     """Character ranges of column-0 fenced code blocks (unclosed: to the end)."""
 
@@ -70,11 +78,7 @@ def _fenced_ranges(text: str) -> list[tuple[int, int]]:
             # Not a fence: an inline code span at the start of a paragraph.
             position = match.end()
             continue
-        closing = re.compile(
-            r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$",
-            re.MULTILINE,
-        )
-        close = closing.search(text, match.end() + 1)
+        close = _closing_fence(fence[0], len(fence)).search(text, match.end() + 1)
         end = len(text) if close is None else close.end()
         ranges.append((match.start(), end))
         if close is None:
