@@ -10,10 +10,6 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from syncd.errors import ConfigError, ConfigProblem, SyncdError
-from syncd.settings import PacingSettings, TargetSettings
-from syncd.tracker import Tracker
-
 from syncd_adapters._http_cache import PageCache
 from syncd_adapters._options import read_number
 from syncd_adapters._retry import (
@@ -24,6 +20,10 @@ from syncd_adapters._retry import (
     validate_retry_options,
 )
 from syncd_adapters._tokens import resolve_token, validate_token_options
+
+from syncd.errors import ConfigError, ConfigProblem, SyncdError
+from syncd.settings import PacingSettings, TargetSettings
+from syncd.tracker import Tracker
 
 log = logging.getLogger("syncd_adapters")
 
@@ -69,7 +69,9 @@ def validate_base_url(value: object) -> list[tuple[str, str]]:
     return []
 
 
-def validate_common_options(options: Mapping, known: frozenset[str]) -> list[tuple[str, str]]:
+def validate_common_options(
+    options: Mapping, known: frozenset[str]
+) -> list[tuple[str, str]]:
     """Return (option, message) pairs for the options both adapters take."""
 
     problems = []
@@ -143,12 +145,19 @@ class RemoteTracker(Tracker):
         if problems:
             raise ConfigError(
                 [
-                    ConfigProblem(path="", line=None, key_path=f"targets.{name}.{key}", message=text)
+                    ConfigProblem(
+                        path="",
+                        line=None,
+                        key_path=f"targets.{name}.{key}",
+                        message=text,
+                    )
                     for key, text in problems
                 ]
             )
         self.options = dict(options)
-        self.base_url = str(options.get("base_url") or self.default_base_url).rstrip("/")
+        self.base_url = str(options.get("base_url") or self.default_base_url).rstrip(
+            "/"
+        )
         self.timeout = read_number(options, "timeout", DEFAULT_TIMEOUT)
         self.per_page = read_number(options, "per_page", 100, integer=True)
         self._token = resolve_token(
@@ -162,7 +171,11 @@ class RemoteTracker(Tracker):
             sleep=sleep,
         )
         self.runner = RequestRunner(
-            RetryPolicy.from_options(options), pacer, clock=clock, sleep=sleep, target=name
+            RetryPolicy.from_options(options),
+            pacer,
+            clock=clock,
+            sleep=sleep,
+            target=name,
         )
 
         # The cache scope carries a digest of the token, never the token.
@@ -232,7 +245,12 @@ class RemoteTracker(Tracker):
             try:
                 read()
             except SyncdError as error:
-                log.info("target %s: refreshing %s after writes failed: %s", self.name, url, error)
+                log.info(
+                    "target %s: refreshing %s after writes failed: %s",
+                    self.name,
+                    url,
+                    error,
+                )
 
     def close_session(self) -> None:
         self.refresh_after_writes()

@@ -58,7 +58,8 @@ class PageCache:
     def get(self, url: str) -> CachedPage | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT etag, body, next_url FROM pages WHERE key = ?", (self._key(url),)
+                "SELECT etag, body, next_url FROM pages WHERE key = ?",
+                (self._key(url),),
             ).fetchone()
         if row is None:
             return None
@@ -87,14 +88,15 @@ class PageCache:
 
         with self._lock:
             row = self._db.execute(
-                "SELECT body, stored_at FROM pages WHERE key = ?", (self._key("fact " + name),)
+                "SELECT body, stored_at FROM pages WHERE key = ?",
+                (self._key("fact " + name),),
             ).fetchone()
         if row is None or time.time() - row[1] > max_age:
             return None
         return json.loads(row[0])
 
     def put_fact(self, name: str, value: object) -> None:
-        """Store an answer that has no ETag, such as whether an account is assignable."""
+        """Store an answer without an ETag, such as whether an account is assignable."""
 
         self.put("fact " + name, "", value, None)
 

@@ -29,11 +29,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import tenacity
+from syncd_adapters._options import read_number
 
 from syncd.errors import AmbiguousWriteError, RateLimitedError, TransientTrackerError
 from syncd.settings import PacingSettings
-
-from syncd_adapters._options import read_number
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,9 @@ class RetryPolicy:
 
         default = cls()
         return cls(
-            max_attempts=read_number(options, "max_attempts", default.max_attempts, integer=True),
+            max_attempts=read_number(
+                options, "max_attempts", default.max_attempts, integer=True
+            ),
             max_rate_limit_wait=read_number(
                 options, "max_rate_limit_wait", default.max_rate_limit_wait
             ),
@@ -104,18 +105,28 @@ def pacing_from_options(options: Mapping, default: PacingSettings) -> PacingSett
     """
 
     return PacingSettings(
-        min_write_interval=read_number(options, "min_write_interval", default.min_write_interval),
+        min_write_interval=read_number(
+            options, "min_write_interval", default.min_write_interval
+        ),
         writes_per_minute=read_number(
-            options, "writes_per_minute", default.writes_per_minute, integer=True, nullable=True
+            options,
+            "writes_per_minute",
+            default.writes_per_minute,
+            integer=True,
+            nullable=True,
         ),
         writes_per_hour=read_number(
-            options, "writes_per_hour", default.writes_per_hour, integer=True, nullable=True
+            options,
+            "writes_per_hour",
+            default.writes_per_hour,
+            integer=True,
+            nullable=True,
         ),
     )
 
 
 class WritePacer:
-    """Spaces writes ``min_write_interval`` apart and keeps per-minute and per-hour caps."""
+    """Spaces writes ``min_write_interval`` apart within per-minute and per-hour caps."""
 
     def __init__(
         self,

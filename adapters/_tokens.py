@@ -49,14 +49,19 @@ def validate_token_options(options: Mapping) -> list[tuple[str, str]]:
             )
     given = [key for key in TOKEN_OPTIONS if options.get(key) not in (None, "")]
     if len(given) > 1:
-        problems.append((given[1], "give only one of token_env, token_file, token_credential"))
+        problems.append(
+            (given[1], "give only one of token_env, token_file, token_credential")
+        )
     for key in given:
         if not isinstance(options[key], str):
             problems.append((key, f"must be text, not {type(options[key]).__name__}"))
     credential = options.get("token_credential")
     if isinstance(credential, str) and ("/" in credential or credential in (".", "..")):
         problems.append(
-            ("token_credential", f"{credential!r} must be a credential name, not a path")
+            (
+                "token_credential",
+                f"{credential!r} must be a credential name, not a path",
+            )
         )
     return problems
 
@@ -77,7 +82,9 @@ def resolve_token(
     environ = os.environ if environ is None else environ
 
     if options.get("token_file"):
-        return Secret(_read_token_file(Path(options["token_file"]), target, "token_file"))
+        return Secret(
+            _read_token_file(Path(options["token_file"]), target, "token_file")
+        )
 
     if options.get("token_credential"):
         directory = environ.get("CREDENTIALS_DIRECTORY")
@@ -114,7 +121,9 @@ def _read_token_file(path: Path, target: str, option: str) -> str:
             target=target,
         ) from None
     if not stat.S_ISREG(mode):
-        raise AuthenticationError(f"{option}: {path} is not a regular file", target=target)
+        raise AuthenticationError(
+            f"{option}: {path} is not a regular file", target=target
+        )
     value = text.strip()
     if not value:
         raise AuthenticationError(f"{option}: {path} is empty", target=target)

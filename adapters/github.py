@@ -25,6 +25,14 @@ from typing import Any
 import github
 import requests
 from github import Auth
+from syncd_adapters._common import (
+    ASSIGNABLE_MAX_AGE,
+    COMMON_OPTIONS,
+    RemoteTracker,
+    fit_body,
+    fit_title,
+    validate_common_options,
+)
 
 from syncd.errors import (
     AmbiguousWriteError,
@@ -49,16 +57,6 @@ from syncd.tracker import (
     IssueState,
     IssueUpdate,
     TrackerLimits,
-)
-
-from syncd_adapters._common import (
-    ASSIGNABLE_MAX_AGE,
-    COMMON_OPTIONS,
-    RemoteTracker,
-    fit_body,
-    fit_title,
-    log,
-    validate_common_options,
 )
 
 REPO_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+$")
@@ -118,7 +116,9 @@ class GitHubTracker(RemoteTracker):
         if repo is None:
             problems.append(("repo", "missing: name the repository as owner/name"))
         elif not isinstance(repo, str) or not REPO_PATTERN.match(repo):
-            problems.append(("repo", f"{repo!r} is not a repository name of the form owner/name"))
+            problems.append(
+                ("repo", f"{repo!r} is not a repository name of the form owner/name")
+            )
         return problems
 
     @property
@@ -129,7 +129,9 @@ class GitHubTracker(RemoteTracker):
 
     def preflight(self) -> None:
         self.remember_read(self._repo_url, self.preflight)
-        data = self._call(READ, "GET", self._repo_url, endpoint="/repos/{repo}", scope="repo")
+        data = self._call(
+            READ, "GET", self._repo_url, endpoint="/repos/{repo}", scope="repo"
+        )
         full_name = data.get("full_name") if isinstance(data, dict) else None
         if full_name and full_name.lower() != self.repo.lower():
             self.warn(
@@ -217,7 +219,9 @@ class GitHubTracker(RemoteTracker):
 
     def current_account(self) -> str:
         if self._account is None:
-            data = self._call(READ, "GET", f"{self.base_url}/user", endpoint="/user", scope="account")
+            data = self._call(
+                READ, "GET", f"{self.base_url}/user", endpoint="/user", scope="account"
+            )
             self._account = data["login"]
         return self._account
 
@@ -238,21 +242,31 @@ class GitHubTracker(RemoteTracker):
 
         try:
             data = self._call(
-                CREATE, "POST", f"{self._repo_url}/issues", endpoint="/repos/{repo}/issues",
-                scope="repo", body=payload,
+                CREATE,
+                "POST",
+                f"{self._repo_url}/issues",
+                endpoint="/repos/{repo}/issues",
+                scope="repo",
+                body=payload,
             )
         except ValidationFailedError as error:
             if error.field != "assignees" or "assignees" not in payload:
                 raise
             # A 422 stores nothing, so sending the create again is safe.
-            self.warn(f"GitHub rejected assignees {assignees}; creating the issue unassigned")
+            self.warn(
+                f"GitHub rejected assignees {assignees}; creating the issue unassigned"
+            )
             for account in assignees:
                 self._assignable[account.lower()] = False
                 self.cache.put_fact(f"assignable {account.lower()}", False)
             del payload["assignees"]
             data = self._call(
-                CREATE, "POST", f"{self._repo_url}/issues", endpoint="/repos/{repo}/issues",
-                scope="repo", body=payload,
+                CREATE,
+                "POST",
+                f"{self._repo_url}/issues",
+                endpoint="/repos/{repo}/issues",
+                scope="repo",
+                body=payload,
             )
         issue = self._to_issue(data)
         self._check_assigned(issue, assignees)
@@ -265,9 +279,12 @@ class GitHubTracker(RemoteTracker):
 
         if change.add_labels:
             self._call(
-                WRITE, "POST", f"{issue_url}/labels",
+                WRITE,
+                "POST",
+                f"{issue_url}/labels",
                 endpoint="/repos/{repo}/issues/{number}/labels",
-                body=list(change.add_labels), **issue_scope,
+                body=list(change.add_labels),
+                **issue_scope,
             )
         for label in change.remove_labels:
             self._remove_label(number, label)
@@ -275,15 +292,21 @@ class GitHubTracker(RemoteTracker):
         add = self._assignable_subset(change.add_assignees)
         if add:
             latest = self._call(
-                WRITE, "POST", f"{issue_url}/assignees",
+                WRITE,
+                "POST",
+                f"{issue_url}/assignees",
                 endpoint="/repos/{repo}/issues/{number}/assignees",
-                body={"assignees": add}, **issue_scope,
+                body={"assignees": add},
+                **issue_scope,
             )
         if change.remove_assignees:
             latest = self._call(
-                WRITE, "DELETE", f"{issue_url}/assignees",
+                WRITE,
+                "DELETE",
+                f"{issue_url}/assignees",
                 endpoint="/repos/{repo}/issues/{number}/assignees",
-                body={"assignees": list(change.remove_assignees)}, **issue_scope,
+                body={"assignees": list(change.remove_assignees)},
+                **issue_scope,
             )
 
         fields: dict[str, Any] = {}
@@ -294,7 +317,9 @@ class GitHubTracker(RemoteTracker):
         if change.milestone is not UNSET:
             # GitHub clears the milestone on null; PyGithub sends "" for it.
             fields["milestone"] = (
-                None if change.milestone is None else self._milestone_number(change.milestone)
+                None
+                if change.milestone is None
+                else self._milestone_number(change.milestone)
             )
         if fields or latest is None:
             latest = self._patch(number, fields)
@@ -312,9 +337,12 @@ class GitHubTracker(RemoteTracker):
 
     def comment(self, number: int, body: str) -> Comment:
         data = self._call(
-            CREATE, "POST", f"{self._issue_url(number)}/comments",
+            CREATE,
+            "POST",
+            f"{self._issue_url(number)}/comments",
             endpoint="/repos/{repo}/issues/{number}/comments",
-            scope="comment", number=number,
+            scope="comment",
+            number=number,
             body={"body": fit_body(body, GITHUB_LIMITS.comment)},
         )
         return self._to_comment(data)
@@ -322,11 +350,19 @@ class GitHubTracker(RemoteTracker):
     def ensure_label(self, name: str, color: str, description: str = "") -> None:
         if name.lower() in {known.lower() for known in self._labels()}:
             return
-        payload = {"name": name, "color": color.lstrip("#"), "description": description[:100]}
+        payload = {
+            "name": name,
+            "color": color.lstrip("#"),
+            "description": description[:100],
+        }
         try:
             self._call(
-                WRITE, "POST", f"{self._repo_url}/labels", endpoint="/repos/{repo}/labels",
-                scope="repo", body=payload,
+                WRITE,
+                "POST",
+                f"{self._repo_url}/labels",
+                endpoint="/repos/{repo}/labels",
+                scope="repo",
+                body=payload,
             )
         except ValidationFailedError as error:
             # Someone created it since the label list was read.
@@ -339,8 +375,12 @@ class GitHubTracker(RemoteTracker):
             return
         try:
             data = self._call(
-                WRITE, "POST", f"{self._repo_url}/milestones",
-                endpoint="/repos/{repo}/milestones", scope="repo", body={"title": title},
+                WRITE,
+                "POST",
+                f"{self._repo_url}/milestones",
+                endpoint="/repos/{repo}/milestones",
+                scope="repo",
+                body={"title": title},
             )
         except ValidationFailedError as error:
             if "already_exists" not in str(error):
@@ -389,11 +429,15 @@ class GitHubTracker(RemoteTracker):
         chosen = []
         for account in accounts:
             if not self.can_assign(account):
-                self.warn(f"{account} cannot be assigned issues in {self.repo}; left unassigned")
+                self.warn(
+                    f"{account} cannot be assigned issues in {self.repo}; left unassigned"
+                )
                 continue
             chosen.append(account)
         if len(chosen) > MAX_ASSIGNEES:
-            self.warn(f"GitHub allows {MAX_ASSIGNEES} assignees; {chosen[MAX_ASSIGNEES:]} left out")
+            self.warn(
+                f"GitHub allows {MAX_ASSIGNEES} assignees; {chosen[MAX_ASSIGNEES:]} left out"
+            )
             chosen = chosen[:MAX_ASSIGNEES]
         return chosen
 
@@ -416,7 +460,8 @@ class GitHubTracker(RemoteTracker):
 
         page_url: str | None = f"{url}?{urllib.parse.urlencode(sorted(params.items()))}"
         self.remember_read(
-            page_url, lambda: self._list_all(url, params, endpoint=endpoint, number=number)
+            page_url,
+            lambda: self._list_all(url, params, endpoint=endpoint, number=number),
         )
         seen: set[str] = set()
         items: list[dict] = []
@@ -428,9 +473,13 @@ class GitHubTracker(RemoteTracker):
                 )
             seen.add(page_url)
             page, page_url = self._call(
-                READ, "GET", page_url, endpoint=endpoint,
+                READ,
+                "GET",
+                page_url,
+                endpoint=endpoint,
                 scope="issue" if number is not None else "repo",
-                number=number, paged=True,
+                number=number,
+                paged=True,
             )
             if not page:
                 break
@@ -440,10 +489,12 @@ class GitHubTracker(RemoteTracker):
     def _remove_label(self, number: int, label: str) -> None:
         try:
             self._call(
-                WRITE, "DELETE",
+                WRITE,
+                "DELETE",
                 f"{self._issue_url(number)}/labels/{urllib.parse.quote(label, safe='')}",
                 endpoint="/repos/{repo}/issues/{number}/labels/{name}",
-                scope="label", number=number,
+                scope="label",
+                number=number,
             )
         except IssueNotFoundError as error:
             # 404 "Label does not exist": it is already off the issue.
@@ -452,8 +503,12 @@ class GitHubTracker(RemoteTracker):
 
     def _patch(self, number: int, fields: dict) -> dict:
         return self._call(
-            WRITE, "PATCH", self._issue_url(number),
-            endpoint="/repos/{repo}/issues/{number}", scope="issue", number=number,
+            WRITE,
+            "PATCH",
+            self._issue_url(number),
+            endpoint="/repos/{repo}/issues/{number}",
+            scope="issue",
+            number=number,
             body=fields,
         )
 
@@ -485,7 +540,9 @@ class GitHubTracker(RemoteTracker):
             label["name"] if isinstance(label, dict) else str(label)
             for label in data.get("labels") or ()
         )
-        assignees = sorted(user["login"] for user in data.get("assignees") or () if user)
+        assignees = sorted(
+            user["login"] for user in data.get("assignees") or () if user
+        )
         milestone = data.get("milestone")
         closed_by = data.get("closed_by")
         return Issue(
@@ -494,7 +551,9 @@ class GitHubTracker(RemoteTracker):
             url=data.get("html_url") or data.get("url") or "",
             title=data.get("title") or "",
             body=data.get("body") or "",
-            state=IssueState.CLOSED if data.get("state") == "closed" else IssueState.OPEN,
+            state=IssueState.CLOSED
+            if data.get("state") == "closed"
+            else IssueState.OPEN,
             state_reason=data.get("state_reason"),
             labels=tuple(labels),
             assignees=tuple(assignees),
@@ -532,12 +591,21 @@ class GitHubTracker(RemoteTracker):
     ) -> Any:
         def attempt() -> Any:
             return self._send(
-                kind, verb, url, endpoint=endpoint, scope=scope, number=number, body=body,
-                paged=paged, return_status=return_status,
+                kind,
+                verb,
+                url,
+                endpoint=endpoint,
+                scope=scope,
+                number=number,
+                body=body,
+                paged=paged,
+                return_status=return_status,
             )
 
         try:
-            return self.runner.run(attempt, write=kind != READ, description=f"{verb} {endpoint}")
+            return self.runner.run(
+                attempt, write=kind != READ, description=f"{verb} {endpoint}"
+            )
         finally:
             # An ambiguous write may have been stored too.
             if kind != READ:
@@ -571,16 +639,29 @@ class GitHubTracker(RemoteTracker):
             )
         except requests.exceptions.Timeout as error:
             self.stats.count(verb, endpoint, 0)
-            raise self._lost(kind, f"{verb} {endpoint} timed out after {self.timeout:g} s", ref) from error
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            raise self._lost(
+                kind, f"{verb} {endpoint} timed out after {self.timeout:g} s", ref
+            ) from error
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+        ) as error:
             self.stats.count(verb, endpoint, 0)
-            raise self._lost(kind, f"{verb} {endpoint} failed: connection error ({type(error).__name__})", ref) from error
+            raise self._lost(
+                kind,
+                f"{verb} {endpoint} failed: connection error ({type(error).__name__})",
+                ref,
+            ) from error
         except RuntimeError as error:
             # PyGithub refuses a redirect to another host or scheme.
             self.stats.count(verb, endpoint, 301)
             if scope in ("issue", "comment", "label"):
-                raise IssueMovedError(str(error), target=self.name, ref=ref, status=301) from None
-            raise TargetUnavailableError(str(error), target=self.name, status=301) from None
+                raise IssueMovedError(
+                    str(error), target=self.name, ref=ref, status=301
+                ) from None
+            raise TargetUnavailableError(
+                str(error), target=self.name, status=301
+            ) from None
 
         self.stats.count(verb, endpoint, status)
         remaining = response_headers.get("x-ratelimit-remaining")
@@ -603,14 +684,18 @@ class GitHubTracker(RemoteTracker):
             # GET /assignees/{login}: 204 means assignable, 404 means not.
             return status
         if status >= 400 or status == 301:
-            raise self._error_for_status(status, response_headers, data, kind, scope, ref)
+            raise self._error_for_status(
+                status, response_headers, data, kind, scope, ref
+            )
         if return_status:
             return status
         next_url = None
         if paged:
             if not isinstance(data, list):
                 raise TransientTrackerError(
-                    f"{verb} {endpoint}: expected a JSON array", target=self.name, status=status
+                    f"{verb} {endpoint}: expected a JSON array",
+                    target=self.name,
+                    status=status,
                 )
             next_url = _next_link(response_headers.get("link"))
             if next_url is not None:
@@ -623,7 +708,15 @@ class GitHubTracker(RemoteTracker):
                 self.cache.discard(url)
         return (data, next_url) if paged else data
 
-    def _parse_json(self, output: str, kind: str, verb: str, endpoint: str, status: int, ref: str | None) -> Any:
+    def _parse_json(
+        self,
+        output: str,
+        kind: str,
+        verb: str,
+        endpoint: str,
+        status: int,
+        ref: str | None,
+    ) -> Any:
         if not output:
             return None
         try:
@@ -634,11 +727,15 @@ class GitHubTracker(RemoteTracker):
             message = f"{verb} {endpoint}: the response is not valid JSON"
             raise self._lost(kind, message, ref, status=status) from None
 
-    def _lost(self, kind: str, message: str, ref: str | None, status: int | None = None) -> TrackerError:
+    def _lost(
+        self, kind: str, message: str, ref: str | None, status: int | None = None
+    ) -> TrackerError:
         if kind == CREATE:
             return AmbiguousWriteError(
                 message + "; the write may have been stored, so it is not re-sent",
-                target=self.name, ref=ref, status=status,
+                target=self.name,
+                ref=ref,
+                status=status,
             )
         return TransientTrackerError(message, target=self.name, ref=ref, status=status)
 
@@ -679,7 +776,9 @@ class GitHubTracker(RemoteTracker):
             if "locked" in lowered:
                 return IssueLockedError(f"{what} is locked: {message}", **context)
             if scope in ("issue", "comment", "label"):
-                return PermissionDeniedError(f"GitHub refused the change to {what}: {message}", **context)
+                return PermissionDeniedError(
+                    f"GitHub refused the change to {what}: {message}", **context
+                )
             return TargetUnavailableError(
                 f"GitHub refused access to {self.repo}: {message or '403 Forbidden'}",
                 hint="give the token Issues read and write permission on the repository",
@@ -688,21 +787,26 @@ class GitHubTracker(RemoteTracker):
         if status == 410:
             if "disabled" in lowered or scope == "repo":
                 return TargetUnavailableError(
-                    f"issues are disabled on {self.repo}" if "disabled" in lowered
+                    f"issues are disabled on {self.repo}"
+                    if "disabled" in lowered
                     else f"{self.repo} is gone: {message}",
                     **context,
                 )
             return IssueGoneError(f"{what} was deleted", **context)
         if status == 404:
             if scope in ("issue", "comment", "label"):
-                return IssueNotFoundError(f"{what} not found: {message or 'Not Found'}", **context)
+                return IssueNotFoundError(
+                    f"{what} not found: {message or 'Not Found'}", **context
+                )
             return TargetUnavailableError(
                 f"{self.repo} not found or the token lacks access to it",
                 hint="check the repo option and that the token can read the repository",
                 **context,
             )
         if status == 301:
-            return IssueMovedError(f"{what} was moved", location=headers.get("location"), **context)
+            return IssueMovedError(
+                f"{what} was moved", location=headers.get("location"), **context
+            )
         if status in (400, 422):
             field = None
             errors = data.get("errors") if isinstance(data, dict) else None
@@ -712,15 +816,27 @@ class GitHubTracker(RemoteTracker):
                     if isinstance(item, dict):
                         field = field or item.get("field")
                         details.append(
-                            str(item.get("message") or f"{item.get('field')} {item.get('code')}")
+                            str(
+                                item.get("message")
+                                or f"{item.get('field')} {item.get('code')}"
+                            )
                         )
             text = "; ".join(details) or message or "Validation Failed"
             return ValidationFailedError(
-                f"GitHub rejected the request for {what}: {text}", field=field, **context
+                f"GitHub rejected the request for {what}: {text}",
+                field=field,
+                **context,
             )
         if status >= 500 or status == 409:
-            return self._lost(kind, f"GitHub server error {status} for {what}: {message}", ref, status=status)
-        return TrackerError(f"GitHub returned {status} for {what}: {message}", **context)
+            return self._lost(
+                kind,
+                f"GitHub server error {status} for {what}: {message}",
+                ref,
+                status=status,
+            )
+        return TrackerError(
+            f"GitHub returned {status} for {what}: {message}", **context
+        )
 
     def _check_server_url(self, url: str) -> None:
         """Reject a URL that leaves the configured server, as PyGithub does."""
@@ -740,7 +856,9 @@ class GitHubTracker(RemoteTracker):
 
 
 def _same_api_url(actual: str, expected: str) -> bool:
-    return urllib.parse.urlsplit(actual).path.rstrip("/") == urllib.parse.urlsplit(expected).path.rstrip("/")
+    return urllib.parse.urlsplit(actual).path.rstrip("/") == urllib.parse.urlsplit(
+        expected
+    ).path.rstrip("/")
 
 
 def _is_rate_limited(status: int, headers: Mapping[str, str], message: str) -> bool:
@@ -750,7 +868,9 @@ def _is_rate_limited(status: int, headers: Mapping[str, str], message: str) -> b
         return True
     if message.startswith("api rate limit exceeded"):
         return True
-    if message.startswith(SECONDARY_LIMIT_STARTS) or message.endswith(SECONDARY_LIMIT_ENDS):
+    if message.startswith(SECONDARY_LIMIT_STARTS) or message.endswith(
+        SECONDARY_LIMIT_ENDS
+    ):
         return True
     return status == 429
 

@@ -30,6 +30,14 @@ from typing import Any
 import gitlab
 import gitlab.exceptions
 import requests
+from syncd_adapters._common import (
+    ASSIGNABLE_MAX_AGE,
+    COMMON_OPTIONS,
+    RemoteTracker,
+    fit_body,
+    fit_title,
+    validate_common_options,
+)
 
 from syncd.errors import (
     AmbiguousWriteError,
@@ -56,16 +64,9 @@ from syncd.tracker import (
     TrackerLimits,
 )
 
-from syncd_adapters._common import (
-    ASSIGNABLE_MAX_AGE,
-    COMMON_OPTIONS,
-    RemoteTracker,
-    fit_body,
-    fit_title,
-    validate_common_options,
+PROJECT_PATTERN = re.compile(
+    r"^(?:\d+|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"
 )
-
-PROJECT_PATTERN = re.compile(r"^(?:\d+|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$")
 
 # Title 255 characters (TITLE_LENGTH_MAX), description 1,048,576, note
 # 1,000,000: the limits GitLab validates.
@@ -89,7 +90,9 @@ class GitLabTracker(RemoteTracker):
         if self.base_url.endswith("/api/v4"):
             self.base_url = self.base_url[: -len("/api/v4")]
         self.project = str(options["project"])
-        self.not_planned_label = str(options.get("not_planned_label") or DEFAULT_NOT_PLANNED_LABEL)
+        self.not_planned_label = str(
+            options.get("not_planned_label") or DEFAULT_NOT_PLANNED_LABEL
+        )
         self._session = requests.Session()
         # python-gitlab's errors carry no headers; keep the last response
         # for Retry-After and RateLimit-Reset.
@@ -108,7 +111,9 @@ class GitLabTracker(RemoteTracker):
         self._project_id: int | None = None
         self._user_ids: dict[str, int | None] = {}
 
-    def _remember_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    def _remember_response(
+        self, response: requests.Response, *args: Any, **kwargs: Any
+    ) -> None:
         self._last_response = response
 
     # Options.
@@ -119,11 +124,19 @@ class GitLabTracker(RemoteTracker):
         project = options.get("project")
         if project is None:
             problems.append(("project", "missing: name the project as group/project"))
-        elif not isinstance(project, (str, int)) or not PROJECT_PATTERN.match(str(project)):
-            problems.append(("project", f"{project!r} is not a project path (group/project) or id"))
+        elif not isinstance(project, (str, int)) or not PROJECT_PATTERN.match(
+            str(project)
+        ):
+            problems.append(
+                ("project", f"{project!r} is not a project path (group/project) or id")
+            )
         label = options.get("not_planned_label")
-        if label is not None and (not isinstance(label, str) or not label.strip() or "," in label):
-            problems.append(("not_planned_label", f"{label!r} must be a label name without commas"))
+        if label is not None and (
+            not isinstance(label, str) or not label.strip() or "," in label
+        ):
+            problems.append(
+                ("not_planned_label", f"{label!r} must be a label name without commas")
+            )
         return problems
 
     @property
@@ -134,11 +147,19 @@ class GitLabTracker(RemoteTracker):
 
     def preflight(self) -> None:
         self.remember_read(self._project_path, self.preflight)
-        data = self._call(READ, "GET", self._project_path, endpoint="/projects/{project}", scope="project")
+        data = self._call(
+            READ,
+            "GET",
+            self._project_path,
+            endpoint="/projects/{project}",
+            scope="project",
+        )
         self._project_id = data.get("id")
         path = data.get("path_with_namespace")
         if path and not self.project.isdigit() and path.lower() != self.project.lower():
-            self.warn(f"project {self.project} is now {path}; update project in the config")
+            self.warn(
+                f"project {self.project} is now {path}; update project in the config"
+            )
         if data.get("issues_enabled") is False:
             raise TargetUnavailableError(
                 f"issues are disabled on {self.project}",
@@ -147,7 +168,9 @@ class GitLabTracker(RemoteTracker):
                 "to another target",
             )
         if data.get("archived"):
-            raise TargetUnavailableError(f"{self.project} is archived and read-only", target=self.name)
+            raise TargetUnavailableError(
+                f"{self.project} is archived and read-only", target=self.name
+            )
 
     def list_managed(self, label: str) -> list[Issue]:
         params = {
@@ -160,13 +183,21 @@ class GitLabTracker(RemoteTracker):
             "sort": "desc",
             "per_page": str(self.per_page),
         }
-        items = self._list_all(f"{self._project_path}/issues", params, endpoint="/projects/{project}/issues")
+        items = self._list_all(
+            f"{self._project_path}/issues",
+            params,
+            endpoint="/projects/{project}/issues",
+        )
         return [self._to_issue(item) for item in items]
 
     def get(self, number: int) -> Issue:
         data = self._call(
-            READ, "GET", self._issue_path(number),
-            endpoint="/projects/{project}/issues/{iid}", scope="issue", number=number,
+            READ,
+            "GET",
+            self._issue_path(number),
+            endpoint="/projects/{project}/issues/{iid}",
+            scope="issue",
+            number=number,
         )
         return self._issue_from_response(data, number)
 
@@ -200,13 +231,17 @@ class GitLabTracker(RemoteTracker):
                 self._assignable[key] = False
             else:
                 status = self._call(
-                    READ, "GET", f"{self._project_path}/members/all/{user_id}",
+                    READ,
+                    "GET",
+                    f"{self._project_path}/members/all/{user_id}",
                     endpoint="/projects/{project}/members/all/{user_id}",
-                    scope="member", return_status=True,
+                    scope="member",
+                    return_status=True,
                 )
                 self._assignable[key] = status == 200
             self.cache.put_fact(
-                f"assignable {key}", {"assignable": self._assignable[key], "user_id": user_id}
+                f"assignable {key}",
+                {"assignable": self._assignable[key], "user_id": user_id},
             )
         return self._assignable[key]
 
@@ -232,8 +267,12 @@ class GitLabTracker(RemoteTracker):
         if draft.milestone is not None:
             payload["milestone_id"] = self._milestone_id(draft.milestone)
         data = self._call(
-            CREATE, "POST", f"{self._project_path}/issues",
-            endpoint="/projects/{project}/issues", scope="project", body=payload,
+            CREATE,
+            "POST",
+            f"{self._project_path}/issues",
+            endpoint="/projects/{project}/issues",
+            scope="project",
+            body=payload,
         )
         issue = self._to_issue(data)
         self._check_assigned(issue, assignees)
@@ -251,17 +290,29 @@ class GitLabTracker(RemoteTracker):
             fields["remove_labels"] = ",".join(change.remove_labels)
         if change.milestone is not UNSET:
             # GitLab clears the milestone on milestone_id 0.
-            fields["milestone_id"] = 0 if change.milestone is None else self._milestone_id(change.milestone)
+            fields["milestone_id"] = (
+                0 if change.milestone is None else self._milestone_id(change.milestone)
+            )
         added: list[str] = []
         if change.add_assignees or change.remove_assignees:
             # GitLab replaces the whole set, so start from the current one.
             current = self.get(number)
             removed = {account.lower() for account in change.remove_assignees}
             added = self._assignable_subset(change.add_assignees)
-            wanted = [account for account in current.assignees if account.lower() not in removed]
-            wanted += [account for account in added if account.lower() not in {a.lower() for a in wanted}]
+            wanted = [
+                account
+                for account in current.assignees
+                if account.lower() not in removed
+            ]
+            wanted += [
+                account
+                for account in added
+                if account.lower() not in {a.lower() for a in wanted}
+            ]
             ids = [self._user_id(account) for account in wanted]
-            fields["assignee_ids"] = [user_id for user_id in ids if user_id is not None] or [0]
+            fields["assignee_ids"] = [
+                user_id for user_id in ids if user_id is not None
+            ] or [0]
         if not fields:
             return self.get(number)
         data = self._put_issue(number, fields)
@@ -284,9 +335,12 @@ class GitLabTracker(RemoteTracker):
     def comment(self, number: int, body: str) -> Comment:
         try:
             data = self._call(
-                CREATE, "POST", f"{self._issue_path(number)}/notes",
+                CREATE,
+                "POST",
+                f"{self._issue_path(number)}/notes",
                 endpoint="/projects/{project}/issues/{iid}/notes",
-                scope="comment", number=number,
+                scope="comment",
+                number=number,
                 body={"body": fit_body(body, GITLAB_LIMITS.comment)},
             )
         except PermissionDeniedError as error:
@@ -296,18 +350,28 @@ class GitLabTracker(RemoteTracker):
                 raise
             raise IssueLockedError(
                 f"{self._ref(number)} is locked: comments are refused",
-                target=self.name, ref=self._ref(number), status=error.status,
+                target=self.name,
+                ref=self._ref(number),
+                status=error.status,
             ) from None
         return self._to_comment(data)
 
     def ensure_label(self, name: str, color: str, description: str = "") -> None:
         if name.lower() in {known.lower() for known in self._labels()}:
             return
-        payload = {"name": name, "color": "#" + color.lstrip("#"), "description": description}
+        payload = {
+            "name": name,
+            "color": "#" + color.lstrip("#"),
+            "description": description,
+        }
         try:
             self._call(
-                WRITE, "POST", f"{self._project_path}/labels",
-                endpoint="/projects/{project}/labels", scope="project", body=payload,
+                WRITE,
+                "POST",
+                f"{self._project_path}/labels",
+                endpoint="/projects/{project}/labels",
+                scope="project",
+                body=payload,
             )
         except TrackerError as error:
             # 409: someone created it since the label list was read.
@@ -320,8 +384,12 @@ class GitLabTracker(RemoteTracker):
             return
         try:
             data = self._call(
-                WRITE, "POST", f"{self._project_path}/milestones",
-                endpoint="/projects/{project}/milestones", scope="project", body={"title": title},
+                WRITE,
+                "POST",
+                f"{self._project_path}/milestones",
+                endpoint="/projects/{project}/milestones",
+                scope="project",
+                body={"title": title},
             )
         except ValidationFailedError as error:
             if "exists" not in str(error):
@@ -345,15 +413,24 @@ class GitLabTracker(RemoteTracker):
 
     def _put_issue(self, number: int, fields: dict) -> dict:
         return self._call(
-            WRITE, "PUT", self._issue_path(number),
-            endpoint="/projects/{project}/issues/{iid}", scope="issue", number=number, body=fields,
+            WRITE,
+            "PUT",
+            self._issue_path(number),
+            endpoint="/projects/{project}/issues/{iid}",
+            scope="issue",
+            number=number,
+            body=fields,
         )
 
     def _is_locked(self, number: int) -> bool:
         try:
             data = self._call(
-                READ, "GET", self._issue_path(number),
-                endpoint="/projects/{project}/issues/{iid}", scope="issue", number=number,
+                READ,
+                "GET",
+                self._issue_path(number),
+                endpoint="/projects/{project}/issues/{iid}",
+                scope="issue",
+                number=number,
             )
         except TrackerError:
             return False
@@ -363,11 +440,19 @@ class GitLabTracker(RemoteTracker):
         key = account.lower()
         if key not in self._user_ids:
             items = self._call(
-                READ, "GET", f"/users?{urllib.parse.urlencode({'username': account})}",
-                endpoint="/users", scope="account",
+                READ,
+                "GET",
+                f"/users?{urllib.parse.urlencode({'username': account})}",
+                endpoint="/users",
+                scope="account",
             )
             match = next(
-                (item for item in items or () if str(item.get("username", "")).lower() == key), None
+                (
+                    item
+                    for item in items or ()
+                    if str(item.get("username", "")).lower() == key
+                ),
+                None,
             )
             self._user_ids[key] = match["id"] if match else None
         return self._user_ids[key]
@@ -375,7 +460,8 @@ class GitLabTracker(RemoteTracker):
     def _labels(self) -> set[str]:
         if self._label_names is None:
             items = self._list_all(
-                f"{self._project_path}/labels", {"per_page": str(self.per_page)},
+                f"{self._project_path}/labels",
+                {"per_page": str(self.per_page)},
                 endpoint="/projects/{project}/labels",
             )
             self._label_names = {item["name"] for item in items}
@@ -384,7 +470,8 @@ class GitLabTracker(RemoteTracker):
     def _milestones(self) -> dict[str, int]:
         if self._milestone_ids is None:
             items = self._list_all(
-                f"{self._project_path}/milestones", {"per_page": str(self.per_page)},
+                f"{self._project_path}/milestones",
+                {"per_page": str(self.per_page)},
                 endpoint="/projects/{project}/milestones",
             )
             # Milestones are addressed by their global id in issue fields.
@@ -403,7 +490,9 @@ class GitLabTracker(RemoteTracker):
             if self.can_assign(account):
                 chosen.append(account)
             else:
-                self.warn(f"{account} cannot be assigned issues in {self.project}; left unassigned")
+                self.warn(
+                    f"{account} cannot be assigned issues in {self.project}; left unassigned"
+                )
         return chosen
 
     def _check_assigned(self, issue: Issue, requested: list[str]) -> None:
@@ -413,25 +502,39 @@ class GitLabTracker(RemoteTracker):
             self.warn(f"GitLab dropped assignees {dropped} on {issue.ref}")
 
     def _list_all(
-        self, path: str, params: dict[str, str], *, endpoint: str, number: int | None = None
+        self,
+        path: str,
+        params: dict[str, str],
+        *,
+        endpoint: str,
+        number: int | None = None,
     ) -> list[dict]:
         """Read every page of a list, sending the stored ETag for each page."""
 
-        page_url: str | None = f"{self._api_url}{path}?{urllib.parse.urlencode(sorted(params.items()))}"
+        page_url: str | None = (
+            f"{self._api_url}{path}?{urllib.parse.urlencode(sorted(params.items()))}"
+        )
         self.remember_read(
-            page_url, lambda: self._list_all(path, params, endpoint=endpoint, number=number)
+            page_url,
+            lambda: self._list_all(path, params, endpoint=endpoint, number=number),
         )
         seen: set[str] = set()
         items: list[dict] = []
         while page_url:
             if page_url in seen:
                 raise TransientTrackerError(
-                    f"pagination of {endpoint} returned to a page already read", target=self.name
+                    f"pagination of {endpoint} returned to a page already read",
+                    target=self.name,
                 )
             seen.add(page_url)
             page, page_url = self._call(
-                READ, "GET", page_url, endpoint=endpoint,
-                scope="issue" if number is not None else "project", number=number, paged=True,
+                READ,
+                "GET",
+                page_url,
+                endpoint=endpoint,
+                scope="issue" if number is not None else "project",
+                number=number,
+                paged=True,
             )
             if not page:
                 break
@@ -440,29 +543,43 @@ class GitLabTracker(RemoteTracker):
 
     def _issue_from_response(self, data: Any, number: int) -> Issue:
         if not isinstance(data, dict):
-            raise TransientTrackerError(f"unexpected response for {self._ref(number)}", target=self.name)
+            raise TransientTrackerError(
+                f"unexpected response for {self._ref(number)}", target=self.name
+            )
         if data.get("iid") != number or (
             self._project_id is not None and data.get("project_id") != self._project_id
         ):
             raise IssueMovedError(
                 f"{self._ref(number)} was moved to {data.get('web_url')}",
-                location=data.get("web_url"), target=self.name, ref=self._ref(number), status=301,
+                location=data.get("web_url"),
+                target=self.name,
+                ref=self._ref(number),
+                status=301,
             )
         if data.get("moved_to_id"):
             raise IssueMovedError(
                 f"{self._ref(number)} was moved to another project (issue id {data['moved_to_id']})",
-                target=self.name, ref=self._ref(number),
+                target=self.name,
+                ref=self._ref(number),
             )
         return self._to_issue(data)
 
     def _to_issue(self, data: dict) -> Issue:
         labels = [str(label) for label in data.get("labels") or ()]
-        not_planned = any(label.lower() == self.not_planned_label.lower() for label in labels)
-        labels = sorted(label for label in labels if label.lower() != self.not_planned_label.lower())
+        not_planned = any(
+            label.lower() == self.not_planned_label.lower() for label in labels
+        )
+        labels = sorted(
+            label for label in labels if label.lower() != self.not_planned_label.lower()
+        )
         closed = data.get("state") == "closed"
         state_reason = None
         if closed:
-            state_reason = CloseReason.NOT_PLANNED.value if not_planned else CloseReason.COMPLETED.value
+            state_reason = (
+                CloseReason.NOT_PLANNED.value
+                if not_planned
+                else CloseReason.COMPLETED.value
+            )
         milestone = data.get("milestone")
         closed_by = data.get("closed_by")
         return Issue(
@@ -474,10 +591,14 @@ class GitLabTracker(RemoteTracker):
             state=IssueState.CLOSED if closed else IssueState.OPEN,
             state_reason=state_reason,
             labels=tuple(labels),
-            assignees=tuple(sorted(user["username"] for user in data.get("assignees") or () if user)),
+            assignees=tuple(
+                sorted(user["username"] for user in data.get("assignees") or () if user)
+            ),
             milestone=milestone.get("title") if isinstance(milestone, dict) else None,
             locked=bool(data.get("discussion_locked")),
-            closed_by=closed_by.get("username") if isinstance(closed_by, dict) else None,
+            closed_by=closed_by.get("username")
+            if isinstance(closed_by, dict)
+            else None,
             created_at=data.get("created_at"),
             updated_at=data.get("updated_at"),
         )
@@ -509,12 +630,21 @@ class GitLabTracker(RemoteTracker):
     ) -> Any:
         def attempt() -> Any:
             return self._send(
-                kind, verb, path, endpoint=endpoint, scope=scope, number=number, body=body,
-                paged=paged, return_status=return_status,
+                kind,
+                verb,
+                path,
+                endpoint=endpoint,
+                scope=scope,
+                number=number,
+                body=body,
+                paged=paged,
+                return_status=return_status,
             )
 
         try:
-            return self.runner.run(attempt, write=kind != READ, description=f"{verb} {endpoint}")
+            return self.runner.run(
+                attempt, write=kind != READ, description=f"{verb} {endpoint}"
+            )
         finally:
             # An ambiguous write may have been stored too.
             if kind != READ:
@@ -533,7 +663,11 @@ class GitLabTracker(RemoteTracker):
         paged: bool,
         return_status: bool,
     ) -> Any:
-        url = path if path.startswith(("http://", "https://")) else f"{self._api_url}{path}"
+        url = (
+            path
+            if path.startswith(("http://", "https://"))
+            else f"{self._api_url}{path}"
+        )
         if not url.startswith(self._api_url + "/"):
             raise TargetUnavailableError(
                 f"GitLab returned a link outside {self._api_url}: {urllib.parse.urlsplit(url).netloc}",
@@ -551,20 +685,36 @@ class GitLabTracker(RemoteTracker):
 
         try:
             response = self._gitlab.http_request(
-                verb.lower(), url, post_data=body, obey_rate_limit=False,
-                retry_transient_errors=False, max_retries=0, extra_headers=headers,
+                verb.lower(),
+                url,
+                post_data=body,
+                obey_rate_limit=False,
+                retry_transient_errors=False,
+                max_retries=0,
+                extra_headers=headers,
             )
         except requests.exceptions.Timeout as error:
             self.stats.count(verb, endpoint, 0)
-            raise self._lost(kind, f"{verb} {endpoint} timed out after {self.timeout:g} s", ref) from error
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            raise self._lost(
+                kind, f"{verb} {endpoint} timed out after {self.timeout:g} s", ref
+            ) from error
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+        ) as error:
             self.stats.count(verb, endpoint, 0)
-            raise self._lost(kind, f"{verb} {endpoint} failed: connection error ({type(error).__name__})", ref) from error
+            raise self._lost(
+                kind,
+                f"{verb} {endpoint} failed: connection error ({type(error).__name__})",
+                ref,
+            ) from error
         except gitlab.exceptions.RedirectError as error:
             self.stats.count(verb, endpoint, 301)
             raise IssueMovedError(
                 f"{ref or self.project} was moved: {error.error_message}",
-                target=self.name, ref=ref, status=301,
+                target=self.name,
+                ref=ref,
+                status=301,
             ) from None
         except gitlab.exceptions.GitlabError as error:
             # GitlabHttpError, and GitlabAuthenticationError for 401.
@@ -573,7 +723,8 @@ class GitLabTracker(RemoteTracker):
             if status == 304:
                 if cached is None:
                     raise TransientTrackerError(
-                        f"{verb} {endpoint}: 304 Not Modified without a stored page", target=self.name
+                        f"{verb} {endpoint}: 304 Not Modified without a stored page",
+                        target=self.name,
                     ) from None
                 return (cached.body, cached.next_url) if paged else cached.body
             if return_status and status == 404:
@@ -592,7 +743,9 @@ class GitLabTracker(RemoteTracker):
         next_url = None
         if paged:
             if not isinstance(data, list):
-                raise TransientTrackerError(f"{verb} {endpoint}: expected a JSON array", target=self.name)
+                raise TransientTrackerError(
+                    f"{verb} {endpoint}: expected a JSON array", target=self.name
+                )
             next_url = response.links.get("next", {}).get("url")
             if next_url and not next_url.startswith(self._api_url + "/"):
                 raise TargetUnavailableError(
@@ -608,7 +761,14 @@ class GitLabTracker(RemoteTracker):
                 self.cache.discard(url)
         return (data, next_url) if paged else data
 
-    def _parse_json(self, response: requests.Response, kind: str, verb: str, endpoint: str, ref: str | None) -> Any:
+    def _parse_json(
+        self,
+        response: requests.Response,
+        kind: str,
+        verb: str,
+        endpoint: str,
+        ref: str | None,
+    ) -> Any:
         if response.status_code == 204 or not response.content:
             return None
         content_type = response.headers.get("Content-Type", "")
@@ -620,13 +780,19 @@ class GitLabTracker(RemoteTracker):
                 return response.json()
             except ValueError:
                 problem = "the response is not valid JSON"
-        raise self._lost(kind, f"{verb} {endpoint}: {problem}", ref, status=response.status_code)
+        raise self._lost(
+            kind, f"{verb} {endpoint}: {problem}", ref, status=response.status_code
+        )
 
-    def _lost(self, kind: str, message: str, ref: str | None, status: int | None = None) -> TrackerError:
+    def _lost(
+        self, kind: str, message: str, ref: str | None, status: int | None = None
+    ) -> TrackerError:
         if kind == CREATE:
             return AmbiguousWriteError(
                 message + "; the write may have been stored, so it is not re-sent",
-                target=self.name, ref=ref, status=status,
+                target=self.name,
+                ref=ref,
+                status=status,
             )
         return TransientTrackerError(message, target=self.name, ref=ref, status=status)
 
@@ -661,7 +827,9 @@ class GitLabTracker(RemoteTracker):
             )
         if status == 403:
             if scope in ("issue", "comment"):
-                return PermissionDeniedError(f"GitLab refused the change to {what}: {text}", **context)
+                return PermissionDeniedError(
+                    f"GitLab refused the change to {what}: {text}", **context
+                )
             return TargetUnavailableError(
                 f"GitLab refused access to {self.project}: {text}",
                 hint="give the token the api scope and at least Reporter access to the project",
@@ -690,14 +858,27 @@ class GitLabTracker(RemoteTracker):
             elif isinstance(message, str):
                 missing = re.match(r"(\w+) is missing", message)
                 field = missing.group(1) if missing else None
-            return ValidationFailedError(f"GitLab rejected the request for {what}: {text}", field=field, **context)
+            return ValidationFailedError(
+                f"GitLab rejected the request for {what}: {text}",
+                field=field,
+                **context,
+            )
         if status == 409 and "resource lock" in text.lower():
             # GitLab rolled the write back, so sending it again is safe.
-            return TransientTrackerError(f"GitLab conflict for {what}: {text}", **context)
+            return TransientTrackerError(
+                f"GitLab conflict for {what}: {text}", **context
+            )
         if status == 409:
-            return TrackerError(f"GitLab reported a conflict for {what}: {text}", **context)
+            return TrackerError(
+                f"GitLab reported a conflict for {what}: {text}", **context
+            )
         if status >= 500:
-            return self._lost(kind, f"GitLab server error {status} for {what}: {text}", ref, status=status)
+            return self._lost(
+                kind,
+                f"GitLab server error {status} for {what}: {text}",
+                ref,
+                status=status,
+            )
         return TrackerError(f"GitLab returned {status} for {what}: {text}", **context)
 
     def _last_headers(self) -> Mapping[str, str]:

@@ -54,7 +54,9 @@ class Rig:
         self.clock = SimClock()
         self.fake: Any = None
 
-    def tracker(self, *, state_dir: Path | None = None, token: str | None = None, **options: Any):
+    def tracker(
+        self, *, state_dir: Path | None = None, token: str | None = None, **options: Any
+    ):
         raise NotImplementedError
 
     def close(self) -> None:
@@ -87,7 +89,14 @@ class GitHubRig(Rig):
         self.fake.add_repo(self.project, collaborators=MEMBERS)
         self.fake.start()
 
-    def tracker(self, *, state_dir: Path | None = None, token: str | None = None, repo: str | None = None, **options: Any):
+    def tracker(
+        self,
+        *,
+        state_dir: Path | None = None,
+        token: str | None = None,
+        repo: str | None = None,
+        **options: Any,
+    ):
         return github_fake.make_tracker(
             self.fake,
             state_dir,
@@ -99,17 +108,41 @@ class GitHubRig(Rig):
             sleep=self.clock.sleep,
         )
 
-    def seed(self, title: str, body: str = "", *, labels=(), assignees=(), state: str = "open", number: int | None = None, locked: bool = False, pull_request: bool = False) -> int:
+    def seed(
+        self,
+        title: str,
+        body: str = "",
+        *,
+        labels=(),
+        assignees=(),
+        state: str = "open",
+        number: int | None = None,
+        locked: bool = False,
+        pull_request: bool = False,
+    ) -> int:
         issue = self.fake.add_issue(
-            self.project, title, body, labels=tuple(labels), assignees=tuple(assignees),
-            state="closed" if state == "closed" else "open", number=number, locked=locked,
+            self.project,
+            title,
+            body,
+            labels=tuple(labels),
+            assignees=tuple(assignees),
+            state="closed" if state == "closed" else "open",
+            number=number,
+            locked=locked,
             pull_request=pull_request,
         )
         return issue.number
 
     def stored(self) -> list[StoredIssue]:
         return [
-            StoredIssue(issue.number, issue.title, issue.body or "", issue.state, tuple(sorted(issue.labels)), tuple(sorted(issue.assignees)))
+            StoredIssue(
+                issue.number,
+                issue.title,
+                issue.body or "",
+                issue.state,
+                tuple(sorted(issue.labels)),
+                tuple(sorted(issue.assignees)),
+            )
             for issue in self.fake.issues_in(self.project)
         ]
 
@@ -141,7 +174,14 @@ class GitLabRig(Rig):
         self.fake.add_project(self.project, members=MEMBERS)
         self.fake.start()
 
-    def tracker(self, *, state_dir: Path | None = None, token: str | None = None, project: str | None = None, **options: Any):
+    def tracker(
+        self,
+        *,
+        state_dir: Path | None = None,
+        token: str | None = None,
+        project: str | None = None,
+        **options: Any,
+    ):
         return gitlab_fake.make_tracker(
             self.fake,
             state_dir,
@@ -153,10 +193,27 @@ class GitLabRig(Rig):
             sleep=self.clock.sleep,
         )
 
-    def seed(self, title: str, body: str = "", *, labels=(), assignees=(), state: str = "open", number: int | None = None, locked: bool = False, issue_id: int | None = None) -> int:
+    def seed(
+        self,
+        title: str,
+        body: str = "",
+        *,
+        labels=(),
+        assignees=(),
+        state: str = "open",
+        number: int | None = None,
+        locked: bool = False,
+        issue_id: int | None = None,
+    ) -> int:
         issue = self.fake.add_issue(
-            self.project, title, body, labels=tuple(labels), assignees=tuple(assignees),
-            state="closed" if state == "closed" else "opened", iid=number, locked=locked,
+            self.project,
+            title,
+            body,
+            labels=tuple(labels),
+            assignees=tuple(assignees),
+            state="closed" if state == "closed" else "opened",
+            iid=number,
+            locked=locked,
             issue_id=issue_id,
         )
         return issue.iid
@@ -164,9 +221,12 @@ class GitLabRig(Rig):
     def stored(self) -> list[StoredIssue]:
         return [
             StoredIssue(
-                issue.iid, issue.title, issue.description or "",
+                issue.iid,
+                issue.title,
+                issue.description or "",
                 "closed" if issue.state == "closed" else "open",
-                tuple(sorted(issue.labels)), tuple(sorted(issue.assignees)),
+                tuple(sorted(issue.labels)),
+                tuple(sorted(issue.assignees)),
             )
             for issue in self.fake.issues_in(self.project)
         ]

@@ -6,7 +6,6 @@ import pytest
 
 from syncd.settings import TargetSettings
 from syncd.tracker import IssueUpdate
-
 from tests.fakes.runs import sync_example
 
 
@@ -45,7 +44,9 @@ def test_every_page_is_revalidated(rig, tmp_path):
     issues = rig.tracker(state_dir=tmp_path).list_managed("syncd")
 
     assert len(issues) == 5
-    assert rig.fake.request_log() == [("GET", rig.list_path().replace("\\", ""), 304)] * 3
+    assert (
+        rig.fake.request_log() == [("GET", rig.list_path().replace("\\", ""), 304)] * 3
+    )
 
 
 def test_stored_etags_survive_restart(rig, tmp_path):
@@ -79,7 +80,9 @@ def test_dry_run_tracker_writes_no_files(rig, tmp_path):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(environ_key, rig.token)
-        tracker = type(rig.tracker()).from_settings(target, state_dir=state_dir, read_only=True)
+        tracker = type(rig.tracker()).from_settings(
+            target, state_dir=state_dir, read_only=True
+        )
         tracker.list_managed("syncd")
         tracker.close_session()
 

@@ -21,8 +21,8 @@ from syncd.errors import (
     ValidationFailedError,
 )
 from syncd.tracker import IssueDraft, IssueUpdate
-
 from tests.fakes.github_fake import SECONDARY_LIMIT_MESSAGE
+
 
 def wait_for(condition, seconds: float = 3.0) -> bool:
     deadline = time.monotonic() + seconds
@@ -33,7 +33,11 @@ def wait_for(condition, seconds: float = 3.0) -> bool:
     return condition()
 
 
-DRAFT = IssueDraft(title="Rotate the backup key", body="<!-- syncd:v1 e30= -->\nBody.", labels=("syncd",))
+DRAFT = IssueDraft(
+    title="Rotate the backup key",
+    body="<!-- syncd:v1 e30= -->\nBody.",
+    labels=("syncd",),
+)
 
 
 # Server errors, timeouts, dropped connections.
@@ -42,7 +46,9 @@ DRAFT = IssueDraft(title="Rotate the backup key", body="<!-- syncd:v1 e30= -->\n
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_error_on_read_is_retried(rig, status):
     rig.seed("Existing", labels=("syncd",))
-    rig.fake.inject("GET", rig.list_path(), status=status, body={"message": "Server Error"}, times=2)
+    rig.fake.inject(
+        "GET", rig.list_path(), status=status, body={"message": "Server Error"}, times=2
+    )
     tracker = rig.tracker()
 
     issues = tracker.list_managed("syncd")
@@ -53,7 +59,9 @@ def test_server_error_on_read_is_retried(rig, status):
 
 
 def test_server_errors_exhaust_attempts(rig):
-    rig.fake.inject("GET", rig.list_path(), status=502, body={"message": "Server Error"}, times=None)
+    rig.fake.inject(
+        "GET", rig.list_path(), status=502, body={"message": "Server Error"}, times=None
+    )
     tracker = rig.tracker(max_attempts="3")
 
     with pytest.raises(TransientTrackerError) as caught:
@@ -65,7 +73,13 @@ def test_server_errors_exhaust_attempts(rig):
 
 
 def test_server_error_after_create_is_not_resent(rig):
-    rig.fake.inject("POST", rig.create_path(), status=502, body={"message": "Server Error"}, after_commit=True)
+    rig.fake.inject(
+        "POST",
+        rig.create_path(),
+        status=502,
+        body={"message": "Server Error"},
+        after_commit=True,
+    )
     tracker = rig.tracker()
 
     with pytest.raises(AmbiguousWriteError):
@@ -99,7 +113,9 @@ def test_dropped_comment_is_not_resent(rig):
 
 def test_dropped_connection_on_update_is_retried(rig):
     number = rig.seed("Old title", labels=("syncd",))
-    rig.fake.inject("PATCH" if rig.kind == "github" else "PUT", rig.issue_path(number), drop=True)
+    rig.fake.inject(
+        "PATCH" if rig.kind == "github" else "PUT", rig.issue_path(number), drop=True
+    )
     tracker = rig.tracker()
 
     updated = tracker.update(number, IssueUpdate(title="New title"))
@@ -141,7 +157,9 @@ def test_malformed_json_on_read_is_retried(rig):
 
 
 def test_malformed_json_after_create_is_ambiguous(rig):
-    rig.fake.inject("POST", rig.create_path(), status=201, body=b"{broken", after_commit=True)
+    rig.fake.inject(
+        "POST", rig.create_path(), status=201, body=b"{broken", after_commit=True
+    )
     tracker = rig.tracker()
 
     with pytest.raises(AmbiguousWriteError):
@@ -152,7 +170,11 @@ def test_malformed_json_after_create_is_ambiguous(rig):
 
 def test_html_error_page_is_transient(gitlab_rig):
     gitlab_rig.fake.inject(
-        "GET", gitlab_rig.list_path(), status=200, body="<html>maintenance</html>", content_type="text/html"
+        "GET",
+        gitlab_rig.list_path(),
+        status=200,
+        body="<html>maintenance</html>",
+        content_type="text/html",
     )
     tracker = gitlab_rig.tracker()
 
@@ -162,7 +184,10 @@ def test_html_error_page_is_transient(gitlab_rig):
 
 def test_resource_lock_conflict_is_retried(gitlab_rig):
     gitlab_rig.fake.inject(
-        "POST", gitlab_rig.create_path(), status=409, reason="Resource lock",
+        "POST",
+        gitlab_rig.create_path(),
+        status=409,
+        reason="Resource lock",
         body={"message": "409 Conflict: Resource lock"},
     )
     tracker = gitlab_rig.tracker()
@@ -187,7 +212,11 @@ def test_bad_token_is_authentication_error(rig):
 
 
 def test_missing_project_is_target_unavailable(rig):
-    options = {"repo": "acme/missing"} if rig.kind == "github" else {"project": "acme/missing"}
+    options = (
+        {"repo": "acme/missing"}
+        if rig.kind == "github"
+        else {"project": "acme/missing"}
+    )
     tracker = rig.tracker(**options)
 
     with pytest.raises(TargetUnavailableError) as caught:
@@ -216,7 +245,12 @@ def test_rejected_field_names_the_field(rig):
         rig.create_path(),
         status=422 if rig.kind == "github" else 400,
         body=(
-            {"message": "Validation Failed", "errors": [{"resource": "Issue", "field": "milestone", "code": "invalid"}]}
+            {
+                "message": "Validation Failed",
+                "errors": [
+                    {"resource": "Issue", "field": "milestone", "code": "invalid"}
+                ],
+            }
             if rig.kind == "github"
             else {"message": {"milestone": ["is invalid"]}}
         ),
@@ -233,7 +267,9 @@ def test_rejected_field_names_the_field(rig):
 def test_long_title_and_body_fit_limits(rig):
     tracker = rig.tracker()
     marker = "<!-- syncd:v1 eyJrZXkiOiJrIn0= -->"
-    draft = IssueDraft(title="T" * 400, body=marker + "x" * 2_000_000, labels=("syncd",))
+    draft = IssueDraft(
+        title="T" * 400, body=marker + "x" * 2_000_000, labels=("syncd",)
+    )
 
     issue = tracker.create(draft)
 
@@ -273,7 +309,13 @@ def test_long_primary_limit_stops_the_target(github_rig):
 
 def test_rate_limit_429_with_retry_after(rig):
     headers = {"Retry-After": "7"}
-    rig.fake.inject("GET", rig.list_path(), status=429, body={"message": "Too Many Requests"}, headers=headers)
+    rig.fake.inject(
+        "GET",
+        rig.list_path(),
+        status=429,
+        body={"message": "Too Many Requests"},
+        headers=headers,
+    )
     tracker = rig.tracker()
 
     tracker.list_managed("syncd")
@@ -292,7 +334,12 @@ def test_gitlab_throttle_honours_retry_after(gitlab_rig):
 
 
 def test_secondary_limit_without_retry_after_waits_a_minute(github_rig):
-    github_rig.fake.inject("POST", github_rig.create_path(), status=403, body={"message": SECONDARY_LIMIT_MESSAGE})
+    github_rig.fake.inject(
+        "POST",
+        github_rig.create_path(),
+        status=403,
+        body={"message": SECONDARY_LIMIT_MESSAGE},
+    )
     tracker = github_rig.tracker()
 
     tracker.create(DRAFT)
@@ -325,14 +372,18 @@ def test_every_page_is_read(rig):
 
     issues = tracker.list_managed("syncd")
 
-    assert sorted(issue.title for issue in issues) == [f"Item {index}" for index in range(7)]
+    assert sorted(issue.title for issue in issues) == [
+        f"Item {index}" for index in range(7)
+    ]
     assert rig.fake.count("GET", rig.list_path()) == 4
 
 
 def test_next_link_to_another_host_is_rejected(rig):
     # 127.0.0.1 and localhost are different hosts to both clients.
     link = f'<http://localhost:1{rig.list_path()}?page=2>; rel="next"'
-    rig.fake.inject("GET", rig.list_path(), status=200, body=[{"number": 1}], headers={"Link": link})
+    rig.fake.inject(
+        "GET", rig.list_path(), status=200, body=[{"number": 1}], headers={"Link": link}
+    )
     tracker = rig.tracker()
 
     with pytest.raises(TargetUnavailableError) as caught:

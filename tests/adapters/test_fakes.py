@@ -23,7 +23,6 @@ import pytest
 from github import Auth
 
 from syncd.tracker import CloseReason, IssueDraft, IssueUpdate
-
 from tests.fakes import github_fake, gitlab_fake
 from tests.fakes.schemas import SchemaCheck, validator
 
@@ -32,9 +31,18 @@ def _workload(tracker) -> None:
     tracker.ensure_label("syncd", "0e8a16", "managed")
     tracker.ensure_milestone("Q3")
     issue = tracker.create(
-        IssueDraft(title="Rotate the key", body="<!-- syncd:v1 e30= -->\nText", labels=("syncd",), assignees=("rdunne",), milestone="Q3")
+        IssueDraft(
+            title="Rotate the key",
+            body="<!-- syncd:v1 e30= -->\nText",
+            labels=("syncd",),
+            assignees=("rdunne",),
+            milestone="Q3",
+        )
     )
-    tracker.update(issue.number, IssueUpdate(title="Rotate the keys", add_labels=("ops",), milestone=None))
+    tracker.update(
+        issue.number,
+        IssueUpdate(title="Rotate the keys", add_labels=("ops",), milestone=None),
+    )
     tracker.comment(issue.number, "A note.")
     tracker.list_comments(issue.number)
     tracker.close(issue.number, CloseReason.NOT_PLANNED)
@@ -52,7 +60,9 @@ def test_responses_match_official_schemas(rig):
     assert check.errors == []
     assert check.checked.get("issue", 0) >= 4
     assert check.checked.get("label", 0) >= 1
-    assert check.checked.get("issue-comment" if rig.kind == "github" else "note", 0) >= 1
+    assert (
+        check.checked.get("issue-comment" if rig.kind == "github" else "note", 0) >= 1
+    )
 
 
 def test_schema_check_catches_a_bad_issue():
@@ -80,13 +90,25 @@ def test_pygithub_objects_work_against_fake(tmp_path, prefix):
         fake.add_repo("acme/ops", collaborators=("rdunne",))
         fake.max_per_page = 2
         client = github.Github(
-            auth=Auth.Token(github_fake.DEFAULT_TOKEN), base_url=fake.url, retry=None,
-            seconds_between_requests=None, seconds_between_writes=None, per_page=2, timeout=5,
+            auth=Auth.Token(github_fake.DEFAULT_TOKEN),
+            base_url=fake.url,
+            retry=None,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+            per_page=2,
+            timeout=5,
         )
         repo = client.get_repo("acme/ops")
         milestone = repo.create_milestone("Q3")
-        created = [repo.create_issue(title=f"Item {index}", labels=["syncd"], milestone=milestone) for index in range(5)]
-        fake.add_issue("acme/ops", "A pull request", pull_request=True, labels=("syncd",))
+        created = [
+            repo.create_issue(
+                title=f"Item {index}", labels=["syncd"], milestone=milestone
+            )
+            for index in range(5)
+        ]
+        fake.add_issue(
+            "acme/ops", "A pull request", pull_request=True, labels=("syncd",)
+        )
 
         listed = list(repo.get_issues(state="all", labels=["syncd"]))
         issue = repo.get_issue(created[0].number)
@@ -111,8 +133,11 @@ def test_pygithub_objects_work_against_fake(tmp_path, prefix):
 
 def test_pygithub_reads_primary_rate_limit(github_rig):
     client = github.Github(
-        auth=Auth.Token(github_fake.DEFAULT_TOKEN), base_url=github_rig.fake.url, retry=None,
-        seconds_between_requests=None, seconds_between_writes=None,
+        auth=Auth.Token(github_fake.DEFAULT_TOKEN),
+        base_url=github_rig.fake.url,
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
     )
     github_rig.fake.exhaust_rate_limit(reset_in=100)
 
@@ -122,7 +147,9 @@ def test_pygithub_reads_primary_rate_limit(github_rig):
 
 
 def test_pygithub_bad_credentials(github_rig):
-    client = github.Github(auth=Auth.Token("wrong"), base_url=github_rig.fake.url, retry=None)
+    client = github.Github(
+        auth=Auth.Token("wrong"), base_url=github_rig.fake.url, retry=None
+    )
 
     with pytest.raises(github.BadCredentialsException):
         client.get_repo("acme/ops")
@@ -161,11 +188,15 @@ def test_enterprise_prefix_is_used(tmp_path):
     try:
         tracker = rig.tracker()
         tracker.preflight()
-        issue = tracker.create(IssueDraft(title="On Enterprise", body="", labels=("syncd",)))
+        issue = tracker.create(
+            IssueDraft(title="On Enterprise", body="", labels=("syncd",))
+        )
 
         assert issue.url.startswith(rig.fake.origin)
         assert rig.fake.requests[0].raw_path == "/api/v3/repos/acme/ops"
-        assert [issue.title for issue in tracker.list_managed("syncd")] == ["On Enterprise"]
+        assert [issue.title for issue in tracker.list_managed("syncd")] == [
+            "On Enterprise"
+        ]
     finally:
         rig.close()
 
@@ -177,10 +208,14 @@ def test_python_gitlab_objects_work_against_fake():
     with gitlab_fake.running_fake() as fake:
         fake.add_project("acme/infra", members=("rdunne",))
         fake.max_per_page = 2
-        client = gitlab.Gitlab(fake.origin, private_token=gitlab_fake.DEFAULT_TOKEN, timeout=5)
+        client = gitlab.Gitlab(
+            fake.origin, private_token=gitlab_fake.DEFAULT_TOKEN, timeout=5
+        )
         project = client.projects.get("acme/infra")
         for index in range(5):
-            project.issues.create({"title": f"Item {index}", "labels": ["syncd", "ops"]})
+            project.issues.create(
+                {"title": f"Item {index}", "labels": ["syncd", "ops"]}
+            )
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -193,7 +228,11 @@ def test_python_gitlab_objects_work_against_fake():
         again = project.issues.get(issue.iid)
 
         assert len(first_page) == 2
-        assert any("pagination" in str(warning.message).lower() or "get_all" in str(warning.message) for warning in caught)
+        assert any(
+            "pagination" in str(warning.message).lower()
+            or "get_all" in str(warning.message)
+            for warning in caught
+        )
         assert len(everything) == 5
         assert again.state == "closed"
         assert again.attributes["closed_by"]["username"] == gitlab_fake.DEFAULT_USERNAME
@@ -207,7 +246,9 @@ def test_python_gitlab_objects_work_against_fake():
 def test_python_gitlab_obeys_fake_429():
     with gitlab_fake.running_fake() as fake:
         fake.add_project("acme/infra")
-        client = gitlab.Gitlab(fake.origin, private_token=gitlab_fake.DEFAULT_TOKEN, timeout=5)
+        client = gitlab.Gitlab(
+            fake.origin, private_token=gitlab_fake.DEFAULT_TOKEN, timeout=5
+        )
         fake.throttle(retry_after=30)
 
         with pytest.raises(gitlab.exceptions.GitlabGetError) as caught:
@@ -218,7 +259,8 @@ def test_python_gitlab_obeys_fake_429():
 
 def test_decoded_slash_in_project_is_not_found(gitlab_rig):
     request = urllib.request.Request(
-        f"{gitlab_rig.fake.url}/projects/acme/infra", headers={"PRIVATE-TOKEN": gitlab_fake.DEFAULT_TOKEN}
+        f"{gitlab_rig.fake.url}/projects/acme/infra",
+        headers={"PRIVATE-TOKEN": gitlab_fake.DEFAULT_TOKEN},
     )
 
     with pytest.raises(urllib.error.HTTPError) as caught:
@@ -230,11 +272,19 @@ def test_decoded_slash_in_project_is_not_found(gitlab_rig):
 # Each fake runs on its own.
 
 
-@pytest.mark.parametrize(("module", "path"), [("tests.fakes.github_fake", "/repos/acme/ops"), ("tests.fakes.gitlab_fake", "/api/v4/projects/acme%2Finfra")])
+@pytest.mark.parametrize(
+    ("module", "path"),
+    [
+        ("tests.fakes.github_fake", "/repos/acme/ops"),
+        ("tests.fakes.gitlab_fake", "/api/v4/projects/acme%2Finfra"),
+    ],
+)
 def test_fake_runs_alone(module, path):
     process = subprocess.Popen(
         [sys.executable, "-m", module, "--port", "0"],
-        stdout=subprocess.PIPE, text=True, cwd=os.getcwd(),
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.getcwd(),
     )
     try:
         url = process.stdout.readline().strip()

@@ -24,10 +24,7 @@ from syncd.errors import (
 )
 from syncd.marker import marker_key
 from syncd.tracker import CloseReason, IssueDraft, IssueState
-
 from tests.fakes import runs
-from tests.fakes.github_fake import GitHubFake
-from tests.fakes.gitlab_fake import GitLabFake
 
 PEOPLE = [
     {"name": "Rhea Dunne", "aliases": ["RD"], "github": "rdunne", "gitlab": "rdunne"},
@@ -55,7 +52,15 @@ def write_minutes(root: Path, series: str, date: str, *lines: str) -> Path:
 class SyncBench:
     """Minutes, a config and a fake of one kind, synced with the real runner."""
 
-    def __init__(self, kind: str, tmp_path: Path, *, people=PEOPLE, members=("rdunne", "kmoller"), **target_extra) -> None:
+    def __init__(
+        self,
+        kind: str,
+        tmp_path: Path,
+        *,
+        people=PEOPLE,
+        members=("rdunne", "kmoller"),
+        **target_extra,
+    ) -> None:
         self.kind = kind
         self.tmp_path = tmp_path
         self.minutes = tmp_path / "minutes"
@@ -63,7 +68,12 @@ class SyncBench:
         self.fake = runs.start_fake(kind, members)
         base = dict(BASE_CONFIG, people=people)
         self.config = runs.write_config(
-            tmp_path, kind=kind, fake=self.fake, minutes_root=self.minutes, base=base, **target_extra
+            tmp_path,
+            kind=kind,
+            fake=self.fake,
+            minutes_root=self.minutes,
+            base=base,
+            **target_extra,
         )
 
     @property
@@ -72,7 +82,11 @@ class SyncBench:
 
     @property
     def create_path(self) -> str:
-        return r"/repos/acme/ops/issues" if self.kind == "github" else r"/projects/acme%2Finfra/issues"
+        return (
+            r"/repos/acme/ops/issues"
+            if self.kind == "github"
+            else r"/projects/acme%2Finfra/issues"
+        )
 
     def issues(self) -> list:
         return self.fake.issues_in(self.project)
@@ -115,18 +129,32 @@ TIMEOUT_RACE = pytest.mark.xfail(
 )
 
 
-@pytest.mark.parametrize("failure", ["server-error", "dropped", pytest.param("timeout", marks=TIMEOUT_RACE)])
+@pytest.mark.parametrize(
+    "failure", ["server-error", "dropped", pytest.param("timeout", marks=TIMEOUT_RACE)]
+)
 def test_lost_create_response_leaves_one_issue(bench, failure):
-    write_minutes(bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel.")
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
     if failure == "server-error":
-        bench.fake.inject("POST", bench.create_path, status=502, body={"message": "Bad Gateway"}, after_commit=True)
+        bench.fake.inject(
+            "POST",
+            bench.create_path,
+            status=502,
+            body={"message": "Bad Gateway"},
+            after_commit=True,
+        )
     elif failure == "dropped":
         bench.fake.inject("POST", bench.create_path, drop=True, after_commit=True)
     else:
         bench.fake.inject("POST", bench.create_path, delay=1.5)
         runs.write_config(
-            bench.tmp_path, kind=bench.kind, fake=bench.fake, minutes_root=bench.minutes,
-            base=BASE_CONFIG, timeout=1,
+            bench.tmp_path,
+            kind=bench.kind,
+            fake=bench.fake,
+            minutes_root=bench.minutes,
+            base=BASE_CONFIG,
+            timeout=1,
         )
 
     first = bench.sync()
@@ -137,12 +165,19 @@ def test_lost_create_response_leaves_one_issue(bench, failure):
 
     assert len(bench.issues()) == 1
     assert bench.fake.count("POST", bench.create_path) == 0
-    assert first.requests.count(("POST", bench.create_path, 0 if failure != "server-error" else 502)) <= 1
+    assert (
+        first.requests.count(
+            ("POST", bench.create_path, 0 if failure != "server-error" else 502)
+        )
+        <= 1
+    )
     assert second.outcome.exit_code() == 0
 
 
 def test_lost_local_record_adopts_by_marker(bench):
-    write_minutes(bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel.")
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
     bench.sync()
     # As if the process died after the create but before recording it.
     shutil.rmtree(bench.tmp_path / "state")
@@ -154,11 +189,23 @@ def test_lost_local_record_adopts_by_marker(bench):
 
 
 def test_ambiguous_create_is_raised_once(rig):
-    rig.fake.inject("POST", rig.create_path(), status=502, after_commit=True, body={"message": "Bad Gateway"})
+    rig.fake.inject(
+        "POST",
+        rig.create_path(),
+        status=502,
+        after_commit=True,
+        body={"message": "Bad Gateway"},
+    )
     tracker = rig.tracker()
 
     with pytest.raises(AmbiguousWriteError):
-        tracker.create(IssueDraft(title="Delete the channel", body="<!-- syncd:v1 e30= -->", labels=("syncd",)))
+        tracker.create(
+            IssueDraft(
+                title="Delete the channel",
+                body="<!-- syncd:v1 e30= -->",
+                labels=("syncd",),
+            )
+        )
 
     assert rig.creates() == 1
 
@@ -167,7 +214,9 @@ def test_ambiguous_create_is_raised_once(rig):
 
 
 def test_pull_requests_are_never_listed(github_rig):
-    number = github_rig.seed("Delete the calendar-announce channel", labels=("syncd",), pull_request=True)
+    number = github_rig.seed(
+        "Delete the calendar-announce channel", labels=("syncd",), pull_request=True
+    )
     tracker = github_rig.tracker()
 
     assert tracker.list_managed("syncd") == []
@@ -178,24 +227,40 @@ def test_pull_requests_are_never_listed(github_rig):
 def test_same_titled_pull_request_is_left_alone(request, tmp_path):
     bench = make_bench(request, "github", tmp_path)
     pull = bench.fake.add_issue(
-        "acme/ops", "Delete the calendar-announce channel", "Removes the channel.",
-        assignees=("rdunne",), pull_request=True,
+        "acme/ops",
+        "Delete the calendar-announce channel",
+        "Removes the channel.",
+        assignees=("rdunne",),
+        pull_request=True,
     )
-    write_minutes(bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel.")
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
 
     run = bench.sync()
 
     assert run.outcome.exit_code() == 0
-    assert [issue.pull_request for issue in bench.fake.issues_in("acme/ops", include_pulls=True)] == [True, False]
+    assert [
+        issue.pull_request
+        for issue in bench.fake.issues_in("acme/ops", include_pulls=True)
+    ] == [True, False]
     assert pull.body == "Removes the channel."
     assert pull.state == "open"
-    assert not [entry for entry in run.requests if entry[1].endswith(f"/issues/{pull.number}") and entry[0] != "GET"]
+    assert not [
+        entry
+        for entry in run.requests
+        if entry[1].endswith(f"/issues/{pull.number}") and entry[0] != "GET"
+    ]
 
 
 def test_same_titled_unmanaged_issue_is_left_alone(request, tmp_path):
     bench = make_bench(request, "gitlab", tmp_path)
-    other = bench.fake.add_issue("acme/infra", "Delete the calendar-announce channel", "Someone's own note.")
-    write_minutes(bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel.")
+    other = bench.fake.add_issue(
+        "acme/infra", "Delete the calendar-announce channel", "Someone's own note."
+    )
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
 
     bench.sync()
 
@@ -208,13 +273,22 @@ def test_same_titled_unmanaged_issue_is_left_alone(request, tmp_path):
 
 
 def test_issue_on_a_later_page_is_found(request, bench):
-    write_minutes(bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel.")
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
     runs.write_config(
-        bench.tmp_path, kind=bench.kind, fake=bench.fake, minutes_root=bench.minutes, base=BASE_CONFIG, per_page=2
+        bench.tmp_path,
+        kind=bench.kind,
+        fake=bench.fake,
+        minutes_root=bench.minutes,
+        base=BASE_CONFIG,
+        per_page=2,
     )
     bench.sync()
     for index in range(5):
-        extra = bench.fake.add_issue(bench.project, f"Other managed item {index}", "", labels=("syncd",))
+        extra = bench.fake.add_issue(
+            bench.project, f"Other managed item {index}", "", labels=("syncd",)
+        )
         assert extra is not None
     bench.fake.max_per_page = 2
 
@@ -224,7 +298,9 @@ def test_issue_on_a_later_page_is_found(request, bench):
 
     assert len(bench.issues()) == 6
     assert not [entry for entry in second.requests if entry[0] == "POST"]
-    assert second.by_endpoint.get(f"GET {runs.endpoint_of(bench.create_path)} 200", 0) >= 3
+    assert (
+        second.by_endpoint.get(f"GET {runs.endpoint_of(bench.create_path)} 200", 0) >= 3
+    )
     assert not [warning for warning in caught if "pag" in str(warning.message).lower()]
 
 
@@ -241,7 +317,12 @@ def test_list_follows_every_page(rig):
 
 
 def test_gitlab_uses_iid_not_global_id(gitlab_rig):
-    iid = gitlab_rig.seed("delete the calendar-announce channel", labels=("syncd",), number=12, issue_id=90412)
+    iid = gitlab_rig.seed(
+        "delete the calendar-announce channel",
+        labels=("syncd",),
+        number=12,
+        issue_id=90412,
+    )
     tracker = gitlab_rig.tracker()
 
     listed = tracker.list_managed("syncd")
@@ -268,7 +349,13 @@ def test_github_uses_number_not_global_id(github_rig):
 
 
 def test_done_item_closes_issue_by_its_number(bench):
-    write_minutes(bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel.", "KM: Update the rota.")
+    write_minutes(
+        bench.minutes,
+        "ops",
+        "2024-05-02",
+        "RD: Delete the calendar-announce channel.",
+        "KM: Update the rota.",
+    )
     bench.sync()
     issue = next(item for item in bench.issues() if "calendar" in item.title.lower())
     number = bench.number_of(issue)
@@ -276,10 +363,18 @@ def test_done_item_closes_issue_by_its_number(bench):
 
     run = bench.sync()
 
-    writes = [path for method, path, status in run.requests if method in ("PATCH", "PUT") and status == 200]
+    writes = [
+        path
+        for method, path, status in run.requests
+        if method in ("PATCH", "PUT") and status == 200
+    ]
     assert f"{bench.create_path}/{number}" in writes
     assert issue.state == "closed"
-    refs = [change.get("ref") for change in run.outcome.to_json().get("changes", []) if change.get("ref")]
+    refs = [
+        change.get("ref")
+        for change in run.outcome.to_json().get("changes", [])
+        if change.get("ref")
+    ]
     assert f"{bench.project}#{number}" in refs or not refs
     assert len(bench.issues()) == 2
 
@@ -303,13 +398,17 @@ def test_secondary_limit_is_waited_out(rig):
 
 
 def test_secondary_limit_beyond_budget_leaves_work_pending(rig):
-    rig.fake.limit_creates(3, window=60, **({"retry_after": 600} if rig.kind == "github" else {}))
+    rig.fake.limit_creates(
+        3, window=60, **({"retry_after": 600} if rig.kind == "github" else {})
+    )
     tracker = rig.tracker(max_rate_limit_wait="30")
     created = 0
 
     with pytest.raises(RateLimitedError):
         for index in range(6):
-            tracker.create(IssueDraft(title=f"Item {index}", body="", labels=("syncd",)))
+            tracker.create(
+                IssueDraft(title=f"Item {index}", body="", labels=("syncd",))
+            )
             created += 1
 
     assert created == 3
@@ -320,11 +419,18 @@ def test_secondary_limit_beyond_budget_leaves_work_pending(rig):
 
 
 def test_rate_limited_sync_finishes_on_next_run(bench):
-    lines = [f"{'RD' if index % 2 else 'KM'}: Follow up on topic {index}." for index in range(6)]
+    lines = [
+        f"{'RD' if index % 2 else 'KM'}: Follow up on topic {index}."
+        for index in range(6)
+    ]
     write_minutes(bench.minutes, "ops", "2024-05-02", *lines)
     runs.write_config(
-        bench.tmp_path, kind=bench.kind, fake=bench.fake, minutes_root=bench.minutes,
-        base=BASE_CONFIG, max_rate_limit_wait=0,
+        bench.tmp_path,
+        kind=bench.kind,
+        fake=bench.fake,
+        minutes_root=bench.minutes,
+        base=BASE_CONFIG,
+        max_rate_limit_wait=0,
     )
     bench.fake.limit_creates(3, window=60)
 
@@ -377,16 +483,33 @@ def test_refusing_targets_leave_the_others_running(request, bench, tmp_path):
     if bench.kind == "github":
         fake.add_repo("acme/docs", has_issues=False)
         fake.add_repo("acme/infra-private", visible=False)
-        names = {"ops": "acme/ops", "docs": "acme/docs", "private": "acme/infra-private"}
+        names = {
+            "ops": "acme/ops",
+            "docs": "acme/docs",
+            "private": "acme/infra-private",
+        }
         key = "repo"
     else:
         fake.add_project("acme/docs", issues_enabled=False)
         fake.add_project("acme/infra-private", visible=False)
-        names = {"ops": "acme/infra", "docs": "acme/docs", "private": "acme/infra-private"}
+        names = {
+            "ops": "acme/infra",
+            "docs": "acme/docs",
+            "private": "acme/infra-private",
+        }
         key = "project"
-    write_minutes(bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel.")
-    write_minutes(bench.minutes, "docs", "2024-05-02", "KM: Fix the broken links on the install page.")
-    write_minutes(bench.minutes, "private", "2024-05-02", "RD: Rotate the backup encryption key.")
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
+    write_minutes(
+        bench.minutes,
+        "docs",
+        "2024-05-02",
+        "KM: Fix the broken links on the install page.",
+    )
+    write_minutes(
+        bench.minutes, "private", "2024-05-02", "RD: Rotate the backup encryption key."
+    )
     import yaml
 
     config = yaml.safe_load(bench.config.read_text())
@@ -403,8 +526,14 @@ def test_refusing_targets_leave_the_others_running(request, bench, tmp_path):
     assert run.outcome.exit_code() == 3
     assert "issues are disabled on acme/docs" in text
     assert "acme/infra-private not found or the token lacks access" in text
-    assert not [entry for entry in run.requests if entry[0] == "POST" and "docs" in entry[1] and "labels" not in entry[1]]
-    failing = [entry for entry in run.requests if "docs" in entry[1] or "private" in entry[1]]
+    assert not [
+        entry
+        for entry in run.requests
+        if entry[0] == "POST" and "docs" in entry[1] and "labels" not in entry[1]
+    ]
+    failing = [
+        entry for entry in run.requests if "docs" in entry[1] or "private" in entry[1]
+    ]
     assert len(failing) == len(set(failing))
 
 
@@ -431,7 +560,9 @@ def test_locked_issue_refuses_comment_only(rig):
     with pytest.raises(IssueLockedError) as caught:
         tracker.comment(number, "Closed per the meeting of 9 May.")
     closed = tracker.close(number, CloseReason.COMPLETED)
-    created = tracker.create(IssueDraft(title="Update the on-call rota", body="", labels=("syncd",)))
+    created = tracker.create(
+        IssueDraft(title="Update the on-call rota", body="", labels=("syncd",))
+    )
 
     assert listed[0].locked is True
     assert caught.value.ref == f"{rig.project}#{number}"
@@ -441,7 +572,9 @@ def test_locked_issue_refuses_comment_only(rig):
 
 
 def test_locked_issue_does_not_stop_the_run(bench):
-    write_minutes(bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel.")
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
     bench.sync()
     locked = bench.issues()[0]
     if bench.kind == "github":
@@ -449,7 +582,11 @@ def test_locked_issue_does_not_stop_the_run(bench):
     else:
         locked.discussion_locked = True
     write_minutes(
-        bench.minutes, "ops", "2024-05-09", "KM: Update the on-call rota.", "RD: Archive the 2023 incident notes."
+        bench.minutes,
+        "ops",
+        "2024-05-09",
+        "KM: Update the on-call rota.",
+        "RD: Archive the 2023 incident notes.",
     )
 
     run = bench.sync()
@@ -460,7 +597,9 @@ def test_locked_issue_does_not_stop_the_run(bench):
     assert any("incident" in title for title in titles)
     assert run.outcome.to_json()["summary"]["create"] == 2
     failures = run.outcome.to_json()["failures"]
-    assert [failure["issue"]["ref"] for failure in failures] == [f"{bench.project}#{bench.number_of(locked)}"]
+    assert [failure["issue"]["ref"] for failure in failures] == [
+        f"{bench.project}#{bench.number_of(locked)}"
+    ]
     assert "is locked" in failures[0]["error"]
 
 
@@ -470,7 +609,9 @@ def test_locked_issue_does_not_stop_the_run(bench):
     "the comment is refused; it should skip the comment on a locked issue",
 )
 def test_locked_issue_is_still_closed(bench):
-    write_minutes(bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel.")
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
     bench.sync()
     locked = bench.issues()[0]
     if bench.kind == "github":
@@ -490,7 +631,14 @@ def test_locked_issue_is_still_closed(bench):
 def test_unassignable_owner_is_left_off(rig):
     tracker = rig.tracker()
 
-    issue = tracker.create(IssueDraft(title="Delete the channel", body="", labels=("syncd",), assignees=("rdunne-old",)))
+    issue = tracker.create(
+        IssueDraft(
+            title="Delete the channel",
+            body="",
+            labels=("syncd",),
+            assignees=("rdunne-old",),
+        )
+    )
 
     assert issue.assignees == ()
     assert any("rdunne-old" in warning for warning in tracker.warnings)
@@ -504,7 +652,14 @@ def test_rejected_assignee_creates_unassigned(github_rig, tmp_path):
     stale.close_session()
     tracker = github_rig.tracker(state_dir=tmp_path)
 
-    issue = tracker.create(IssueDraft(title="Delete the channel", body="", labels=("syncd",), assignees=("rdunne-old",)))
+    issue = tracker.create(
+        IssueDraft(
+            title="Delete the channel",
+            body="",
+            labels=("syncd",),
+            assignees=("rdunne-old",),
+        )
+    )
 
     assert issue.assignees == ()
     assert github_rig.creates() == 2
@@ -519,7 +674,14 @@ def test_silently_dropped_assignee_is_reported(github_rig, tmp_path):
     stale.close_session()
     tracker = github_rig.tracker(state_dir=tmp_path)
 
-    issue = tracker.create(IssueDraft(title="Delete the channel", body="", labels=("syncd",), assignees=("rdunne-old",)))
+    issue = tracker.create(
+        IssueDraft(
+            title="Delete the channel",
+            body="",
+            labels=("syncd",),
+            assignees=("rdunne-old",),
+        )
+    )
 
     assert issue.assignees == ()
     assert any("dropped" in warning for warning in tracker.warnings)
@@ -529,7 +691,9 @@ def test_silently_dropped_assignee_is_reported(github_rig, tmp_path):
 def test_unassignable_owner_is_not_retried_every_run(request, tmp_path, kind):
     people = [dict(PEOPLE[0], github="rdunne-old", gitlab="rdunne-old"), PEOPLE[1]]
     bench = make_bench(request, kind, tmp_path, people=people)
-    write_minutes(bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel.")
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
 
     first = bench.sync()
     second = bench.sync()
@@ -537,7 +701,9 @@ def test_unassignable_owner_is_not_retried_every_run(request, tmp_path, kind):
     issues = bench.issues()
     assert len(issues) == 1
     assert issues[0].assignees == []
-    assert "rdunne-old" in bench.body_of(issues[0]) or "Rhea Dunne" in bench.body_of(issues[0])
+    assert "rdunne-old" in bench.body_of(issues[0]) or "Rhea Dunne" in bench.body_of(
+        issues[0]
+    )
     assert "rdunne-old" in str(first.outcome.to_json())
     assert marker_key(bench.body_of(issues[0]))
     assert not [entry for entry in second.requests if entry[0] != "GET"]

@@ -3,14 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
-from syncd.errors import (
-    AmbiguousWriteError,
-    IssueNotFoundError,
-    RateLimitedError,
-    TransientTrackerError,
-)
-from syncd.settings import PacingSettings
 from syncd_adapters._retry import (
     RequestRunner,
     RetryPolicy,
@@ -19,12 +11,26 @@ from syncd_adapters._retry import (
     validate_retry_options,
 )
 
+from syncd.errors import (
+    AmbiguousWriteError,
+    IssueNotFoundError,
+    RateLimitedError,
+    TransientTrackerError,
+)
+from syncd.settings import PacingSettings
 from tests.adapters.rigs import SimClock
 
 
-def make_runner(clock: SimClock, *, pacing: PacingSettings = PacingSettings(0, None, None), **policy) -> RequestRunner:
+NO_PACING = PacingSettings(0, None, None)
+
+
+def make_runner(
+    clock: SimClock, *, pacing: PacingSettings = NO_PACING, **policy
+) -> RequestRunner:
     pacer = WritePacer(pacing, clock=clock.time, sleep=clock.sleep)
-    return RequestRunner(RetryPolicy(**policy), pacer, clock=clock.time, sleep=clock.sleep, target="t")
+    return RequestRunner(
+        RetryPolicy(**policy), pacer, clock=clock.time, sleep=clock.sleep, target="t"
+    )
 
 
 class Script:
@@ -129,7 +135,8 @@ def test_wait_budget_ends_waiting():
     clock = SimClock()
     runner = make_runner(clock, wait_budget=100, max_rate_limit_wait=90)
     operation = Script(
-        RateLimitedError("slow", retry_after=60), RateLimitedError("slow", retry_after=60)
+        RateLimitedError("slow", retry_after=60),
+        RateLimitedError("slow", retry_after=60),
     )
 
     with pytest.raises(RateLimitedError):
@@ -141,7 +148,9 @@ def test_wait_budget_ends_waiting():
 
 def test_pacer_spaces_writes():
     clock = SimClock()
-    pacer = WritePacer(PacingSettings(1.0, None, None), clock=clock.time, sleep=clock.sleep)
+    pacer = WritePacer(
+        PacingSettings(1.0, None, None), clock=clock.time, sleep=clock.sleep
+    )
 
     for _ in range(3):
         pacer.wait_turn()
@@ -151,7 +160,9 @@ def test_pacer_spaces_writes():
 
 def test_pacer_keeps_per_minute_cap():
     clock = SimClock()
-    pacer = WritePacer(PacingSettings(0.0, 3, None), clock=clock.time, sleep=clock.sleep)
+    pacer = WritePacer(
+        PacingSettings(0.0, 3, None), clock=clock.time, sleep=clock.sleep
+    )
 
     for _ in range(4):
         pacer.wait_turn()
@@ -161,7 +172,9 @@ def test_pacer_keeps_per_minute_cap():
 
 def test_pacer_keeps_per_hour_cap():
     clock = SimClock()
-    pacer = WritePacer(PacingSettings(0.0, None, 2), clock=clock.time, sleep=clock.sleep)
+    pacer = WritePacer(
+        PacingSettings(0.0, None, 2), clock=clock.time, sleep=clock.sleep
+    )
 
     for _ in range(3):
         pacer.wait_turn()
@@ -181,11 +194,17 @@ def test_reads_are_not_paced():
 
 def test_pacing_options_override_settings():
     pacing = pacing_from_options(
-        {"min_write_interval": "0.5", "writes_per_minute": "none", "writes_per_hour": "100"},
+        {
+            "min_write_interval": "0.5",
+            "writes_per_minute": "none",
+            "writes_per_hour": "100",
+        },
         PacingSettings(),
     )
 
-    assert pacing == PacingSettings(min_write_interval=0.5, writes_per_minute=None, writes_per_hour=100)
+    assert pacing == PacingSettings(
+        min_write_interval=0.5, writes_per_minute=None, writes_per_hour=100
+    )
 
 
 @pytest.mark.parametrize(

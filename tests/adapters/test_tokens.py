@@ -9,12 +9,10 @@ import subprocess
 import sys
 
 import pytest
-
-from syncd.errors import AuthenticationError, ConfigError, SyncdError
 from syncd_adapters._tokens import Secret, resolve_token, validate_token_options
 from syncd_adapters.github import GitHubTracker
-from syncd_adapters.gitlab import GitLabTracker
 
+from syncd.errors import AuthenticationError, ConfigError, SyncdError
 from tests.fakes import runs
 from tests.fakes.github_fake import DEFAULT_LOGIN
 
@@ -22,13 +20,20 @@ CANARY = "canary-7f3e9a1c5b2d4e6f8a0b1c2d3e4f5a6b"
 
 
 def test_token_from_environment():
-    token = resolve_token({"token_env": "MY_TOKEN"}, default_env="GITHUB_TOKEN", target="t", environ={"MY_TOKEN": " abc \n"})
+    token = resolve_token(
+        {"token_env": "MY_TOKEN"},
+        default_env="GITHUB_TOKEN",
+        target="t",
+        environ={"MY_TOKEN": " abc \n"},
+    )
 
     assert token == "abc"
 
 
 def test_token_default_variable():
-    token = resolve_token({}, default_env="GITLAB_TOKEN", target="t", environ={"GITLAB_TOKEN": "xyz"})
+    token = resolve_token(
+        {}, default_env="GITLAB_TOKEN", target="t", environ={"GITLAB_TOKEN": "xyz"}
+    )
 
     assert token == "xyz"
 
@@ -37,21 +42,36 @@ def test_token_from_file(tmp_path):
     path = tmp_path / "token"
     path.write_text("from-file\n", encoding="utf-8")
 
-    assert resolve_token({"token_file": str(path)}, default_env="X", target="t", environ={}) == "from-file"
+    assert (
+        resolve_token(
+            {"token_file": str(path)}, default_env="X", target="t", environ={}
+        )
+        == "from-file"
+    )
 
 
 def test_token_from_systemd_credential(tmp_path):
     (tmp_path / "github-token").write_text("from-credential", encoding="utf-8")
     environ = {"CREDENTIALS_DIRECTORY": str(tmp_path)}
 
-    token = resolve_token({"token_credential": "github-token"}, default_env="X", target="t", environ=environ)
+    token = resolve_token(
+        {"token_credential": "github-token"},
+        default_env="X",
+        target="t",
+        environ=environ,
+    )
 
     assert token == "from-credential"
 
 
 def test_credential_without_directory_is_explained():
     with pytest.raises(AuthenticationError) as caught:
-        resolve_token({"token_credential": "github-token"}, default_env="X", target="t", environ={})
+        resolve_token(
+            {"token_credential": "github-token"},
+            default_env="X",
+            target="t",
+            environ={},
+        )
 
     assert "$CREDENTIALS_DIRECTORY" in str(caught.value)
     assert "LoadCredential=" in caught.value.hint
@@ -71,7 +91,9 @@ def test_empty_token_file_is_rejected(tmp_path, content):
     path.write_text(content, encoding="utf-8")
 
     with pytest.raises(AuthenticationError) as caught:
-        resolve_token({"token_file": str(path)}, default_env="X", target="t", environ={})
+        resolve_token(
+            {"token_file": str(path)}, default_env="X", target="t", environ={}
+        )
 
     assert "is empty" in str(caught.value)
 
@@ -109,7 +131,9 @@ def test_config_error_does_not_echo_inline_token():
 
 def _assert_no_canary(*texts: str) -> None:
     for text in texts:
-        assert CANARY not in text, text[max(0, text.find(CANARY) - 300) : text.find(CANARY) + 100]
+        assert CANARY not in text, text[
+            max(0, text.find(CANARY) - 300) : text.find(CANARY) + 100
+        ]
 
 
 def test_canary_token_in_no_log_or_error(rig, caplog, tmp_path):
@@ -122,7 +146,13 @@ def test_canary_token_in_no_log_or_error(rig, caplog, tmp_path):
 
     tracker.preflight()
     tracker.list_managed("syncd")
-    rig.fake.inject("POST", rig.create_path(), status=502, after_commit=True, body={"message": "Bad Gateway"})
+    rig.fake.inject(
+        "POST",
+        rig.create_path(),
+        status=502,
+        after_commit=True,
+        body={"message": "Bad Gateway"},
+    )
     for failing in (
         lambda: tracker.create(_draft()),
         lambda: tracker.get(999),
@@ -130,10 +160,21 @@ def test_canary_token_in_no_log_or_error(rig, caplog, tmp_path):
     ):
         with pytest.raises(SyncdError) as caught:
             failing()
-        texts += [str(caught.value), repr(caught.value), str(caught.value.hint), repr(caught.value.__cause__)]
+        texts += [
+            str(caught.value),
+            repr(caught.value),
+            str(caught.value.hint),
+            repr(caught.value.__cause__),
+        ]
     tracker.close_session()
 
-    _assert_no_canary(caplog.text, repr(tracker.stats), repr(tracker.options), *texts, *tracker.warnings)
+    _assert_no_canary(
+        caplog.text,
+        repr(tracker.stats),
+        repr(tracker.options),
+        *texts,
+        *tracker.warnings,
+    )
     cache_files = list(tmp_path.glob("*.sqlite*"))
     assert cache_files
     for path in cache_files:
@@ -145,7 +186,9 @@ def test_canary_token_in_no_log_or_error(rig, caplog, tmp_path):
 def _draft():
     from syncd.tracker import IssueDraft
 
-    return IssueDraft(title="Rotate the key", body="<!-- syncd:v1 e30= -->", labels=("syncd",))
+    return IssueDraft(
+        title="Rotate the key", body="<!-- syncd:v1 e30= -->", labels=("syncd",)
+    )
 
 
 @pytest.mark.parametrize("kind", ["github", "gitlab"])
@@ -161,7 +204,11 @@ def test_canary_token_in_no_cli_output(kind, tmp_path):
         )
         people = [{"name": "Alice", "github": "alice", "gitlab": "alice"}]
         config = runs.write_config(
-            tmp_path, kind=kind, fake=fake, minutes_root=tmp_path / "minutes", base={"people": people}
+            tmp_path,
+            kind=kind,
+            fake=fake,
+            minutes_root=tmp_path / "minutes",
+            base={"people": people},
         )
         environment = dict(os.environ, **{runs.TOKEN_VARIABLE: CANARY})
         outputs = []
@@ -171,22 +218,49 @@ def test_canary_token_in_no_cli_output(kind, tmp_path):
             ["status", "--format", "json"],
         ):
             done = subprocess.run(
-                [sys.executable, "-m", "syncd.cli", "--config", str(config), *arguments],
-                capture_output=True, text=True, env=environment, timeout=120, cwd=tmp_path,
+                [
+                    sys.executable,
+                    "-m",
+                    "syncd.cli",
+                    "--config",
+                    str(config),
+                    *arguments,
+                ],
+                capture_output=True,
+                text=True,
+                env=environment,
+                timeout=120,
+                cwd=tmp_path,
             )
             outputs += [done.stdout, done.stderr]
         # A revoked token: the error path must not print it either.
         fake.tokens.pop(CANARY)
         done = subprocess.run(
-            [sys.executable, "-m", "syncd.cli", "--config", str(config), "sync", "--format", "json", "-vv"],
-            capture_output=True, text=True, env=environment, timeout=120, cwd=tmp_path,
+            [
+                sys.executable,
+                "-m",
+                "syncd.cli",
+                "--config",
+                str(config),
+                "sync",
+                "--format",
+                "json",
+                "-vv",
+            ],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=120,
+            cwd=tmp_path,
         )
         outputs += [done.stdout, done.stderr]
     finally:
         fake.stop()
 
     transcript = "\n".join(outputs)
-    assert len(fake.issues_in("acme/ops" if kind == "github" else "acme/infra")) == 1, transcript
+    assert len(fake.issues_in("acme/ops" if kind == "github" else "acme/infra")) == 1, (
+        transcript
+    )
     assert done.returncode != 0, transcript
     assert "token" in (done.stdout + done.stderr).lower(), transcript
     json.loads(outputs[0])

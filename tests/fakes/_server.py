@@ -196,7 +196,12 @@ class FakeServer:
         with self.lock:
             return [(entry.method, entry.path, entry.status) for entry in self.requests]
 
-    def count(self, method: str | None = None, path: str | None = None, status: int | None = None) -> int:
+    def count(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+    ) -> int:
         """Count recorded requests; ``path`` is a regular expression over the path."""
 
         total = 0
@@ -224,7 +229,9 @@ class FakeServer:
         body = handler.rfile.read(length) if length else b""
         raw_path, _, raw_query = handler.path.partition("?")
         headers = {key.lower(): value for key, value in handler.headers.items()}
-        path = raw_path[len(self.prefix) :] if raw_path.startswith(self.prefix) else None
+        path = (
+            raw_path[len(self.prefix) :] if raw_path.startswith(self.prefix) else None
+        )
         request = Request(
             method=handler.command,
             raw_path=raw_path,
@@ -236,14 +243,19 @@ class FakeServer:
 
         with self.lock:
             fault = next(
-                (item for item in self.faults if item.matches(request) and item.take()), None
+                (item for item in self.faults if item.matches(request) and item.take()),
+                None,
             )
 
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
 
         response: Response | None
-        if fault is not None and not fault.after_commit and (fault.status or fault.drop):
+        if (
+            fault is not None
+            and not fault.after_commit
+            and (fault.status or fault.drop)
+        ):
             response = self._fault_response(fault)
         else:
             with self.lock:
@@ -254,8 +266,12 @@ class FakeServer:
                         response = self.route(request)
                     except json.JSONDecodeError:
                         response = self.bad_json(request)
-                    except Exception as error:  # a bug in the fake: say so, do not hang up
-                        response = Response(500, {"message": f"fake server error: {error!r}"})
+                    except (
+                        Exception
+                    ) as error:  # a bug in the fake: say so, do not hang up
+                        response = Response(
+                            500, {"message": f"fake server error: {error!r}"}
+                        )
                         self.internal_errors.append(repr(error))
             if fault is not None and fault.after_commit:
                 response = self._fault_response(fault)

@@ -139,7 +139,9 @@ class GitHubFake(FakeServer):
                 self.users[login] = next(self._ids)
             return self.users[login]
 
-    def add_repo(self, full_name: str, *, collaborators: tuple[str, ...] = (), **flags: Any) -> FakeRepo:
+    def add_repo(
+        self, full_name: str, *, collaborators: tuple[str, ...] = (), **flags: Any
+    ) -> FakeRepo:
         owner, name = full_name.split("/")
         with self.lock:
             repo = FakeRepo(id=next(self._ids), owner=owner, name=name, **flags)
@@ -235,7 +237,9 @@ class GitHubFake(FakeServer):
             repo.issues.pop(number)
             repo.deleted.add(number)
 
-    def exhaust_rate_limit(self, *, reset_in: float = 60.0, token: str | None = None) -> None:
+    def exhaust_rate_limit(
+        self, *, reset_in: float = 60.0, token: str | None = None
+    ) -> None:
         """Use up the primary limit: requests get 403 until ``reset_in`` seconds pass."""
 
         with self.lock:
@@ -243,14 +247,18 @@ class GitHubFake(FakeServer):
             for key in [token] if token else list(self.tokens):
                 self.rate_remaining[key] = 0
 
-    def limit_creates(self, count: int, *, window: float = 60.0, retry_after: float | None = 60.0) -> None:
+    def limit_creates(
+        self, count: int, *, window: float = 60.0, retry_after: float | None = 60.0
+    ) -> None:
         """After ``count`` creates within ``window`` seconds, creates get a secondary limit."""
 
         with self.lock:
             self.create_limit = (count, window, retry_after)
             self._create_times.clear()
 
-    def issues_in(self, full_name: str, *, include_pulls: bool = False) -> list[FakeIssue]:
+    def issues_in(
+        self, full_name: str, *, include_pulls: bool = False
+    ) -> list[FakeIssue]:
         with self.lock:
             issues = self.repo(full_name).issues.values()
             return sorted(
@@ -308,10 +316,14 @@ class GitHubFake(FakeServer):
         milestone = repo.milestones[number]
         base = f"/repos/{repo.full_name}/milestones/{number}"
         open_count = sum(
-            1 for issue in repo.issues.values() if issue.milestone == number and issue.state == "open"
+            1
+            for issue in repo.issues.values()
+            if issue.milestone == number and issue.state == "open"
         )
         closed_count = sum(
-            1 for issue in repo.issues.values() if issue.milestone == number and issue.state == "closed"
+            1
+            for issue in repo.issues.values()
+            if issue.milestone == number and issue.state == "closed"
         )
         data = {
             "url": self._api(base),
@@ -334,7 +346,9 @@ class GitHubFake(FakeServer):
         self._check("milestone", data)
         return data
 
-    def _issue_json(self, repo: FakeRepo, issue: FakeIssue, *, single: bool = False) -> dict:
+    def _issue_json(
+        self, repo: FakeRepo, issue: FakeIssue, *, single: bool = False
+    ) -> dict:
         base = f"/repos/{repo.full_name}/issues/{issue.number}"
         assignees = [self._user_json(login) for login in issue.assignees]
         data: dict[str, Any] = {
@@ -358,7 +372,9 @@ class GitHubFake(FakeServer):
             "assignee": assignees[0] if assignees else None,
             "assignees": assignees,
             "milestone": (
-                self._milestone_json(repo, issue.milestone) if issue.milestone is not None else None
+                self._milestone_json(repo, issue.milestone)
+                if issue.milestone is not None
+                else None
             ),
             "locked": issue.locked,
             "active_lock_reason": issue.active_lock_reason,
@@ -393,7 +409,9 @@ class GitHubFake(FakeServer):
             data["draft"] = False
         if single:
             # GitHub includes closed_by only when one issue is requested.
-            data["closed_by"] = self._user_json(issue.closed_by) if issue.closed_by else None
+            data["closed_by"] = (
+                self._user_json(issue.closed_by) if issue.closed_by else None
+            )
         self._check("issue", data)
         return data
 
@@ -401,11 +419,15 @@ class GitHubFake(FakeServer):
         data = {
             "id": comment["id"],
             "node_id": f"IC_{comment['id']}",
-            "url": self._api(f"/repos/{repo.full_name}/issues/comments/{comment['id']}"),
+            "url": self._api(
+                f"/repos/{repo.full_name}/issues/comments/{comment['id']}"
+            ),
             "html_url": self._html(
                 f"/{repo.full_name}/issues/{comment['issue']}#issuecomment-{comment['id']}"
             ),
-            "issue_url": self._api(f"/repos/{repo.full_name}/issues/{comment['issue']}"),
+            "issue_url": self._api(
+                f"/repos/{repo.full_name}/issues/{comment['issue']}"
+            ),
             "body": comment["body"],
             "user": self._user_json(comment["user"]),
             "created_at": iso_time(comment["created_at"]),
@@ -447,8 +469,19 @@ class GitHubFake(FakeServer):
         body.update(extra)
         return Response(status, body)
 
-    def validation_failed(self, resource: str, field_name: str, code: str, message: str | None = None, **extra: Any) -> Response:
-        error: dict[str, Any] = {"resource": resource, "field": field_name, "code": code}
+    def validation_failed(
+        self,
+        resource: str,
+        field_name: str,
+        code: str,
+        message: str | None = None,
+        **extra: Any,
+    ) -> Response:
+        error: dict[str, Any] = {
+            "resource": resource,
+            "field": field_name,
+            "code": code,
+        }
         if message:
             error["message"] = message
         error.update(extra)
@@ -556,11 +589,15 @@ class GitHubFake(FakeServer):
                 remaining = self.rate_limit
             if remaining <= 0:
                 self.rate_remaining[token] = 0
-                return self.error(403, f"API rate limit exceeded for user ID {self.users[login]}.")
+                return self.error(
+                    403, f"API rate limit exceeded for user ID {self.users[login]}."
+                )
 
         response = self._dispatch(request, login)
         if counted and response.status != 304:
-            self.rate_remaining[token] = self.rate_remaining.get(token, self.rate_limit) - 1
+            self.rate_remaining[token] = (
+                self.rate_remaining.get(token, self.rate_limit) - 1
+            )
         return response
 
     def _dispatch(self, request: Request, login: str) -> Response:
@@ -580,10 +617,24 @@ class GitHubFake(FakeServer):
                 repo = self.repos.get(f"{params['owner']}/{params['name']}".lower())
                 if repo is None or not repo.visible:
                     return self.error(404, "Not Found")
-                if handler_name != "get_repo" and not repo.has_issues and (
-                    "issue" in handler_name or "comment" in handler_name
-                    or handler_name in ("add_labels", "set_labels", "clear_labels", "remove_label",
-                                        "add_assignees", "remove_assignees", "lock_issue", "unlock_issue")
+                if (
+                    handler_name != "get_repo"
+                    and not repo.has_issues
+                    and (
+                        "issue" in handler_name
+                        or "comment" in handler_name
+                        or handler_name
+                        in (
+                            "add_labels",
+                            "set_labels",
+                            "clear_labels",
+                            "remove_label",
+                            "add_assignees",
+                            "remove_assignees",
+                            "lock_issue",
+                            "unlock_issue",
+                        )
+                    )
                 ):
                     return self.error(410, "Issues are disabled for this repo")
                 if "number" in params:
@@ -595,7 +646,9 @@ class GitHubFake(FakeServer):
                     if number not in repo.issues:
                         return self.error(404, "Not Found")
                 if request.method != "GET" and not repo.issues_writable:
-                    return self.error(403, "Resource not accessible by personal access token")
+                    return self.error(
+                        403, "Resource not accessible by personal access token"
+                    )
             handler = getattr(self, "_" + handler_name)
             return handler(request, login, repo, params)
         if matched_path:
@@ -612,15 +665,23 @@ class GitHubFake(FakeServer):
 
     # Users and the rate limit.
 
-    def _get_user(self, request: Request, login: str, repo: None, params: dict) -> Response:
-        return self._with_etag(request, Response(200, self._user_json(login) | {"name": login}))
+    def _get_user(
+        self, request: Request, login: str, repo: None, params: dict
+    ) -> Response:
+        return self._with_etag(
+            request, Response(200, self._user_json(login) | {"name": login})
+        )
 
-    def _get_named_user(self, request: Request, login: str, repo: None, params: dict) -> Response:
+    def _get_named_user(
+        self, request: Request, login: str, repo: None, params: dict
+    ) -> Response:
         if params["login"] not in self.users:
             return self.error(404, "Not Found")
         return Response(200, self._user_json(params["login"]))
 
-    def _get_rate_limit(self, request: Request, login: str, repo: None, params: dict) -> Response:
+    def _get_rate_limit(
+        self, request: Request, login: str, repo: None, params: dict
+    ) -> Response:
         token = self._token_of(request) or ""
         remaining = self.rate_remaining.get(token, self.rate_limit)
         core = {
@@ -631,7 +692,9 @@ class GitHubFake(FakeServer):
         }
         return Response(200, {"resources": {"core": core}, "rate": core})
 
-    def _search_issues(self, request: Request, login: str, repo: None, params: dict) -> Response:
+    def _search_issues(
+        self, request: Request, login: str, repo: None, params: dict
+    ) -> Response:
         # Search lags behind writes: an issue appears after ``search_lag`` s.
         query = request.param("q", "") or ""
         cutoff = self.clock() - self.search_lag
@@ -643,12 +706,18 @@ class GitHubFake(FakeServer):
                 if issue.updated_at <= cutoff:
                     items.append(self._issue_json(candidate, issue) | {"score": 1.0})
         page = self._paginate(request, items)
-        page.body = {"total_count": len(items), "incomplete_results": False, "items": page.body}
+        page.body = {
+            "total_count": len(items),
+            "incomplete_results": False,
+            "items": page.body,
+        }
         return page
 
     # Repositories.
 
-    def _get_repo(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _get_repo(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         base = f"/repos/{repo.full_name}"
         data = {
             "id": repo.id,
@@ -665,7 +734,9 @@ class GitHubFake(FakeServer):
             "assignees_url": self._api(base + "/assignees{/user}"),
             "has_issues": repo.has_issues,
             "archived": repo.archived,
-            "open_issues_count": sum(1 for issue in repo.issues.values() if issue.state == "open"),
+            "open_issues_count": sum(
+                1 for issue in repo.issues.values() if issue.state == "open"
+            ),
             "permissions": {
                 "admin": False,
                 "maintain": False,
@@ -678,9 +749,15 @@ class GitHubFake(FakeServer):
 
     # Issues.
 
-    def _list_issues(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _list_issues(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         state = request.param("state", "open")
-        wanted = [name.strip().lower() for name in (request.param("labels") or "").split(",") if name.strip()]
+        wanted = [
+            name.strip().lower()
+            for name in (request.param("labels") or "").split(",")
+            if name.strip()
+        ]
         issues = []
         for issue in repo.issues.values():
             if (repo.full_name, issue.number) in self.hidden_from_lists:
@@ -701,17 +778,23 @@ class GitHubFake(FakeServer):
             "comments": lambda issue: (len(issue.comments), issue.number),
         }.get(sort, lambda issue: (issue.created_at, issue.number))
         issues.sort(key=key, reverse=request.param("direction", "desc") != "asc")
-        response = self._paginate(request, [self._issue_json(repo, issue) for issue in issues])
+        response = self._paginate(
+            request, [self._issue_json(repo, issue) for issue in issues]
+        )
         return self._with_etag(request, response)
 
-    def _create_issue(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _create_issue(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         data = request.json()
         if not isinstance(data, dict):
             return self.error(400, "Body should be a JSON object")
         if self.create_limit is not None:
             count, window, retry_after = self.create_limit
             now = self.clock()
-            self._create_times = [stamp for stamp in self._create_times if now - stamp < window]
+            self._create_times = [
+                stamp for stamp in self._create_times if now - stamp < window
+            ]
             if len(self._create_times) >= count:
                 response = self.error(403, SECONDARY_LIMIT_MESSAGE)
                 if retry_after is not None:
@@ -733,39 +816,61 @@ class GitHubFake(FakeServer):
             return problem
         milestone = data.get("milestone")
         if milestone not in (None, "") and int(milestone) not in repo.milestones:
-            return self.validation_failed("Issue", "milestone", "invalid", value=milestone)
+            return self.validation_failed(
+                "Issue", "milestone", "invalid", value=milestone
+            )
 
         if self.create_limit is not None:
             self._create_times.append(self.clock())
         labels = list(data.get("labels") or [])
-        issue = self.add_issue(repo.full_name, title, data.get("body"), labels=tuple(labels), user=login)
+        issue = self.add_issue(
+            repo.full_name, title, data.get("body"), labels=tuple(labels), user=login
+        )
         issue.assignees = assignees
         issue.milestone = int(milestone) if milestone not in (None, "") else None
         response = Response(201, self._issue_json(repo, issue, single=True))
-        response.headers["Location"] = self._api(f"/repos/{repo.full_name}/issues/{issue.number}")
+        response.headers["Location"] = self._api(
+            f"/repos/{repo.full_name}/issues/{issue.number}"
+        )
         return response
 
-    def _check_fields(self, repo: FakeRepo, data: dict, *, title: str | None) -> Response | None:
+    def _check_fields(
+        self, repo: FakeRepo, data: dict, *, title: str | None
+    ) -> Response | None:
         if title is not None and len(title) > TITLE_MAX:
             return self.validation_failed(
-                "Issue", "title", "custom", f"title is too long (maximum is {TITLE_MAX} characters)"
+                "Issue",
+                "title",
+                "custom",
+                f"title is too long (maximum is {TITLE_MAX} characters)",
             )
         body = data.get("body")
         if isinstance(body, str) and len(body) > BODY_MAX:
             return self.validation_failed(
-                "Issue", "body", "custom", f"body is too long (maximum is {BODY_MAX} characters)"
+                "Issue",
+                "body",
+                "custom",
+                f"body is too long (maximum is {BODY_MAX} characters)",
             )
         labels = data.get("labels")
         if isinstance(labels, list) and len(labels) > LABELS_MAX:
             return self.validation_failed(
-                "Issue", "labels", "custom", f"Issues cannot have more than {LABELS_MAX} labels"
+                "Issue",
+                "labels",
+                "custom",
+                f"Issues cannot have more than {LABELS_MAX} labels",
             )
         return None
 
-    def _checked_assignees(self, repo: FakeRepo, logins: list[str]) -> tuple[list[str], Response | None]:
+    def _checked_assignees(
+        self, repo: FakeRepo, logins: list[str]
+    ) -> tuple[list[str], Response | None]:
         if len(logins) > ASSIGNEES_MAX:
             return [], self.validation_failed(
-                "Issue", "assignees", "custom", f"Issues cannot have more than {ASSIGNEES_MAX} assignees"
+                "Issue",
+                "assignees",
+                "custom",
+                f"Issues cannot have more than {ASSIGNEES_MAX} assignees",
             )
         valid = []
         for login in logins:
@@ -773,14 +878,22 @@ class GitHubFake(FakeServer):
                 if login not in valid:
                     valid.append(login)
             elif not self.drop_invalid_assignees:
-                return [], self.validation_failed("Issue", "assignees", "invalid", value=login)
+                return [], self.validation_failed(
+                    "Issue", "assignees", "invalid", value=login
+                )
         return valid, None
 
-    def _get_issue(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _get_issue(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
-        return self._with_etag(request, Response(200, self._issue_json(repo, issue, single=True)))
+        return self._with_etag(
+            request, Response(200, self._issue_json(repo, issue, single=True))
+        )
 
-    def _edit_issue(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _edit_issue(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
         data = request.json()
         if not isinstance(data, dict):
@@ -788,29 +901,45 @@ class GitHubFake(FakeServer):
         title = data.get("title")
         if "title" in data and (not isinstance(title, str) or not title.strip()):
             return self.validation_failed("Issue", "title", "missing_field")
-        problem = self._check_fields(repo, data, title=title if "title" in data else None)
+        problem = self._check_fields(
+            repo, data, title=title if "title" in data else None
+        )
         if problem is not None:
             return problem
         if "assignees" in data:
-            assignees, problem = self._checked_assignees(repo, list(data["assignees"] or []))
+            assignees, problem = self._checked_assignees(
+                repo, list(data["assignees"] or [])
+            )
             if problem is not None:
                 return problem
         if "milestone" in data and data["milestone"] not in (None, ""):
             if int(data["milestone"]) not in repo.milestones:
-                return self.validation_failed("Issue", "milestone", "invalid", value=data["milestone"])
+                return self.validation_failed(
+                    "Issue", "milestone", "invalid", value=data["milestone"]
+                )
         state = data.get("state")
         if state is not None and state not in ("open", "closed"):
             return self.validation_failed("Issue", "state", "invalid", value=state)
         reason = data.get("state_reason")
-        if reason is not None and reason not in ("completed", "not_planned", "duplicate", "reopened"):
-            return self.validation_failed("Issue", "state_reason", "invalid", value=reason)
+        if reason is not None and reason not in (
+            "completed",
+            "not_planned",
+            "duplicate",
+            "reopened",
+        ):
+            return self.validation_failed(
+                "Issue", "state_reason", "invalid", value=reason
+            )
 
         if "title" in data:
             issue.title = title
         if "body" in data:
             issue.body = data["body"]
         if "labels" in data:
-            names = [label["name"] if isinstance(label, dict) else label for label in data["labels"] or []]
+            names = [
+                label["name"] if isinstance(label, dict) else label
+                for label in data["labels"] or []
+            ]
             for name in names:
                 self._ensure_label(repo, name)
             issue.labels = names
@@ -836,12 +965,18 @@ class GitHubFake(FakeServer):
 
     # Comments.
 
-    def _list_comments(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _list_comments(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
-        comments = [self._comment_json(repo, self._comments[cid]) for cid in issue.comments]
+        comments = [
+            self._comment_json(repo, self._comments[cid]) for cid in issue.comments
+        ]
         return self._with_etag(request, self._paginate(request, comments))
 
-    def _create_comment(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _create_comment(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
         data = request.json()
         body = data.get("body") if isinstance(data, dict) else None
@@ -849,7 +984,9 @@ class GitHubFake(FakeServer):
             return self.validation_failed("IssueComment", "body", "missing_field")
         if len(body) > BODY_MAX:
             return self.validation_failed(
-                "IssueComment", "data", "unprocessable",
+                "IssueComment",
+                "data",
+                "unprocessable",
                 f"Body is too long (maximum is {BODY_MAX} characters)",
             )
         if issue.locked:
@@ -875,13 +1012,17 @@ class GitHubFake(FakeServer):
             return None
         return comment
 
-    def _get_comment(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _get_comment(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         comment = self._find_comment(repo, int(params["comment"]))
         if comment is None:
             return self.error(404, "Not Found")
         return Response(200, self._comment_json(repo, comment))
 
-    def _edit_comment(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _edit_comment(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         comment = self._find_comment(repo, int(params["comment"]))
         if comment is None:
             return self.error(404, "Not Found")
@@ -892,7 +1033,9 @@ class GitHubFake(FakeServer):
         comment["updated_at"] = self.clock()
         return Response(200, self._comment_json(repo, comment))
 
-    def _delete_comment(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _delete_comment(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         comment = self._find_comment(repo, int(params["comment"]))
         if comment is None:
             return self.error(404, "Not Found")
@@ -920,14 +1063,22 @@ class GitHubFake(FakeServer):
             return None
         return [item["name"] if isinstance(item, dict) else str(item) for item in data]
 
-    def _issue_labels_response(self, repo: FakeRepo, issue: FakeIssue, status: int = 200) -> Response:
+    def _issue_labels_response(
+        self, repo: FakeRepo, issue: FakeIssue, status: int = 200
+    ) -> Response:
         return Response(status, [self._label_json(repo, name) for name in issue.labels])
 
-    def _list_issue_labels(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _list_issue_labels(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
-        return self._paginate(request, [self._label_json(repo, name) for name in issue.labels])
+        return self._paginate(
+            request, [self._label_json(repo, name) for name in issue.labels]
+        )
 
-    def _add_labels(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _add_labels(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
         names = self._label_names(request)
         if names is None:
@@ -939,11 +1090,15 @@ class GitHubFake(FakeServer):
                 issue.labels.append(repo.labels[name.lower()]["name"])
                 present.add(name.lower())
         if len(issue.labels) > LABELS_MAX:
-            return self.validation_failed("Issue", "labels", "custom", "Too many labels")
+            return self.validation_failed(
+                "Issue", "labels", "custom", "Too many labels"
+            )
         issue.updated_at = self.clock()
         return self._issue_labels_response(repo, issue)
 
-    def _set_labels(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _set_labels(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
         names = self._label_names(request)
         if names is None:
@@ -954,13 +1109,17 @@ class GitHubFake(FakeServer):
         issue.updated_at = self.clock()
         return self._issue_labels_response(repo, issue)
 
-    def _clear_labels(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _clear_labels(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
         issue.labels = []
         issue.updated_at = self.clock()
         return Response(204)
 
-    def _remove_label(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _remove_label(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
         name = urllib.parse.unquote(params["label"])
         remaining = [label for label in issue.labels if label.lower() != name.lower()]
@@ -972,7 +1131,9 @@ class GitHubFake(FakeServer):
 
     # Assignees and locks.
 
-    def _add_assignees(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _add_assignees(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
         logins = list((request.json() or {}).get("assignees") or [])
         # Unassignable logins are ignored here, as GitHub does on this endpoint.
@@ -983,23 +1144,41 @@ class GitHubFake(FakeServer):
         issue.updated_at = self.clock()
         return Response(201, self._issue_json(repo, issue, single=True))
 
-    def _remove_assignees(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _remove_assignees(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
-        logins = {candidate.lower() for candidate in (request.json() or {}).get("assignees") or []}
-        issue.assignees = [candidate for candidate in issue.assignees if candidate.lower() not in logins]
+        logins = {
+            candidate.lower()
+            for candidate in (request.json() or {}).get("assignees") or []
+        }
+        issue.assignees = [
+            candidate
+            for candidate in issue.assignees
+            if candidate.lower() not in logins
+        ]
         issue.updated_at = self.clock()
         return Response(200, self._issue_json(repo, issue, single=True))
 
-    def _lock_issue(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _lock_issue(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
         reason = (request.json() or {}).get("lock_reason") if request.body else None
-        if reason is not None and reason not in ("off-topic", "too heated", "resolved", "spam"):
+        if reason is not None and reason not in (
+            "off-topic",
+            "too heated",
+            "resolved",
+            "spam",
+        ):
             return self.validation_failed("Issue", "lock_reason", "invalid")
         issue.locked = True
         issue.active_lock_reason = reason
         return Response(204)
 
-    def _unlock_issue(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _unlock_issue(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         issue = repo.issues[int(params["number"])]
         issue.locked = False
         issue.active_lock_reason = None
@@ -1007,29 +1186,42 @@ class GitHubFake(FakeServer):
 
     # Repository labels and milestones.
 
-    def _list_labels(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _list_labels(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         labels = [self._label_json(repo, key) for key in sorted(repo.labels)]
         return self._with_etag(request, self._paginate(request, labels))
 
-    def _get_label(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _get_label(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         name = urllib.parse.unquote(params["label"])
         if name.lower() not in repo.labels:
             return self.error(404, "Not Found")
         return Response(200, self._label_json(repo, name))
 
-    def _create_label(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _create_label(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         data = request.json() or {}
         name = data.get("name")
         if not isinstance(name, str) or not name:
             return self.validation_failed("Label", "name", "missing_field")
         if len(name) > 50:
-            return self.validation_failed("Label", "name", "custom", "name is too long (maximum is 50 characters)")
+            return self.validation_failed(
+                "Label", "name", "custom", "name is too long (maximum is 50 characters)"
+            )
         color = data.get("color") or "ededed"
         if not re.fullmatch(r"[0-9A-Fa-f]{6}", color):
             return self.validation_failed("Label", "color", "invalid")
         description = data.get("description")
         if isinstance(description, str) and len(description) > 100:
-            return self.validation_failed("Label", "description", "custom", "description is too long (maximum is 100 characters)")
+            return self.validation_failed(
+                "Label",
+                "description",
+                "custom",
+                "description is too long (maximum is 100 characters)",
+            )
         if name.lower() in repo.labels:
             return self.validation_failed("Label", "name", "already_exists")
         repo.labels[name.lower()] = {
@@ -1040,22 +1232,29 @@ class GitHubFake(FakeServer):
         }
         return Response(201, self._label_json(repo, name))
 
-    def _list_milestones(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _list_milestones(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         state = request.param("state", "open")
         numbers = [
-            number for number, milestone in sorted(repo.milestones.items())
+            number
+            for number, milestone in sorted(repo.milestones.items())
             if state == "all" or milestone["state"] == state
         ]
         milestones = [self._milestone_json(repo, number) for number in numbers]
         return self._with_etag(request, self._paginate(request, milestones))
 
-    def _get_milestone(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _get_milestone(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         number = int(params["milestone"])
         if number not in repo.milestones:
             return self.error(404, "Not Found")
         return Response(200, self._milestone_json(repo, number))
 
-    def _create_milestone(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _create_milestone(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         data = request.json() or {}
         title = data.get("title")
         if not isinstance(title, str) or not title:
@@ -1068,11 +1267,15 @@ class GitHubFake(FakeServer):
         milestone["due_on"] = data.get("due_on")
         return Response(201, self._milestone_json(repo, milestone["number"]))
 
-    def _list_assignees(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _list_assignees(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         users = [self._user_json(name) for name in sorted(repo.collaborators)]
         return self._with_etag(request, self._paginate(request, users))
 
-    def _check_assignee(self, request: Request, login: str, repo: FakeRepo, params: dict) -> Response:
+    def _check_assignee(
+        self, request: Request, login: str, repo: FakeRepo, params: dict
+    ) -> Response:
         if params["login"] in repo.collaborators:
             return Response(204)
         return self.error(404, "Not Found")
@@ -1122,7 +1325,14 @@ def tracker_options(fake: GitHubFake, repo: str = "acme/ops", **extra: Any) -> d
     return {key: value for key, value in options.items() if value is not None}
 
 
-def make_tracker(fake: GitHubFake, tmp_path: Path | None = None, *, repo: str = "acme/ops", token: str = DEFAULT_TOKEN, **kwargs: Any):
+def make_tracker(
+    fake: GitHubFake,
+    tmp_path: Path | None = None,
+    *,
+    repo: str = "acme/ops",
+    token: str = DEFAULT_TOKEN,
+    **kwargs: Any,
+):
     """Return a GitHubTracker talking to ``fake`` over HTTP with the real PyGithub."""
 
     from syncd_adapters.github import GitHubTracker
@@ -1130,7 +1340,9 @@ def make_tracker(fake: GitHubFake, tmp_path: Path | None = None, *, repo: str = 
     options = tracker_options(fake, repo, **kwargs.pop("options", {}))
     environ = {"SYNCD_FAKE_GITHUB_TOKEN": token}
     kwargs.setdefault("sleep", lambda seconds: None)
-    return GitHubTracker("github-fake", options, state_dir=tmp_path, environ=environ, **kwargs)
+    return GitHubTracker(
+        "github-fake", options, state_dir=tmp_path, environ=environ, **kwargs
+    )
 
 
 @contextlib.contextmanager
@@ -1148,14 +1360,29 @@ def make_contract_tracker(tmp_path: Path) -> Iterator[Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the in-memory GitHub REST fake on 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one")
-    parser.add_argument("--prefix", default="", help='API path prefix, "/api/v3" for GitHub Enterprise')
-    parser.add_argument("--repo", action="append", default=[], help="repository to create (owner/name); repeatable")
-    parser.add_argument("--token", default=DEFAULT_TOKEN, help="the token the fake accepts")
+    parser = argparse.ArgumentParser(
+        description="Run the in-memory GitHub REST fake on 127.0.0.1."
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="TCP port; 0 picks a free one"
+    )
+    parser.add_argument(
+        "--prefix", default="", help='API path prefix, "/api/v3" for GitHub Enterprise'
+    )
+    parser.add_argument(
+        "--repo",
+        action="append",
+        default=[],
+        help="repository to create (owner/name); repeatable",
+    )
+    parser.add_argument(
+        "--token", default=DEFAULT_TOKEN, help="the token the fake accepts"
+    )
     args = parser.parse_args(argv)
 
-    fake = GitHubFake(prefix=args.prefix, port=args.port, tokens={args.token: DEFAULT_LOGIN})
+    fake = GitHubFake(
+        prefix=args.prefix, port=args.port, tokens={args.token: DEFAULT_LOGIN}
+    )
     for full_name in args.repo or ["acme/ops"]:
         fake.add_repo(full_name)
     fake.start()

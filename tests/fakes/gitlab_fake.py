@@ -38,7 +38,9 @@ TITLE_MAX = 255
 DESCRIPTION_MAX = 1_048_576
 NOTE_MAX = 1_000_000
 
-CREATE_LIMIT_MESSAGE = "This endpoint has been requested too many times. Try again later."
+CREATE_LIMIT_MESSAGE = (
+    "This endpoint has been requested too many times. Try again later."
+)
 
 
 @dataclass
@@ -109,7 +111,14 @@ class GitLabFake(FakeServer):
                 self.users[username] = next(self._other_ids)
             return self.users[username]
 
-    def add_project(self, path: str, *, members: tuple[str, ...] = (), project_id: int | None = None, **flags: Any) -> FakeProject:
+    def add_project(
+        self,
+        path: str,
+        *,
+        members: tuple[str, ...] = (),
+        project_id: int | None = None,
+        **flags: Any,
+    ) -> FakeProject:
         with self.lock:
             project = FakeProject(
                 id=project_id if project_id is not None else next(self._project_ids),
@@ -189,7 +198,9 @@ class GitLabFake(FakeServer):
 
     def issues_in(self, path: str) -> list[FakeGitLabIssue]:
         with self.lock:
-            return sorted(self.project(path).issues.values(), key=lambda issue: issue.iid)
+            return sorted(
+                self.project(path).issues.values(), key=lambda issue: issue.iid
+            )
 
     # Rendering.
 
@@ -221,7 +232,9 @@ class GitLabFake(FakeServer):
             "due_date": None,
             "start_date": None,
             "expired": False,
-            "web_url": self._html(f"/{project.path_with_namespace}/-/milestones/{milestone['iid']}"),
+            "web_url": self._html(
+                f"/{project.path_with_namespace}/-/milestones/{milestone['iid']}"
+            ),
         }
         return data
 
@@ -254,7 +267,9 @@ class GitLabFake(FakeServer):
             "state": issue.state,
             "created_at": iso_time(issue.created_at, milliseconds=True),
             "updated_at": iso_time(issue.updated_at, milliseconds=True),
-            "closed_at": iso_time(issue.closed_at, milliseconds=True) if issue.closed_at else None,
+            "closed_at": iso_time(issue.closed_at, milliseconds=True)
+            if issue.closed_at
+            else None,
             "closed_by": self._user_json(issue.closed_by) if issue.closed_by else None,
             # The model orders label names by title.
             "labels": sorted(issue.labels, key=str.lower),
@@ -403,7 +418,12 @@ class GitLabFake(FakeServer):
         return response
 
     def _page_url(self, request: Request, page: int) -> str:
-        pairs = [(key, value) for key, values in request.query.items() for value in values if key != "page"]
+        pairs = [
+            (key, value)
+            for key, values in request.query.items()
+            for value in values
+            if key != "page"
+        ]
         pairs.append(("page", str(page)))
         return f"{self.origin}{request.raw_path}?{urllib.parse.urlencode(pairs)}"
 
@@ -454,7 +474,9 @@ class GitLabFake(FakeServer):
                 project = self._find_project(params["project"])
                 if project is None:
                     return self.error(404, "404 Project Not Found")
-                if not project.issues_enabled and ("issue" in handler_name or "note" in handler_name):
+                if not project.issues_enabled and (
+                    "issue" in handler_name or "note" in handler_name
+                ):
                     return self.error(403, "403 Forbidden")
                 if "iid" in params:
                     iid = int(params["iid"])
@@ -471,7 +493,12 @@ class GitLabFake(FakeServer):
         else:
             path = urllib.parse.unquote(raw)
             project = next(
-                (item for item in self.projects.values() if item.path_with_namespace == path), None
+                (
+                    item
+                    for item in self.projects.values()
+                    if item.path_with_namespace == path
+                ),
+                None,
             )
         if project is None or not project.visible:
             return None
@@ -479,18 +506,27 @@ class GitLabFake(FakeServer):
 
     # Users and projects.
 
-    def _get_user(self, request: Request, username: str, project: None, params: dict) -> Response:
-        data = self._user_json(username) | {"email": f"{username}@example.invalid", "bot": False}
+    def _get_user(
+        self, request: Request, username: str, project: None, params: dict
+    ) -> Response:
+        data = self._user_json(username) | {
+            "email": f"{username}@example.invalid",
+            "bot": False,
+        }
         return self._with_etag(request, Response(200, data))
 
-    def _list_users(self, request: Request, username: str, project: None, params: dict) -> Response:
+    def _list_users(
+        self, request: Request, username: str, project: None, params: dict
+    ) -> Response:
         wanted = request.param("username")
         names = sorted(self.users)
         if wanted is not None:
             names = [name for name in names if name.lower() == wanted.lower()]
         return self._paginate(request, [self._user_json(name) for name in names])
 
-    def _get_project(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _get_project(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         path = project.path_with_namespace
         namespace, _, name = path.rpartition("/")
         data = {
@@ -499,17 +535,25 @@ class GitLabFake(FakeServer):
             "path": name,
             "path_with_namespace": path,
             "name_with_namespace": path.replace("/", " / "),
-            "namespace": {"id": project.id + 1000, "full_path": namespace, "kind": "group"},
+            "namespace": {
+                "id": project.id + 1000,
+                "full_path": namespace,
+                "kind": "group",
+            },
             "web_url": self._html(f"/{path}"),
             "issues_enabled": project.issues_enabled,
             "archived": False,
             "visibility": "private",
-            "open_issues_count": sum(1 for issue in project.issues.values() if issue.state == "opened"),
+            "open_issues_count": sum(
+                1 for issue in project.issues.values() if issue.state == "opened"
+            ),
             "_links": {"self": f"{self.url}/projects/{project.id}"},
         }
         return self._with_etag(request, Response(200, data))
 
-    def _get_member(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _get_member(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         user_id = int(params["user_id"])
         for name, known_id in self.users.items():
             if known_id == user_id and name in project.members:
@@ -518,10 +562,18 @@ class GitLabFake(FakeServer):
 
     # Issues.
 
-    def _list_issues(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _list_issues(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         state = request.param("state", "all")
-        wanted = [name.strip().lower() for name in (request.param("labels") or "").split(",") if name.strip()]
-        iids = {int(value) for value in request.query.get("iids[]", []) if value.isdigit()}
+        wanted = [
+            name.strip().lower()
+            for name in (request.param("labels") or "").split(",")
+            if name.strip()
+        ]
+        iids = {
+            int(value) for value in request.query.get("iids[]", []) if value.isdigit()
+        }
         search = (request.param("search") or "").lower()
         issues = []
         for issue in project.issues.values():
@@ -534,7 +586,10 @@ class GitLabFake(FakeServer):
                 continue
             if iids and issue.iid not in iids:
                 continue
-            if search and search not in f"{issue.title}\n{issue.description or ''}".lower():
+            if (
+                search
+                and search not in f"{issue.title}\n{issue.description or ''}".lower()
+            ):
                 continue
             issues.append(issue)
         order_by = request.param("order_by", "created_at")
@@ -543,7 +598,9 @@ class GitLabFake(FakeServer):
             "updated_at": lambda issue: (issue.updated_at, issue.id),
         }.get(order_by, lambda issue: (issue.created_at, issue.id))
         issues.sort(key=key, reverse=request.param("sort", "desc") != "asc")
-        response = self._paginate(request, [self._issue_json(project, issue) for issue in issues])
+        response = self._paginate(
+            request, [self._issue_json(project, issue) for issue in issues]
+        )
         if response.status != 200:
             return response
         return self._with_etag(request, response)
@@ -555,20 +612,27 @@ class GitLabFake(FakeServer):
             return [str(item).strip() for item in value if str(item).strip()]
         return [item.strip() for item in str(value).split(",") if item.strip()]
 
-    def _assignees_from_ids(self, project: FakeProject, ids: Any) -> list[str] | Response:
+    def _assignees_from_ids(
+        self, project: FakeProject, ids: Any
+    ) -> list[str] | Response:
         if ids in (None, "", [0], [], 0):
             return []
         if not isinstance(ids, list):
             ids = [ids]
         names = []
         for user_id in ids:
-            name = next((name for name, known in self.users.items() if known == int(user_id)), None)
+            name = next(
+                (name for name, known in self.users.items() if known == int(user_id)),
+                None,
+            )
             # GitLab ignores users who cannot be assigned instead of failing.
             if name is not None and name in project.members and name not in names:
                 names.append(name)
         return names
 
-    def _milestone_from_id(self, project: FakeProject, value: Any) -> int | None | Response:
+    def _milestone_from_id(
+        self, project: FakeProject, value: Any
+    ) -> int | None | Response:
         if value in (None, "", 0, "0"):
             return None
         milestone_id = int(value)
@@ -576,12 +640,16 @@ class GitLabFake(FakeServer):
             return self.error(404, "404 Milestone Not Found")
         return milestone_id
 
-    def _create_issue(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _create_issue(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         data = request.json() or {}
         if self.create_limit is not None:
             count, window = self.create_limit
             now = self.clock()
-            self._create_times = [stamp for stamp in self._create_times if now - stamp < window]
+            self._create_times = [
+                stamp for stamp in self._create_times if now - stamp < window
+            ]
             if len(self._create_times) >= count:
                 # Application limits send no RateLimit headers.
                 response = self.error(429, {"error": CREATE_LIMIT_MESSAGE})
@@ -602,7 +670,11 @@ class GitLabFake(FakeServer):
             self._create_times.append(self.clock())
         labels = self._labels_param(data.get("labels"))
         issue = self.add_issue(
-            project.path_with_namespace, title, data.get("description"), labels=tuple(labels), author=username
+            project.path_with_namespace,
+            title,
+            data.get("description"),
+            labels=tuple(labels),
+            author=username,
         )
         issue.assignees = assignees
         issue.milestone_id = milestone
@@ -610,38 +682,64 @@ class GitLabFake(FakeServer):
 
     def _check_lengths(self, title: str | None, description: Any) -> Response | None:
         if title is not None and len(title) > TITLE_MAX:
-            return self.error(400, {"title": [f"is too long (maximum is {TITLE_MAX} characters)"]})
+            return self.error(
+                400, {"title": [f"is too long (maximum is {TITLE_MAX} characters)"]}
+            )
         if isinstance(description, str) and len(description) > DESCRIPTION_MAX:
             return self.error(
-                400, {"description": [f"is too long (maximum is {DESCRIPTION_MAX} characters)"]}
+                400,
+                {
+                    "description": [
+                        f"is too long (maximum is {DESCRIPTION_MAX} characters)"
+                    ]
+                },
             )
         return None
 
-    def _get_issue(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _get_issue(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         issue = project.issues[int(params["iid"])]
         return self._with_etag(request, Response(200, self._issue_json(project, issue)))
 
     EDITABLE = (
-        "title", "description", "state_event", "labels", "add_labels", "remove_labels",
-        "assignee_ids", "assignee_id", "milestone_id", "discussion_locked", "due_date",
+        "title",
+        "description",
+        "state_event",
+        "labels",
+        "add_labels",
+        "remove_labels",
+        "assignee_ids",
+        "assignee_id",
+        "milestone_id",
+        "discussion_locked",
+        "due_date",
         "confidential",
     )
 
-    def _edit_issue(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _edit_issue(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         issue = project.issues[int(params["iid"])]
         data = request.json() or {}
         if not any(key in data for key in self.EDITABLE):
             return self.error(
-                400, "at least one parameter must be provided: " + ", ".join(self.EDITABLE), key="error"
+                400,
+                "at least one parameter must be provided: " + ", ".join(self.EDITABLE),
+                key="error",
             )
-        if "title" in data and (not isinstance(data["title"], str) or not data["title"].strip()):
+        if "title" in data and (
+            not isinstance(data["title"], str) or not data["title"].strip()
+        ):
             return self.error(400, {"title": ["can't be blank"]})
         problem = self._check_lengths(data.get("title"), data.get("description"))
         if problem is not None:
             return problem
         state_event = data.get("state_event")
         if state_event is not None and state_event not in ("close", "reopen"):
-            return self.error(400, "state_event does not have a valid value", key="error")
+            return self.error(
+                400, "state_event does not have a valid value", key="error"
+            )
         milestone = issue.milestone_id
         if "milestone_id" in data:
             milestone = self._milestone_from_id(project, data["milestone_id"])
@@ -657,12 +755,16 @@ class GitLabFake(FakeServer):
         for name in self._labels_param(data.get("add_labels")):
             if name.lower() not in {label.lower() for label in issue.labels}:
                 issue.labels.append(name)
-        removed = {name.lower() for name in self._labels_param(data.get("remove_labels"))}
+        removed = {
+            name.lower() for name in self._labels_param(data.get("remove_labels"))
+        }
         issue.labels = [label for label in issue.labels if label.lower() not in removed]
         for name in issue.labels:
             self._ensure_label(project, name)
         if "assignee_ids" in data or "assignee_id" in data:
-            issue.assignees = self._assignees_from_ids(project, data.get("assignee_ids", data.get("assignee_id")))
+            issue.assignees = self._assignees_from_ids(
+                project, data.get("assignee_ids", data.get("assignee_id"))
+            )
         issue.milestone_id = milestone
         if "discussion_locked" in data:
             issue.discussion_locked = bool(data["discussion_locked"])
@@ -679,7 +781,9 @@ class GitLabFake(FakeServer):
         issue.updated_at = self.clock()
         return Response(200, self._issue_json(project, issue))
 
-    def _delete_issue_route(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _delete_issue_route(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         self.delete_issue(project.path_with_namespace, int(params["iid"]))
         return Response(204)
 
@@ -699,20 +803,29 @@ class GitLabFake(FakeServer):
 
     # Notes.
 
-    def _list_notes(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _list_notes(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         issue = project.issues[int(params["iid"])]
         notes = [self._notes[note_id] for note_id in issue.notes]
-        notes.sort(key=lambda note: (note["created_at"], note["id"]), reverse=request.param("sort", "desc") != "asc")
+        notes.sort(
+            key=lambda note: (note["created_at"], note["id"]),
+            reverse=request.param("sort", "desc") != "asc",
+        )
         response = self._paginate(request, [self._note_json(note) for note in notes])
         return self._with_etag(request, response)
 
-    def _create_note(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _create_note(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         issue = project.issues[int(params["iid"])]
         body = (request.json() or {}).get("body")
         if not isinstance(body, str) or not body.strip():
             return self.error(400, "body is missing", key="error")
         if len(body) > NOTE_MAX:
-            return self.error(400, {"note": [f"is too long (maximum is {NOTE_MAX} characters)"]})
+            return self.error(
+                400, {"note": [f"is too long (maximum is {NOTE_MAX} characters)"]}
+            )
         if issue.discussion_locked:
             return self.error(403, "403 Forbidden")
         note = {
@@ -742,17 +855,23 @@ class GitLabFake(FakeServer):
                 "description": None,
             }
 
-    def _list_labels(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _list_labels(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         labels = [self._label_json(project, key) for key in sorted(project.labels)]
         return self._with_etag(request, self._paginate(request, labels))
 
-    def _create_label(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _create_label(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         data = request.json() or {}
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
             return self.error(400, "name is missing", key="error")
         color = data.get("color")
-        if not isinstance(color, str) or not re.fullmatch(r"#[0-9A-Fa-f]{6}|[a-z]+", color):
+        if not isinstance(color, str) or not re.fullmatch(
+            r"#[0-9A-Fa-f]{6}|[a-z]+", color
+        ):
             return self.error(400, {"color": ["must be a valid color code"]})
         if name.lower() in project.labels:
             return self.error(409, "Label already exists")
@@ -764,23 +883,32 @@ class GitLabFake(FakeServer):
         }
         return Response(201, self._label_json(project, name))
 
-    def _list_milestones(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _list_milestones(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         state = request.param("state")
         title = request.param("title")
         milestones = [
             self._milestone_json(project, milestone_id)
             for milestone_id, milestone in sorted(project.milestones.items())
-            if (state is None or milestone["state"] == state) and (title is None or milestone["title"] == title)
+            if (state is None or milestone["state"] == state)
+            and (title is None or milestone["title"] == title)
         ]
         return self._with_etag(request, self._paginate(request, milestones))
 
-    def _create_milestone(self, request: Request, username: str, project: FakeProject, params: dict) -> Response:
+    def _create_milestone(
+        self, request: Request, username: str, project: FakeProject, params: dict
+    ) -> Response:
         data = request.json() or {}
         title = data.get("title")
         if not isinstance(title, str) or not title.strip():
             return self.error(400, "title is missing", key="error")
-        if any(milestone["title"] == title for milestone in project.milestones.values()):
-            return self.error(400, "Failed to create milestone! Milestone already exists")
+        if any(
+            milestone["title"] == title for milestone in project.milestones.values()
+        ):
+            return self.error(
+                400, "Failed to create milestone! Milestone already exists"
+            )
         milestone_id = next(self._other_ids)
         project.milestones[milestone_id] = {
             "id": milestone_id,
@@ -822,7 +950,9 @@ def running_fake(**kwargs: Any) -> Iterator[GitLabFake]:
         fake.stop()
 
 
-def tracker_options(fake: GitLabFake, project: str = "acme/infra", **extra: Any) -> dict:
+def tracker_options(
+    fake: GitLabFake, project: str = "acme/infra", **extra: Any
+) -> dict:
     """Return target options for a GitLabTracker bound to ``fake`` (no pacing gaps)."""
 
     options = {
@@ -838,7 +968,14 @@ def tracker_options(fake: GitLabFake, project: str = "acme/infra", **extra: Any)
     return {key: value for key, value in options.items() if value is not None}
 
 
-def make_tracker(fake: GitLabFake, tmp_path: Path | None = None, *, project: str = "acme/infra", token: str = DEFAULT_TOKEN, **kwargs: Any):
+def make_tracker(
+    fake: GitLabFake,
+    tmp_path: Path | None = None,
+    *,
+    project: str = "acme/infra",
+    token: str = DEFAULT_TOKEN,
+    **kwargs: Any,
+):
     """Return a GitLabTracker talking to ``fake`` over HTTP with the real python-gitlab."""
 
     from syncd_adapters.gitlab import GitLabTracker
@@ -846,7 +983,9 @@ def make_tracker(fake: GitLabFake, tmp_path: Path | None = None, *, project: str
     options = tracker_options(fake, project, **kwargs.pop("options", {}))
     environ = {"SYNCD_FAKE_GITLAB_TOKEN": token}
     kwargs.setdefault("sleep", lambda seconds: None)
-    return GitLabTracker("gitlab-fake", options, state_dir=tmp_path, environ=environ, **kwargs)
+    return GitLabTracker(
+        "gitlab-fake", options, state_dir=tmp_path, environ=environ, **kwargs
+    )
 
 
 @contextlib.contextmanager
@@ -864,10 +1003,21 @@ def make_contract_tracker(tmp_path: Path) -> Iterator[Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the in-memory GitLab REST fake on 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one")
-    parser.add_argument("--project", action="append", default=[], help="project path to create; repeatable")
-    parser.add_argument("--token", default=DEFAULT_TOKEN, help="the token the fake accepts")
+    parser = argparse.ArgumentParser(
+        description="Run the in-memory GitLab REST fake on 127.0.0.1."
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="TCP port; 0 picks a free one"
+    )
+    parser.add_argument(
+        "--project",
+        action="append",
+        default=[],
+        help="project path to create; repeatable",
+    )
+    parser.add_argument(
+        "--token", default=DEFAULT_TOKEN, help="the token the fake accepts"
+    )
     args = parser.parse_args(argv)
 
     fake = GitLabFake(port=args.port, tokens={args.token: DEFAULT_USERNAME})

@@ -150,18 +150,26 @@ def run_sync(config_path: Path, fake: Any, token: str) -> RunRecord:
     with environment(**{TOKEN_VARIABLE: token}):
         outcome = sync_run(load_config(config_path))
     requests = fake.request_log()
-    return RunRecord(outcome=outcome, requests=requests, by_endpoint=count_by_endpoint(requests))
+    return RunRecord(
+        outcome=outcome, requests=requests, by_endpoint=count_by_endpoint(requests)
+    )
 
 
 def sync_example(kind: str, tmp_path: Path, *, runs: int = 2) -> list[RunRecord]:
     """Sync the example config into a fresh ``kind`` fake ``runs`` times."""
 
     base = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
-    minutes_root = (EXAMPLE_CONFIG.parent / base["sources"]["minutes"]["root"]).resolve()
-    accounts = tuple(person[kind] for person in base.get("people", ()) if person.get(kind))
+    minutes_root = (
+        EXAMPLE_CONFIG.parent / base["sources"]["minutes"]["root"]
+    ).resolve()
+    accounts = tuple(
+        person[kind] for person in base.get("people", ()) if person.get(kind)
+    )
     fake = start_fake(kind, accounts)
     try:
-        config_path = write_config(tmp_path, kind=kind, fake=fake, minutes_root=minutes_root, base=base)
+        config_path = write_config(
+            tmp_path, kind=kind, fake=fake, minutes_root=minutes_root, base=base
+        )
         return [run_sync(config_path, fake, fake_token(kind)) for _ in range(runs)]
     finally:
         fake.stop()

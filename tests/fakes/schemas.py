@@ -55,14 +55,20 @@ def openapi_to_json_schema(schema: Any) -> Any:
 @functools.cache
 def validator(service: str, kind: str) -> jsonschema.protocols.Validator:
     if service == "github":
-        schema = json.loads((SCHEMA_DIR / "github" / GITHUB_SCHEMAS[kind]).read_text("utf-8"))
+        schema = json.loads(
+            (SCHEMA_DIR / "github" / GITHUB_SCHEMAS[kind]).read_text("utf-8")
+        )
         schema = openapi_to_json_schema(schema)
     else:
-        schema = json.loads((SCHEMA_DIR / "gitlab" / GITLAB_SCHEMAS[kind]).read_text("utf-8"))
+        schema = json.loads(
+            (SCHEMA_DIR / "gitlab" / GITLAB_SCHEMAS[kind]).read_text("utf-8")
+        )
         if kind == "note":
             # notes.json describes the list; one note is its items schema.
             schema = schema["items"]
-    validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    validator_class = jsonschema.validators.validator_for(
+        schema, default=jsonschema.Draft7Validator
+    )
     return validator_class(schema)
 
 
