@@ -1,0 +1,90 @@
+"""The CLI against the GitHub fake: the real adapter and PyGithub over HTTP.
+
+The fake runs on 127.0.0.1 in this process; syncd runs in a subprocess with
+a config whose target points at it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.conftest import CONFIG
+from tests.fakes.github_fake import DEFAULT_TOKEN, running_fake
+
+WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+TOKEN_ENV = "SYNCD_CLI_TEST_GITHUB_TOKEN"
+
+
+@pytest.fixture
+def github(project):
+    with running_fake() as fake:
+        fake.add_repo("acme/ops", collaborators=("rosa-example", "kai-example"))
+        project.write_config(
+            CONFIG.replace(
+                "    kind: local\n    path: tracker.db\n",
+                "    kind: github\n"
+                "    repo: acme/ops\n"
+                f"    base_url: {fake.url}\n"
+                f"    token_env: {TOKEN_ENV}\n"
+                "    timeout: 5\n",
+            ).replace(
+                "state_dir: state", "state_dir: state\npacing:\n  min_write_interval: 0"
+            )
+        )
+        yield fake
+
+
+def writes(fake) -> list[tuple[str, str, int]]:
+    return [entry for entry in fake.request_log() if entry[0] in WRITE_METHODS]
+
+
+def test_plan_sends_no_writes(project, github):
+    run = project.syncd("plan", "--format", "json", env={TOKEN_ENV: DEFAULT_TOKEN})
+
+    assert run.code == 2, run.stderr
+    assert writes(github) == []
+    assert not project.state_dir.exists()
+
+
+def test_sync_creates_then_changes_nothing(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+
+    first = project.syncd("sync", "--format", "json", env=env)
+    created = len([entry for entry in writes(github) if entry[1].endswith("/issues")])
+    github.requests.clear()
+    second = project.syncd("sync", "--format", "json", env=env)
+    status = project.syncd("status", "--format", "json", env=env)
+
+    assert first.code == 0, first.stderr
+    assert created == 2
+    assert second.code == 0, second.stderr
+    assert writes(github) == []
+    issues = status.json()["issues"]
+    assert sorted(issue["ref"] for issue in issues) == ["acme/ops#1", "acme/ops#2"]
+    assert {tuple(issue["assignees"]) for issue in issues} == {
+        ("rosa-example",),
+        ("kai-example",),
+    }
+
+
+def test_missing_token_fails_target(project, github):
+    run = project.syncd("sync", "--format", "json")
+
+    assert run.code == 3
+    assert TOKEN_ENV in run.stdout
+    assert writes(github) == []
+    assert DEFAULT_TOKEN not in run.stdout + run.stderr
+
+
+def test_token_never_printed(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+
+    runs = [
+        project.syncd("plan", "-v", "-v", "--format", "json", env=env),
+        project.syncd("sync", "-v", "-v", env=env),
+        project.syncd("status", "-v", "-v", env=env),
+    ]
+
+    for run in runs:
+        assert DEFAULT_TOKEN not in run.stdout
+        assert DEFAULT_TOKEN not in run.stderr
