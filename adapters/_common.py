@@ -19,7 +19,11 @@ from syncd_adapters._retry import (
     pacing_from_options,
     validate_retry_options,
 )
-from syncd_adapters._tokens import resolve_token, validate_token_options
+from syncd_adapters._tokens import (
+    INLINE_TOKEN_OPTIONS,
+    resolve_token,
+    validate_token_options,
+)
 
 from syncd.errors import ConfigError, ConfigProblem, SyncdError
 from syncd.settings import PacingSettings, TargetSettings
@@ -75,7 +79,8 @@ def validate_common_options(
     """Return (option, message) pairs for the options both adapters take."""
 
     problems = []
-    for key in sorted(set(options) - known):
+    # An inline token gets its own message from validate_token_options.
+    for key in sorted(set(options) - known - set(INLINE_TOKEN_OPTIONS)):
         problems.append((key, f"unknown option (known: {', '.join(sorted(known))})"))
     problems.extend(validate_base_url(options.get("base_url")))
     problems.extend(validate_token_options(options))
