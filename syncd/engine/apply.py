@@ -200,6 +200,7 @@ def apply_plan(
     reported = _report_outcomes(result, reported, on_outcome)
 
     _store_bookkeeping(plan, state, result, failed_keys, stopped)
+    _settle_interrupted_writes(state, run_id, trackers, stopped, failed_keys)
     outcome_name = "partial" if result.partial else "ok"
     errors = [o.error for o in result.failures if o.error]
     state.finish_run(run_id, outcome_name, result.summary(), errors)
@@ -241,6 +242,29 @@ class _Recovery:
     def settle(self, target: str, key: str, status: str) -> None:
         for entry_id in self.unfinished.pop((target, key), []):
             self.state.settle_journal(entry_id, status)
+
+
+def _settle_interrupted_writes(state: StateStore, run_id: str, trackers, stopped, failed_keys: set[str]) -> None:
+    """Settle the writes that earlier, killed runs left without a result.
+
+    This run planned from what the tracker holds now, so each such write is
+    either visible there (the plan adopted the issue a create made) or was
+    planned again. Entries of a target that failed or stopped in this run,
+    and of items whose change failed, stay unfinished, so the next run still
+    looks for the issue a create may have made.
+    """
+
+    for entry in state.unfinished_journal():
+        if entry.run_id == run_id or entry.target in stopped or entry.target not in trackers:
+            continue
+        if entry.key is not None and entry.key in failed_keys:
+            continue
+        if entry.action == "create":
+            record = state.issue_record(entry.key) if entry.key else None
+            status = "recovered" if record is not None and record.number is not None else "abandoned"
+        else:
+            status = "superseded"
+        state.settle_journal(entry.id, status)
 
 
 def _apply_change(change: Change, tracker, state: StateStore, run_id: str, pacer: _Pacer, recovery: _Recovery) -> Outcome:
