@@ -149,7 +149,8 @@ class _Planner:
         by_series: dict[str, list[Document]] = defaultdict(list)
         for document in documents:
             by_series[document.meeting.series].append(document)
-            plan.present_paths.add(document.path)
+            if not document.failed:
+                plan.present_paths.add(document.path)
             for problem in document.errors:
                 plan.problems.append(problem.to_json())
             if document.failed:
@@ -181,11 +182,11 @@ class _Planner:
 
         # What each file listed when it was last synced, to follow items
         # edited in place (a corrected typo or owner in the same minutes).
-        earlier_versions: dict[str, list[tuple[str, str, tuple[str, ...]]]] = defaultdict(list)
+        earlier_versions: dict[str, list[tuple[str, Occurrence]]] = defaultdict(list)
         for key, occurrences in self.state.occurrences().items():
             for occurrence in occurrences:
                 if occurrence.text is not None:
-                    earlier_versions[occurrence.path].append((key, occurrence.text, occurrence.owners))
+                    earlier_versions[occurrence.path].append((key, occurrence))
 
         walks: dict[str, SeriesWalk] = {}
         for series in sorted(by_series):
@@ -342,6 +343,7 @@ class _Planner:
             plan.occurrences[decision.key] = [
                 Occurrence(s.document.path, s.item.line, _date(s.document), s.item.text, tuple(s.item.owners))
                 for s in decision.chain.sightings
+                if not s.ghost
             ]
         if decision.skip:
             return

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from syncd.engine.identity import fingerprint, new_key
 from syncd.engine.matching import Entry, pair_items
+from syncd.engine.state import Occurrence
 from syncd.model import Document, Item, ItemKind
 from syncd.settings import Carry, SeriesPolicy, Settings
 
@@ -34,6 +35,9 @@ class Sighting:
     item: Item
     meeting_index: int
     match: str | None  # why it continues the chain ("same text"), None for a chain's start
+    # True for an item of a file that could not be read this run, taken from
+    # what the file listed when it was last read.
+    ghost: bool = False
 
 
 @dataclass
@@ -106,6 +110,23 @@ def meeting_order(document: Document) -> tuple:
     return (date, document.path)
 
 
+def ghost_meeting(document: Document, known: list | tuple) -> tuple[Document, list[str]] | None:
+    """Return a stand-in for an unreadable file, built from what it last listed, and its keys."""
+
+    if not known:
+        return None
+    ordered = sorted(known, key=lambda entry: entry[1].line)
+    date = document.meeting.date
+    if date is None and ordered[0][1].date:
+        date = datetime.date.fromisoformat(ordered[0][1].date)
+    items = [
+        Item(o.line, o.line, tuple(o.owners), ItemKind.TASK if o.owners else ItemKind.UNOWNED, o.text or "")
+        for _, o in ordered
+    ]
+    ghost = Document(path=document.path, meeting=replace(document.meeting, date=date), items=items, source=document.source)
+    return ghost, [key for key, _ in ordered]
+
+
 def eligible_items(document: Document, policy: SeriesPolicy) -> list[Item]:
     if policy.since is not None and policy.carry is Carry.ACCUMULATE:
         date = document.meeting.date
@@ -125,25 +146,35 @@ def walk_series(
     known_aliases: dict[AliasKey, str],
     taken_keys: set[str],
     *,
-    earlier_versions: dict[str, list[tuple[str, str, tuple[str, ...]]]] | None = None,
+    earlier_versions: dict[str, list[tuple[str, Occurrence]]] | None = None,
 ) -> SeriesWalk:
     """Walk the meetings of one series in date order and build its chains.
 
     ``known_aliases`` come from the state file and issue markers.
     ``taken_keys`` are keys already in use anywhere; new keys avoid them.
-    ``earlier_versions`` maps a file path to the items (key, text, owners)
+    ``earlier_versions`` maps a file path to the items (key and occurrence)
     it listed when it was last synced.
+
+    A file that cannot be read takes part with what it listed when it was
+    last read (a ghost meeting), so the items on both sides of it still link
+    up; the plan never closes anything because of it.
     """
 
     earlier_versions = earlier_versions or {}
-    meetings = sorted((d for d in documents if not d.failed), key=meeting_order)
     failed = [d for d in documents if d.failed]
+    ghosts = {}
+    for document in failed:
+        ghost = ghost_meeting(document, earlier_versions.get(document.path, ()))
+        if ghost is not None:
+            ghosts[id(ghost[0])] = ghost[1]
+            documents = [*documents, ghost[0]]
+    meetings = sorted((d for d in documents if not d.failed), key=meeting_order)
     chains: dict[str, Chain] = {}
     aliases: dict[AliasKey, str] = {}
     previous: list[tuple[str, Entry]] = []
 
     for index, document in enumerate(meetings):
-        items = eligible_items(document, policy)
+        items = document.items if id(document) in ghosts else eligible_items(document, policy)
         entries = [Entry(item.text, item.owners) for item in items]
         keys: list[str | None] = [None] * len(items)
         reasons: list[str | None] = [None] * len(items)
@@ -161,6 +192,11 @@ def walk_series(
             keys[position] = key
             reasons[position] = reason
             claimed.add(key)
+
+        # 0. A ghost meeting's items keep the keys they had when last read.
+        for position, key in enumerate(ghosts.get(id(document), ())):
+            if key not in claimed:
+                assign(position, key, "last read content")
 
         # 1. The same text as an item of the previous meeting.
         older_entries = [entry for _, entry in previous]
@@ -180,8 +216,9 @@ def walk_series(
         # 3. The same file as last synced: an item corrected in place.
         earlier = [
             (key, Entry(text, owners))
-            for key, text, owners in earlier_versions.get(document.path, ())
+            for key, occurrence in earlier_versions.get(document.path, ())
             if key not in claimed
+            for text, owners in [(occurrence.text or "", occurrence.owners)]
         ]
         if earlier and any(key is None for key in keys):
             used_newer = {i for i, key in enumerate(keys) if key is not None}
@@ -222,7 +259,8 @@ def walk_series(
             chain = chains.get(key)
             if chain is None:
                 chain = chains[key] = Chain(key=key, series=series)
-            chain.sightings.append(Sighting(document, item, index, reasons[position]))
+            ghost = id(document) in ghosts
+            chain.sightings.append(Sighting(document, item, index, reasons[position], ghost=ghost))
             aliases[(series, prints[position], ordinals[position])] = key
             current.append((key, entries[position]))
         taken_keys.update(chains)

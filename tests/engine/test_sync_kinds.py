@@ -435,3 +435,18 @@ def test_dry_run_writes_nothing(tmp_path):
     assert [(c.action, c.subject) for c in applied.changes] == [(c.action, c.subject) for c in plan.changes]
     assert not result.failures
     assert harness.tracker.missing_labels(["from-minutes"]) == []
+
+
+def test_unreadable_file_without_state_closes_nothing(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path))
+    older = meeting("2024-05-02", [task("Delete the channel.", "RD"), task("Update the rota.", "KM")], path="ops/2024-05-02.md")
+    harness.sync([older])
+    harness.state_path.unlink()
+
+    broken = meeting("", [], path="ops/2024-05-02.md", errors=[Problem("ops/2024-05-02.md", 3, "front matter is not closed")])
+    newer = meeting("2024-05-09", [task("Rotate the staging password.", "KM")], path="ops/2024-05-09.md")
+    plan, result = harness.sync([broken, newer])
+
+    assert [i.state for i in harness.issues()] == [IssueState.OPEN] * 3
+    assert [c.action for c in plan.changes] == ["create"]
+    assert {r["reason"] for r in plan.refused} == {"ops/2024-05-02.md could not be read"}
