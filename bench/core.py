@@ -192,6 +192,9 @@ def machine_description() -> dict[str, str]:
         "cores (nproc)": str(os.cpu_count()),
         "Python": platform.python_version(),
         "OS": f"{platform.system()} {platform.release()}",
+        # Other work on a shared machine slows the figures down; the load
+        # average at the time of the run says how much there was.
+        "load average (1, 5, 15 min)": ", ".join(f"{load:.2f}" for load in os.getloadavg()),
     }
 
 

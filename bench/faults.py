@@ -1,10 +1,10 @@
 """A tracker wrapper that injects the faults real trackers produce.
 
-``FaultInjectingTracker`` wraps any ``Tracker`` and, at seeded random, makes a
+``FaultInjectingTracker`` wraps any ``Tracker``. At seeded random it makes a
 call fail the way an adapter reports a failing server: a 5xx, a 429 with
-``Retry-After``, a timeout, or (for writes) a connection dropped after the
-server committed the write, which the caller sees as ``AmbiguousWriteError``
-although the write happened. Every injected fault is counted by kind.
+``Retry-After`` or a timeout. A write may also lose its connection after the
+server committed it, which the caller sees as ``AmbiguousWriteError`` even
+though the write happened. Every injected fault is counted by kind.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class FaultRates:
     rate_limited: float = 0.03
     timeout: float = 0.03
     drop_after_commit: float = 0.05
-    # Seconds a 429 asks the caller to wait, kept short so runs stay quick.
+    # Retry-After of an injected 429 in seconds, short so that runs stay quick.
     retry_after: float = 0.01
 
 
@@ -139,8 +139,8 @@ class FaultInjectingTracker(Tracker):
         return self._read("can_assign", account)
 
     def current_account(self) -> str:
-        # The account is configuration, not a request on real trackers after
-        # the first call, so it never fails here.
+        # Adapters look the account up once per session, so no fault is
+        # injected here.
         return self.inner.current_account()
 
     # Writes.

@@ -4,7 +4,7 @@ Two kinds of input: random bytes, and Markdown assembled from the pieces
 minutes are made of (front matter, action-section headings, owner lines,
 checkboxes, strikethrough, code fences, HTML comments, BOMs, CRLF and lone
 CR, tabs, invalid UTF-8). ``parse_bytes`` may return a document or raise
-syncd's ``InputError``; any other exception is a crash, and every item it
+syncd's ``InputError``. Any other exception counts as a crash. Every item it
 returns must point at lines that exist in the input.
 """
 

@@ -5,7 +5,7 @@ tracker (a real SQLite file). Each sync goes through ``FaultInjectingTracker``
 (5xx, 429 with Retry-After, timeouts, connections dropped after a write was
 committed), and some syncs run in a child process that is killed with SIGKILL
 at a random moment. After every sync the tracker is checked for duplicate
-issues; after the last meeting, two clean syncs must leave every open item
+issues. After the last meeting, two clean syncs must leave every open item
 with exactly one open issue.
 
 The same code is the short form that ``make test`` runs and the long form
