@@ -8,8 +8,8 @@ A token resolves, in this order:
 2. otherwise to the one meeting participant whose derived initials are the
    token (``RăzvanD`` -> ``RD``), when exactly one participant has them.
 
-A token that matches nobody is unknown; one that matches several people is
-ambiguous. Both are reported and never guessed.
+A token that matches no one is unknown, and one that matches several people
+is ambiguous. Both are reported and never guessed.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def bench_parse(
     ``dialect`` is a name, a Dialect, or a function from a file path to its
     Dialect. Files are read into memory first, so disk speed does not count.
     Returns the best of ``repeat`` runs, in CPU seconds of this process:
-    ``cold_*`` parses every file from scratch, ``cached_*`` answers every
+    ``cold_*`` parses every file from scratch, and ``cached_*`` reads every
     file from a ParseCache filled by a first pass.
     """
 

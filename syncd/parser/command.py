@@ -86,8 +86,8 @@ def _owner_cell(token: str, roster: Roster, participants) -> tuple[str, str | No
     resolved = roster.resolve(token, participants)
     if resolved.person is not None:
         account = resolved.person.github or resolved.person.gitlab
-        shown = f"{token}={resolved.person.name}"
-        return (f"{shown} (@{account})" if account else shown), None
+        label = f"{token}={resolved.person.name}"
+        return (f"{label} (@{account})" if account else label), None
     if resolved.group is not None:
         group = resolved.group
         detail = f"label {group.label}" if group.label else ", ".join(group.members)

@@ -78,9 +78,9 @@ def _failed(path: str, series: str, content_hash: str, message: str) -> Document
 def _parse_body(body: str, body_start: int, dialect: Dialect, fast: bool) -> Block:
     """The block tree of ``body``: whole, or only its action sections.
 
-    ``scan.plan_regions`` says when parsing only the sections gives the same
-    tree for everything that can hold items; headings outside them become
-    stand-in heading blocks so section nesting is still seen.
+    ``scan.plan_regions`` decides when parsing only the sections gives the
+    same tree for everything that can contain items. Headings outside the
+    sections become stand-in heading blocks, so section nesting is still seen.
     """
 
     compiled = compiled_for(dialect)

@@ -458,7 +458,7 @@ class CompiledDialect:
 
 
 def compiled_for(dialect: Dialect) -> CompiledDialect:
-    """The compiled form of ``dialect``, built on first use."""
+    """Return the compiled form of ``dialect``, building it on first use."""
 
     if dialect.compiled is not None:
         return dialect.compiled

@@ -1,7 +1,7 @@
 """Finding action sections and turning their entries into items.
 
 The input is the block tree from ``blocks.parse_blocks`` and the prepared
-bytes it was parsed from. Sections are found on top-level headings; inside a
+bytes it was parsed from. Sections are found on top-level headings. Inside a
 section every paragraph, list item or owner-prefixed line is an entry.
 Inline markers (``Action: ...``) are looked for everywhere else when the
 dialect enables them. Code blocks, HTML blocks and comments never yield
@@ -69,7 +69,7 @@ class Extractor:
         return self.data[start:end].decode("utf-8", "replace")
 
     def block_lines(self, start: int, end: int, *, list_item: bool = False, checkbox: bool = False):
-        """The lines of ``[start, end)`` as (line number, text) pairs."""
+        """Return the lines of ``[start, end)`` as (line number, text) pairs."""
 
         if end <= start:
             return []
@@ -103,7 +103,7 @@ class Extractor:
     # -- sections --------------------------------------------------------------
 
     def top_blocks(self, root: Block):
-        """Top-level blocks, with "###Title" lines inside paragraphs split out."""
+        """Yield the top-level blocks, with "###Title" lines in paragraphs split out."""
 
         check_pseudo = self.dialect.headings_without_space
         for block in root.children:
@@ -137,7 +137,7 @@ class Extractor:
             yield Block(PARAGRAPH, current_start, block.end)
 
     def heading_of(self, block: Block) -> tuple[int, str] | None:
-        """(level, normalised title) when ``block`` acts as a heading."""
+        """Return (level, normalised title) when ``block`` acts as a heading, else None."""
 
         if block.kind == HEADING:
             return block.level, normalize_title(block.text)
@@ -232,7 +232,7 @@ class Extractor:
             # HTML blocks (comments, raw HTML) never hold entries.
 
     def group_lines(self, lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
-        """Split lines into entries: a line with an owner prefix starts a new one."""
+        """Split lines into entries, starting a new one at each owner-prefixed line."""
 
         groups: list[list[tuple[int, str]]] = []
         for number, text in lines:
@@ -267,7 +267,7 @@ class Extractor:
         return match
 
     def emit_groups(self, groups, checked, inherited):
-        """Emit entries for line groups; return (last entry, pending owners)."""
+        """Emit entries for line groups and return (last entry, pending owners)."""
 
         last = None
         pending = None
@@ -287,7 +287,7 @@ class Extractor:
         return last, pending
 
     def list_item(self, item: Block, inherited: tuple[str, ...]) -> Entry | None:
-        """Emit the entries of one list item; return the one later blocks extend."""
+        """Emit the entries of one list item and return the one later blocks extend."""
 
         lead, rest = self.item_parts(item)
         lead_lines = self.block_lines(
@@ -331,7 +331,11 @@ class Extractor:
         return entry
 
     def item_parts(self, item: Block):
-        """((start, end, has_marker), other child blocks) of a list item."""
+        """Split a list item into its lead text range and its other child blocks.
+
+        The range is (start, end, has_marker): a tight item's text starts at
+        its list marker.
+        """
 
         children = item.children
         if children and children[0].kind == PARAGRAPH:
@@ -394,9 +398,10 @@ class Extractor:
     def classify(self, entry: Entry, *, dry_run: bool = False) -> _Classified | None:
         """Owners and text of an entry; None for placeholders and notes.
 
-        The answer depends only on the entry's text and flags, and minutes
-        copy most entries forward from meeting to meeting, so answers are
-        kept per dialect (unless names must be known: those vary by file).
+        The result depends only on the entry's text and flags, and minutes
+        copy most entries forward from meeting to meeting, so results are
+        kept per dialect. They are not kept when names must be known,
+        because the known names vary by file.
         """
 
         if self.known is not None:
@@ -522,7 +527,7 @@ def _dedent(text: str) -> str:
 
 
 def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, known_names=None) -> list[Item]:
-    """Every item in the document parsed into ``root`` from ``data``."""
+    """Extract every item of the document parsed into ``root`` from ``data``."""
 
     extractor = Extractor(data, lines, dialect, known_names)
     extractor.run(root)

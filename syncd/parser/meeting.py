@@ -206,7 +206,7 @@ def split_front_matter(text: str) -> FrontMatter:
 
 
 def series_for_path(relative_path: str, depth: int | None = None) -> str:
-    """The meeting series of a file: its folder, with year folders folded.
+    """Return the meeting series of a file: its folder, with year folders folded.
 
     ``discussions/community/2022/2022-04-28.md`` -> ``discussions/community``.
     With ``depth``, only the first ``depth`` folders (after folding) count.
@@ -238,7 +238,7 @@ def date_from_name(path: str) -> datetime.date | None:
 
 
 def date_from_text(text: str) -> datetime.date | None:
-    """The first date written in ``text`` (ISO, US or "May 2, 2024" form)."""
+    """Return the first date written in ``text`` (ISO, US or "May 2, 2024" form)."""
 
     leading = _ISO_DATE.match(text.lstrip())
     if leading is not None:
@@ -268,7 +268,12 @@ def participants_of(data: dict, dialect: Dialect) -> tuple[str, ...]:
     names: list[str] = []
     for key in dialect.participant_keys:
         value = data.get(key)
-        entries = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+        if isinstance(value, list):
+            entries = value
+        elif isinstance(value, str):
+            entries = [value]
+        else:
+            entries = []
         for entry in entries:
             if isinstance(entry, str):
                 names.extend(part.strip() for part in entry.split(",") if part.strip())

@@ -1,7 +1,7 @@
 """Reading owners off the start (or end) of an entry's first line.
 
 Every function here takes one line of text and a compiled dialect and
-returns what it found; none of them decides whether the entry is an item.
+returns what it found. None of them decides whether the entry is an item.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class OwnerMatch:
     """Owners found in a line.
 
     ``text`` is the task text that remains (None: keep the whole entry).
-    ``owner_only`` is set when the line holds owners and nothing else.
+    ``owner_only`` is set when the line contains owners and nothing else.
     ``note`` when the prefix is on the note stoplist.
     """
 
@@ -114,7 +114,7 @@ def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
             return OwnerMatch(note=True)
 
     if prefix.casefold() in compiled.placeholder_owners and qualifier is None:
-        # "TODO: text" holds the owner's place; "TODO: RD: text" names RD.
+        # "TODO: text" is a placeholder for the owner, but "TODO: RD: text" names RD.
         if depth == 0:
             inner = colon_prefix(rest, compiled, depth=1)
             if inner is not None and inner.owners:
@@ -135,7 +135,7 @@ def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
 
 
 def _raw_rest(line: str) -> str:
-    """The raw text after the prefix colon, Markdown kept."""
+    """Return the raw text after the prefix colon, Markdown kept."""
 
     index = 0
     while True:
@@ -244,7 +244,7 @@ def leading_paren(line: str, compiled) -> OwnerMatch | None:
 
 
 def trailing_paren(line: str, compiled, known=None) -> OwnerMatch | None:
-    """A parenthesis naming the owner: ``... (Name)``, ``(Jen, maybe with X)``."""
+    """Find a parenthesis naming the owner: ``... (Name)``, ``(Jen, maybe with X)``."""
 
     plain = _blank_code(strip_markup(line))
     groups = list(_PAREN_GROUP.finditer(plain))

@@ -1,14 +1,14 @@
 """Finding the parts of a document worth a full CommonMark parse.
 
-Only action sections (and, in some dialects, inline markers) can hold items,
-and they are usually a small part of a file. When a text has none of the
-constructs that make heading detection depend on context (HTML blocks,
-setext underlines, indented or pseudo headings, indented fences), every
-ATX heading at column 0 outside a column-0 fenced code block is a real
-top-level heading: such a line can be neither a lazy continuation nor part
-of a container. The text between two such headings then parses the same on
-its own as inside the whole file, so only the sections are given to
-pyromark.
+Only action sections (and, in some dialects, inline markers) can contain
+items, and they are usually a small part of a file. Some constructs make
+heading detection depend on context: HTML blocks, setext underlines,
+indented or pseudo headings, and indented fences. When a text has none of
+them, every ATX heading at column 0 outside a column-0 fenced code block is
+a real top-level heading, because such a line can be neither a lazy
+continuation nor part of a container. The text between two such headings
+then parses the same on its own as inside the whole file, so only the
+sections are given to pyromark.
 
 ``plan_regions`` returns None whenever that reasoning does not hold; the
 caller then parses the whole text. The result is the same either way (the
@@ -59,13 +59,13 @@ class RegionPlan:
 
 @functools.lru_cache(maxsize=64)
 def _closing_fence(char: str, length: int) -> re.Pattern:
-    """A line closing a fence of ``length`` ``char`` characters."""
+    """Compile the pattern of a line closing a fence of ``length`` ``char`` characters."""
 
     return re.compile(r"^ {0,3}" + re.escape(char) + "{" + str(length) + r",}[ \t]*$", re.MULTILINE)
 
 
 def _fenced_ranges(text: str) -> list[tuple[int, int]]:
-    """Character ranges of column-0 fenced code blocks (unclosed: to the end)."""
+    """Find the character ranges of column-0 fenced code blocks (unclosed: to the end)."""
 
     ranges = []
     position = 0
@@ -87,7 +87,10 @@ def _fenced_ranges(text: str) -> list[tuple[int, int]]:
 
 
 def plan_regions(text: str, titles: frozenset[str], extra_hazard: re.Pattern | None = None):
-    """Headings and action-section regions of ``text``, or None (parse it all)."""
+    """Plan the headings and action-section regions of ``text``, or return None.
+
+    None means the whole text must be parsed.
+    """
 
     lined = "\n" + text
     if _HAZARD.search(lined) is not None:

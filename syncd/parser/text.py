@@ -77,8 +77,8 @@ def prepare_text(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared
 class LineIndex:
     """Maps byte offsets in the prepared text to 1-based line numbers.
 
-    Offsets are mostly asked for in increasing order, so it counts line feeds
-    from the last offset it answered instead of keeping a table of them.
+    Offsets mostly come in increasing order, so it counts line feeds from the
+    previous offset instead of keeping a table of them.
     """
 
     __slots__ = ("_data", "_offset", "_line")
@@ -97,7 +97,7 @@ class LineIndex:
         return self._line
 
     def last_line_of(self, start: int, end: int) -> int:
-        """The line of the last non-blank byte in ``[start, end)``."""
+        """Return the line of the last non-blank byte in ``[start, end)``."""
 
         data = self._data
         while end > start and data[end - 1] in b" \t\r\n":

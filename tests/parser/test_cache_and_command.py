@@ -18,7 +18,7 @@ MINUTES = (
 ).encode()
 
 
-def test_unchanged_file_is_not_parsed_again(tmp_path):
+def test_unchanged_file_not_reparsed(tmp_path):
     dialect = load_dialect("default")
     with ParseCache(tmp_path / "state" / "parse.sqlite") as cache:
         first = cache.parse(MINUTES, path="ops/2024-05-02.md", dialect=dialect)
@@ -33,7 +33,7 @@ def test_unchanged_file_is_not_parsed_again(tmp_path):
         assert (cache.misses, cache.hits) == (4, 1)
 
 
-def test_cache_survives_a_new_process_and_keeps_everything(tmp_path):
+def test_cache_reopened_keeps_whole_document(tmp_path):
     path = tmp_path / "parse.sqlite"
     dialect = load_dialect("default")
     data = MINUTES + b"\n- KL: With context\n  - a detail\n"
@@ -61,11 +61,12 @@ def test_read_only_cache_never_writes(tmp_path):
     assert rows == (0,)
 
 
-def test_files_with_errors_are_cached_with_their_errors(tmp_path):
+def test_cache_keeps_file_errors(tmp_path):
     with ParseCache(tmp_path / "c.sqlite") as cache:
         first = cache.parse(b"\xff", path="bad.md", dialect=load_dialect("default"))
         second = cache.parse(b"\xff", path="bad.md", dialect=load_dialect("default"))
-    assert first.errors and second == first
+    assert first.errors
+    assert second == first
 
 
 def _write(tmp_path, name, data):
@@ -74,7 +75,7 @@ def _write(tmp_path, name, data):
     return str(path)
 
 
-def test_json_output_has_the_documented_shape_and_exit_code(tmp_path, monkeypatch):
+def test_json_output_shape_and_exit_code(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _write(tmp_path, "2024-05-02.md", MINUTES)
     _write(tmp_path, "broken.md", b"---\na: 1\na: 2\n---\n")
@@ -103,10 +104,11 @@ def test_json_output_has_the_documented_shape_and_exit_code(tmp_path, monkeypatc
         "done": False,
     }
     assert good["errors"] == []
-    assert bad["items"] == [] and bad["errors"][0]["line"] == 3
+    assert bad["items"] == []
+    assert bad["errors"][0]["line"] == 3
 
 
-def test_text_output_resolves_owners_and_lists_the_unresolved(tmp_path):
+def test_text_output_resolves_owners(tmp_path):
     path = _write(tmp_path, "2024-05-02.md", MINUTES)
     roster = Roster([Person("KimL", github="klund"), Person("Ana Berg", github="aberg")],
                     [Group("Everyone", aliases=("all",), label="everyone")])
@@ -122,7 +124,7 @@ def test_text_output_resolves_owners_and_lists_the_unresolved(tmp_path):
     assert "unknown owner 'ZZ'" in text
 
 
-def test_missing_file_is_an_error_for_that_file_only(tmp_path):
+def test_missing_file_fails_alone(tmp_path):
     good = _write(tmp_path, "2024-05-02.md", MINUTES)
     out = io.StringIO()
 
@@ -156,10 +158,11 @@ def test_module_reports_an_unknown_dialect(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, check=False,
     )
 
-    assert done.returncode == 2 and "no dialect named 'nope'" in done.stderr
+    assert done.returncode == 2
+    assert "no dialect named 'nope'" in done.stderr
 
 
-def test_cache_keys_on_roster_names_only_when_names_must_be_known(tmp_path):
+def test_cache_key_roster_names_when_known(tmp_path):
     known_file = tmp_path / "known.yaml"
     known_file.write_text("owners:\n  names: known\n", encoding="utf-8")
     strict, loose = load_dialect(str(known_file)), load_dialect("default")

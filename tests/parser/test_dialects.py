@@ -1,4 +1,4 @@
-"""Dialect files: bundled presets, user copies, and the errors a user sees."""
+"""Dialect files: bundled presets, user copies, and the errors they report."""
 
 from __future__ import annotations
 
@@ -25,13 +25,13 @@ def test_every_preset_is_bundled_and_loads():
         assert load_dialect(name).name == name
 
 
-def test_default_file_spells_out_the_built_in_defaults():
+def test_default_file_matches_built_ins():
     loaded = load_dialect("default")
 
     assert _settings(replace(loaded, description="")) == _settings(Dialect())
 
 
-def test_a_copied_preset_loads_from_its_path_and_behaves_the_same(tmp_path):
+def test_copied_preset_loads_from_path(tmp_path):
     text = (resources.files("syncd.dialects") / "ember.yaml").read_text(encoding="utf-8")
     copy = tmp_path / "my-team.yaml"
     copy.write_text(text, encoding="utf-8")
@@ -41,7 +41,7 @@ def test_a_copied_preset_loads_from_its_path_and_behaves_the_same(tmp_path):
     assert _settings(replace(loaded, name="ember")) == _settings(load_dialect("ember"))
 
 
-def test_an_edited_copy_changes_behaviour(tmp_path):
+def test_edited_copy_changes_behaviour(tmp_path):
     dialect_file = tmp_path / "ours.yaml"
     dialect_file.write_text(
         "name: ours\nsections:\n  titles: [\"follow-ups\"]\nowners:\n  name_to: false\n",
@@ -54,14 +54,14 @@ def test_an_edited_copy_changes_behaviour(tmp_path):
     assert [item.owners for item in document.items] == [(), ("KL",)]
 
 
-def test_rendered_yaml_loads_back_to_the_same_dialect():
+def test_rendered_yaml_round_trips():
     for name in PRESETS:
         dialect = load_dialect(name)
         again = dialect_from_text(dialect_to_yaml(dialect), origin="rendered.yaml")
         assert _settings(again) == _settings(dialect)
 
 
-def test_unknown_keys_are_reported_with_file_line_and_key():
+def test_unknown_keys_reported_with_location():
     text = "name: x\nowners:\n  colon_prefix: true\n  colon_prefixes: false\nsurprise: 1\n"
 
     with pytest.raises(ConfigError) as raised:
@@ -73,7 +73,7 @@ def test_unknown_keys_are_reported_with_file_line_and_key():
     assert "team.yaml:4: owners.colon_prefixes: unknown key" in str(raised.value)
 
 
-def test_wrong_types_are_reported_each_with_its_line():
+def test_wrong_types_reported_with_lines():
     text = (
         "done:\n"
         "  checkbox: sometimes\n"
@@ -100,12 +100,13 @@ def test_wrong_types_are_reported_each_with_its_line():
     }
 
 
-def test_yaml_syntax_errors_in_a_dialect_file_name_the_line():
+def test_dialect_yaml_error_names_line():
     with pytest.raises(ConfigError) as raised:
         dialect_from_text("owners:\n  handles: true\n  handles: false\n", origin="dup.yaml")
 
     [problem] = raised.value.problems
-    assert problem.line == 3 and "duplicate key" in problem.message
+    assert problem.line == 3
+    assert "duplicate key" in problem.message
 
 
 def test_unknown_preset_name_lists_the_bundled_ones():

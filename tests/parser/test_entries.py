@@ -12,7 +12,7 @@ def section(body: str, title: str = "## Action items") -> str:
 # -- colon owners ---------------------------------------------------------------
 
 
-def test_owner_prefix_is_removed_from_the_text_and_markdown_kept():
+def test_colon_owner_prefix_removed_from_text():
     document = parse(section("JM: Review [the *draft*](https://example.org/d).\n"))
 
     assert rows(document) == [
@@ -32,13 +32,13 @@ def test_several_owners_joined_every_way():
     }
 
 
-def test_consecutive_prefixed_lines_are_separate_entries_even_in_one_paragraph():
+def test_prefixed_lines_split_a_paragraph():
     body = "JM: first\nPT: second\nwrapped onto a second line\nAB: third\n"
 
     assert [(line, end) for line, end, *_ in rows(parse(section(body)))] == [(2, 2), (3, 4), (5, 5)]
 
 
-def test_prefix_of_several_ordinary_words_is_not_an_owner():
+def test_multi_word_prefix_is_unowned():
     body = "Booking meeting: https://example.org/1\n\nAdd Kim as reviewer: https://example.org/2\n"
 
     document = parse(section(body))
@@ -64,7 +64,7 @@ def test_parenthesis_after_the_owners_is_task_text():
     assert document.items[0].text.startswith("(ask legal)")
 
 
-def test_owner_line_alone_gives_its_owners_to_the_list_after_it():
+def test_owner_only_line_owns_next_list():
     body = "JM (within two weeks):\n1. Draft the plan.\n2. Share it.\n\nPT: Separate task.\n"
 
     assert rows(parse(section(body))) == [
@@ -74,11 +74,11 @@ def test_owner_line_alone_gives_its_owners_to_the_list_after_it():
     ]
 
 
-def test_owner_with_nothing_after_it_is_not_an_item():
+def test_owner_without_task_is_skipped():
     assert parse(section("JM:\n\nPT: \n\nAB\n")).items == []
 
 
-def test_list_right_under_an_owned_entry_is_its_continuation():
+def test_adjacent_list_continues_entry():
     body = "JM: Approve these:\n- https://example.org/1\n- https://example.org/2\n\nPT: Next.\n"
 
     document = parse(section(body))
@@ -90,13 +90,13 @@ def test_list_right_under_an_owned_entry_is_its_continuation():
     assert "https://example.org/2" in document.items[0].context
 
 
-def test_list_of_prefixed_bullets_under_an_entry_gives_separate_tasks():
+def test_prefixed_bullets_are_own_tasks():
     body = "JM: https://example.org/1\n- JM: One remark.\n- PT: Another remark.\n"
 
     assert owners_by_line(parse(section(body))) == {2: ["JM"], 3: ["JM"], 4: ["PT"]}
 
 
-def test_nested_bullets_belong_to_their_parent_unless_they_have_an_owner():
+def test_nested_bullets_join_parent_unless_owned():
     body = "- JM: Plan the move.\n  - pack the books\n    - and the maps\n  - PT: Rent the van.\n"
 
     document = parse(section(body))
@@ -108,7 +108,7 @@ def test_nested_bullets_belong_to_their_parent_unless_they_have_an_owner():
     assert "pack the books" in document.items[0].context
 
 
-def test_table_or_code_under_an_entry_is_its_context():
+def test_table_under_entry_is_context():
     body = (
         "- Define the roles, e.g.:\n"
         "\n"
@@ -125,7 +125,7 @@ def test_table_or_code_under_an_entry_is_its_context():
     assert "| lead | decides |" in document.items[0].context
 
 
-def test_a_long_pasted_log_under_an_entry_survives_whole():
+def test_long_pasted_log_kept_whole():
     log = "\n".join(f"line {index:05d} of the crash log" for index in range(3300))
     body = f"- JM: Look at this crash.\n\n  ```\n" + "\n".join(
         "  " + line for line in log.split("\n")
@@ -149,7 +149,7 @@ def test_placeholders_are_not_items():
     assert parse(section(body)).items == []
 
 
-def test_todo_in_the_owner_place_leaves_the_entry_unowned():
+def test_todo_owner_placeholder_is_unowned():
     document = parse(section("TODO: Find an owner for the backup job.\n\nTODO JM: Rotate keys.\n"))
 
     assert [(item.owners, item.text) for item in document.items] == [
@@ -158,7 +158,7 @@ def test_todo_in_the_owner_place_leaves_the_entry_unowned():
     ]
 
 
-def test_placeholder_then_a_real_owner_names_that_owner():
+def test_placeholder_then_real_owner():
     document = parse(section("ToDo: Everyone: Test the release.\n"))
 
     assert document.items[0].owners == ("Everyone",)
@@ -183,7 +183,7 @@ def test_unowned_entries_are_reported_as_unowned():
 # -- Name to / Name will, handles -------------------------------------------------
 
 
-def test_name_to_and_name_will_name_the_owner():
+def test_name_to_and_will_owners():
     body = "- Kim to book the room.\n- Kim and Lee will bring snacks.\n- Ana/Bo to review.\n"
 
     assert owners_by_line(parse(section(body))) == {
@@ -193,7 +193,7 @@ def test_name_to_and_name_will_name_the_owner():
     }
 
 
-def test_pronouns_and_imperatives_before_to_are_not_owners():
+def test_pronouns_and_verbs_not_owners():
     body = "- We will meet again.\n- Reach out to Kim.\n- Punt to the next call.\n- Need to decide.\n"
 
     assert all(item.owners == () for item in parse(section(body)).items)
@@ -221,7 +221,7 @@ def test_handles_and_pseudo_handles():
     }
 
 
-def test_handle_alone_on_a_checkbox_owns_the_children():
+def test_handle_alone_owns_children():
     body = (
         "- [ ] @kim-l\n"
         "    - [ ] Draft the proposal\n"
@@ -309,7 +309,7 @@ def test_dialect_where_ticked_boxes_mean_discussed():
 # -- inline markers and bare titles ----------------------------------------------------
 
 
-def test_inline_markers_anywhere_in_a_dialect_that_enables_them():
+def test_inline_markers_found_anywhere():
     data = (
         "## Release\n"
         "\n"
@@ -341,18 +341,18 @@ def test_inline_markers_anywhere_in_a_dialect_that_enables_them():
     assert document.items[2].text == "Update the calendar."
 
 
-def test_inline_markers_are_ignored_where_the_dialect_has_none():
+def test_inline_markers_off_by_default():
     assert parse("## Notes\nAction: Kim to go.\n").items == []
 
 
-def test_bare_title_line_starts_a_section_in_dialects_that_allow_it():
+def test_bare_title_line_opens_section():
     data = "## Topic\n\nActions:\n\n* Kim to test the patch.\n* Lee will review.\n\n## Next\n* Bo to x\n"
 
     assert owners_by_line(parse(data, dialect="nodejs-tsc")) == {5: ["Kim"], 6: ["Lee"]}
     assert parse(data).items == []
 
 
-def test_copied_list_under_a_last_meeting_heading_is_skipped():
+def test_last_meeting_copy_is_skipped():
     data = (
         "## Previous meetings\n"
         "### Last meeting\n"
@@ -365,7 +365,7 @@ def test_copied_list_under_a_last_meeting_heading_is_skipped():
     assert owners_by_line(parse(data, dialect="conda")) == {6: ["KL"]}
 
 
-def test_initials_that_spell_a_stop_word_are_still_owners():
+def test_stop_word_initials_stay_owners():
     body = "AS: Sort the mail.\n\nAT/IN: Tidy the shelf.\n\nAs: not initials\n"
 
     assert owners_by_line(parse(section(body))) == {2: ["AS"], 4: ["AT", "IN"], 6: []}

@@ -9,7 +9,7 @@ from syncd.yamltext import load_yaml
 from tests.parser.helpers import parse, rows
 
 
-def test_yaml_11_words_and_times_keep_the_authors_text():
+def test_yaml_11_scalars_keep_text():
     data = (
         "---\n"
         "time: 10:00\n"
@@ -31,7 +31,7 @@ def test_yaml_11_words_and_times_keep_the_authors_text():
     assert document.items[0].owners == ("NO",)
 
 
-def test_duplicate_key_is_an_error_naming_its_line():
+def test_duplicate_key_names_line():
     data = (
         "---\n"
         "title: Weekly\n"
@@ -50,15 +50,17 @@ def test_duplicate_key_is_an_error_naming_its_line():
     assert "duplicate key 'room'" in error.message
 
 
-def test_duplicate_key_in_one_file_leaves_the_next_file_alone():
+def test_duplicate_key_fails_one_file():
     broken = parse("---\na: 1\na: 2\n---\n## Action items\nJM: x\n")
     fine = parse("---\na: 1\n---\n## Action items\nJM: x\n")
 
-    assert broken.errors and broken.items == []
-    assert fine.errors == [] and len(fine.items) == 1
+    assert broken.errors
+    assert broken.items == []
+    assert fine.errors == []
+    assert len(fine.items) == 1
 
 
-def test_tab_indentation_gives_the_line_and_a_hint():
+def test_tab_indentation_hint_and_line():
     data = b"---\ntitle: Weekly\nroster:\n\tJM: jmiller\n\tPT: ptan\n---\n\n## Action items\nJM: x\n"
 
     document = parse(data)
@@ -69,14 +71,14 @@ def test_tab_indentation_gives_the_line_and_a_hint():
     assert "tabs are not allowed for indentation" in error.message
 
 
-def test_front_matter_that_is_not_a_mapping_is_an_error():
+def test_front_matter_list_is_error():
     document = parse("---\n- just\n- a list\n---\n## Action items\nJM: x\n")
 
     assert document.items == []
     assert "must be a mapping" in document.errors[0].message
 
 
-def test_unclosed_front_matter_is_markdown_with_a_warning():
+def test_unclosed_front_matter_warns():
     document = parse("---\n## Action items\nJM: Close the fence.\n")
 
     assert document.errors == []
@@ -97,7 +99,7 @@ def test_comma_joined_participants_are_split():
     assert parse(data).meeting.participants == ("Ana Lima", "Bo Chen", "Cy")
 
 
-def test_date_in_the_file_name_wins_over_a_stale_front_matter_date():
+def test_file_name_date_beats_front_matter():
     data = "---\ndatetime: 2024-04-25T10:00:00+02:00\n---\n# Weekly\n"
 
     document = parse(data, path="ops/2024-05-02.md")
@@ -112,13 +114,13 @@ def test_compact_date_in_the_file_name_counts():
     assert document.meeting.date == datetime.date(2024, 5, 2)
 
 
-def test_date_from_the_first_heading_when_nothing_else_has_one():
+def test_date_from_first_heading():
     document = parse("# Sync on May 2, 2024\n\nText.\n", path="ops/notes.md")
 
     assert document.meeting.date == datetime.date(2024, 5, 2)
 
 
-def test_unreadable_front_matter_date_is_a_warning_only():
+def test_bad_front_matter_date_warns():
     document = parse("---\ndate: 2024-05-355\n---\n# x\n", path="ops/notes.md")
 
     assert document.errors == []
@@ -140,7 +142,7 @@ def test_simple_reader_agrees_with_the_yaml_loader():
         assert (simple.data, simple.lines) == (full.data, full.lines), sample
 
 
-def test_simple_reader_leaves_everything_else_to_the_yaml_loader():
+def test_simple_reader_defers_other_yaml():
     for sample in [
         "a: 1\na: 2\n",
         "a:\n\tb: 1\n",

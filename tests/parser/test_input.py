@@ -7,7 +7,7 @@ import unicodedata
 from tests.parser.helpers import parse, rows
 
 
-def test_crlf_file_reads_like_its_lf_copy():
+def test_crlf_file_matches_lf_copy():
     lf = b"---\ntitle: Weekly\n---\n\n## Action items\nJM: Renew the lab booking.\nPT: Order cables.\n"
     crlf = lf.replace(b"\n", b"\r\n")
 
@@ -20,7 +20,7 @@ def test_crlf_file_reads_like_its_lf_copy():
     assert from_crlf.items[0].text == "Renew the lab booking."
 
 
-def test_mixed_line_endings_keep_git_line_numbers():
+def test_mixed_endings_keep_line_numbers():
     data = b"## Action items\r\nJM: first\nPT: second\r\n\r\nAB: third\n"
 
     assert [(line, owners) for line, _e, owners, *_ in rows(parse(data))] == [
@@ -30,7 +30,7 @@ def test_mixed_line_endings_keep_git_line_numbers():
     ]
 
 
-def test_lone_carriage_return_does_not_start_a_new_line_number():
+def test_lone_cr_keeps_line_number():
     data = b"## Action items\nJM: first\rPT: second\nAB: third\n"
 
     found = [(item.line, item.owners, item.text) for item in parse(data).items]
@@ -38,7 +38,7 @@ def test_lone_carriage_return_does_not_start_a_new_line_number():
     assert found == [(2, ("JM",), "first"), (2, ("PT",), "second"), (3, ("AB",), "third")]
 
 
-def test_line_separator_character_stays_inside_its_line():
+def test_line_separator_stays_in_line():
     data = "## Action items\nJM: one\u2028still one\nPT: two\n".encode()
 
     document = parse(data)
@@ -47,7 +47,7 @@ def test_line_separator_character_stays_inside_its_line():
     assert "\u2028" in document.items[0].text
 
 
-def test_byte_order_mark_is_not_part_of_the_first_line():
+def test_byte_order_mark_dropped():
     data = b"\xef\xbb\xbf---\ntitle: With a mark\n---\n## Action items\nJM: Check the mark.\n"
 
     document = parse(data)
@@ -57,7 +57,7 @@ def test_byte_order_mark_is_not_part_of_the_first_line():
     assert rows(document) == [(5, 5, ["JM"], "task", "Check the mark.", False)]
 
 
-def test_decomposed_text_is_stored_composed():
+def test_decomposed_text_composed():
     # "e" followed by U+0301 COMBINING ACUTE ACCENT, as macOS writes it.
     decomposed = b"## Action items\nJM: Update the cafe\xcc\x81 menu page.\n"
     composed = "## Action items\nJM: Update the caf\u00e9 menu page.\n".encode()
@@ -69,13 +69,13 @@ def test_decomposed_text_is_stored_composed():
     assert rows(from_nfd) == rows(from_nfc)
 
 
-def test_decomposed_owner_token_is_composed_too():
+def test_decomposed_owner_composed():
     data = "## Action items\nS\u0326tefan: Sort the mail.\n".encode()
 
     assert parse(data).items[0].owners == ("\u0218tefan",)
 
 
-def test_emoji_flags_and_joined_sequences_survive_intact():
+def test_emoji_sequences_survive():
     task = "\U0001f680 Ship the \U0001f1f3\U0001f1f4 bundle for \U0001f469\u200d\U0001f4bb folks \U0001f389"
     data = f"## Action items\nJM: {task}\n".encode()
 
@@ -85,7 +85,7 @@ def test_emoji_flags_and_joined_sequences_survive_intact():
     assert document.items[0].owners == ("JM",)
 
 
-def test_invalid_utf8_names_the_byte_offset_and_line():
+def test_invalid_utf8_names_offset():
     data = b"## Action items\nJM: fine\nPT: caf\xe9 latin-1\n"
 
     document = parse(data)
@@ -94,17 +94,19 @@ def test_invalid_utf8_names_the_byte_offset_and_line():
     [error] = document.errors
     assert error.line == 3
     bad_offset = data.index(b"\xe9")
-    assert f"offset {bad_offset}" in error.message and "0xe9" in error.message
+    assert f"offset {bad_offset}" in error.message
+    assert "0xe9" in error.message
 
 
-def test_empty_file_has_no_items_and_no_errors():
+def test_empty_file_is_fine():
     document = parse(b"")
 
-    assert document.items == [] and document.errors == []
+    assert document.items == []
+    assert document.errors == []
     assert document.content_hash == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-def test_file_over_the_size_limit_is_an_error_for_that_file():
+def test_oversized_file_is_error():
     data = b"## Action items\n" + b"JM: line\n" * 200
 
     document = parse(data, max_bytes=1000)
@@ -114,14 +116,14 @@ def test_file_over_the_size_limit_is_an_error_for_that_file():
     assert "over the limit of 1,000 bytes" in error.message
 
 
-def test_binary_file_is_refused_with_an_error():
+def test_binary_file_rejected():
     document = parse(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
 
     assert document.items == []
     assert document.errors
 
 
-def test_tabs_in_the_body_are_read_as_markdown_indentation():
+def test_body_tabs_indent_markdown():
     data = b"## Action items\n\n-\tJM:\tSweep the floor.\n\t- detail under it\n- PT: Mop.\n"
 
     document = parse(data)

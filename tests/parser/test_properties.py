@@ -1,10 +1,11 @@
 """Generated minutes: every generated item is found, with its line and owners.
 
-The grammar draws on the features dialects describe: section titles with
-decoration, colon owners joined in several ways, owner-only lines with a
-list under them, checkboxes, Name-to entries, continuation lines and
-sub-bullets, and decoys that must never become items (speaker lines outside
-the section, fenced code, HTML comments, placeholders, notes).
+The grammar draws on the features dialects describe. It writes section
+titles with decoration, colon owners joined in several ways, owner-only
+lines with a list under them, checkboxes, Name-to entries, continuation
+lines and sub-bullets. It also writes decoys that must never become items:
+speaker lines outside the section, fenced code, HTML comments,
+placeholders and notes.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def minutes_documents(draw) -> Minutes:
 
 @SETTINGS
 @given(minutes_documents(), st.sampled_from(["default", "unikraft"]), st.booleans())
-def test_every_generated_item_is_found_with_its_line_and_owners(minutes, dialect, crlf):
+def test_generated_items_found_exactly(minutes, dialect, crlf):
     data = minutes.text()
     if crlf:
         data = data.replace(b"\n", b"\r\n")
@@ -161,7 +162,7 @@ def test_every_generated_item_is_found_with_its_line_and_owners(minutes, dialect
 
 @SETTINGS
 @given(minutes_documents(), st.sampled_from(["<div>", "Title\n---", "  ## Action items", "###TODOs"]))
-def test_parsing_only_sections_gives_the_same_document(minutes, hazard):
+def test_sections_only_parse_is_same(minutes, hazard):
     for extra in ("", hazard):
         data = minutes.text() + extra.encode()
         dialect = load_dialect("default")

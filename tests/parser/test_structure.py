@@ -10,7 +10,7 @@ BOTH_PATHS = pytest.mark.parametrize("sections_only", [True, False], ids=["secti
 
 
 @BOTH_PATHS
-def test_fence_inside_a_longer_fence_and_a_tilde_fence_hide_their_lines(sections_only):
+def test_nested_and_tilde_fences_hide_lines(sections_only):
     data = (
         "## Writing actions\n"
         "\n"
@@ -37,20 +37,20 @@ def test_fence_inside_a_longer_fence_and_a_tilde_fence_hide_their_lines(sections
 
 
 @BOTH_PATHS
-def test_unclosed_fence_runs_to_the_end_of_the_file(sections_only):
+def test_unclosed_fence_runs_to_end(sections_only):
     data = "## Action items\nAB: Real one.\n\n```\nJM: inside the fence\n\n## Action items\nPT: still fenced\n"
 
     assert owners_by_line(parse(data, sections_only=sections_only)) == {2: ["AB"]}
 
 
 @BOTH_PATHS
-def test_shorter_or_other_fence_does_not_close_a_fence(sections_only):
+def test_fence_closes_only_on_match(sections_only):
     data = "## Action items\n````\n```\nJM: fenced\n~~~~\n````\nPT: after the fence\n"
 
     assert owners_by_line(parse(data, sections_only=sections_only)) == {7: ["PT"]}
 
 
-def test_inline_backticks_at_a_line_start_are_not_a_fence():
+def test_inline_backticks_not_fence():
     data = "## Action items\n```code``` is inline here\n\nJM: Still in the section.\n"
 
     assert owners_by_line(parse(data)) == {2: [], 4: ["JM"]}
@@ -103,13 +103,13 @@ def test_setext_headings_open_and_close_sections(sections_only):
     assert [(item.line, item.owners) for item in document.items] == [(7, ("JM",)), (8, ("PT",))]
 
 
-def test_heading_without_a_space_after_the_hashes_counts():
+def test_heading_without_space_counts():
     data = "###TODOs and Decisions\nJM: One.\n###Discussion\nPT: not an action\n"
 
     assert owners_by_line(parse(data)) == {2: ["JM"]}
 
 
-def test_section_runs_to_the_next_heading_of_the_same_level():
+def test_section_ends_at_same_level():
     data = (
         "## Action items\n"
         "JM: First.\n"
@@ -126,7 +126,7 @@ def test_section_runs_to_the_next_heading_of_the_same_level():
     assert owners_by_line(parse(data)) == {2: ["JM"], 4: ["PT"], 6: ["AB"]}
 
 
-def test_titles_match_without_emoji_emphasis_punctuation_or_case():
+def test_titles_match_after_normalising():
     for heading in (
         "## :wrench: TODOs and Decisions",
         "## 🔧 **TODOs & Decisions**",
@@ -138,19 +138,19 @@ def test_titles_match_without_emoji_emphasis_punctuation_or_case():
         assert owners_by_line(document) == {2: ["JM"]}, heading
 
 
-def test_titles_that_only_contain_an_action_word_do_not_count():
+def test_titles_containing_action_word_rejected():
     for heading in ("## Interactions", "## Action item review", "## Previous action items",
                     "## Closing remarks and action items"):
         assert parse(f"{heading}\nJM: Something.\n").items == [], heading
 
 
-def test_speaker_lines_outside_action_sections_are_not_items():
+def test_speaker_lines_outside_sections_skipped():
     data = "## Discussion\nJM: I think we should move.\n\n## Action items\nJM: Move the desk.\n"
 
     assert owners_by_line(parse(data)) == {5: ["JM"]}
 
 
-def test_heading_inside_a_list_item_does_not_open_a_section():
+def test_heading_in_list_item_ignored():
     data = "- ## Action items\n  JM: nested\n\nPT: top level\n"
 
     assert parse(data).items == []
