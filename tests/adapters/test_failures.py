@@ -14,6 +14,7 @@ import pytest
 from syncd.errors import (
     AmbiguousWriteError,
     AuthenticationError,
+    IssueMovedError,
     IssueNotFoundError,
     RateLimitedError,
     TargetUnavailableError,
@@ -391,3 +392,44 @@ def test_next_link_to_another_host_is_rejected(rig):
 
     assert "outside" in str(caught.value)
     assert rig.fake.count() == 1
+
+
+# Truncated bodies and redirected writes.
+
+
+def test_truncated_list_body_is_retried(rig):
+    rig.seed("Existing", labels=("syncd",))
+    rig.fake.inject("GET", rig.list_path(), truncate=True)
+    tracker = rig.tracker()
+
+    assert len(tracker.list_managed("syncd")) == 1
+    assert rig.fake.count("GET", rig.list_path()) == 2
+
+
+def test_truncated_create_body_is_ambiguous(rig):
+    rig.fake.inject("POST", rig.create_path(), truncate=True)
+    tracker = rig.tracker()
+
+    with pytest.raises(AmbiguousWriteError):
+        tracker.create(DRAFT)
+
+    assert rig.creates() == 1
+    assert len(rig.stored()) == 1
+
+
+def test_gitlab_redirected_write_is_moved(gitlab_rig):
+    number = gitlab_rig.seed("Old home", labels=("syncd",))
+    location = f"{gitlab_rig.fake.url}/projects/acme%2Farchive/issues/1"
+    gitlab_rig.fake.inject(
+        "PUT",
+        gitlab_rig.issue_path(number),
+        status=301,
+        body={"message": "301 Moved Permanently"},
+        headers={"Location": location},
+    )
+    tracker = gitlab_rig.tracker()
+
+    with pytest.raises(IssueMovedError) as caught:
+        tracker.update(number, IssueUpdate(title="New title"))
+
+    assert caught.value.ref == f"acme/infra#{number}"

@@ -30,6 +30,8 @@ class Response:
     reason: str | None = None
     # False: send only these headers, without the fake's usual ones.
     decorated: bool = True
+    # True: announce the whole body but send half of it, then hang up.
+    truncated: bool = False
 
     def encoded_body(self) -> bytes:
         if self.body is None:
@@ -91,6 +93,8 @@ class Fault:
     skip: int = 0
     after_commit: bool = False
     drop: bool = False
+    # Send the headers and half the body, then close the connection.
+    truncate: bool = False
     delay: float = 0.0
     hits: int = 0
 
@@ -273,8 +277,8 @@ class FakeServer:
                             500, {"message": f"fake server error: {error!r}"}
                         )
                         self.internal_errors.append(repr(error))
-            if fault is not None and fault.after_commit:
-                response = self._fault_response(fault)
+            if fault is not None and (fault.after_commit or fault.truncate):
+                response = self._fault_response(fault, response)
 
         with self.lock:
             self.requests.append(
@@ -294,16 +298,23 @@ class FakeServer:
             return
         self._write(handler, request, response)
 
-    def _fault_response(self, fault: Fault) -> Response | None:
+    def _fault_response(
+        self, fault: Fault, committed: Response | None = None
+    ) -> Response | None:
         if fault.drop:
             return None
-        return Response(
+        if fault.truncate and fault.status is None and committed is not None:
+            committed.truncated = True
+            return committed
+        response = Response(
             status=fault.status or 500,
             body=fault.body,
             headers=dict(fault.headers),
             content_type=fault.content_type,
             reason=fault.reason,
         )
+        response.truncated = fault.truncate
+        return response
 
     def decorate(self, request: Request, response: Response) -> None:
         """Add headers every response carries (rate limits); subclasses override."""
@@ -327,8 +338,12 @@ class FakeServer:
             handler.send_header("Content-Length", str(len(payload)))
             handler.end_headers()
             if payload and request.method != "HEAD":
-                handler.wfile.write(payload)
+                handler.wfile.write(
+                    payload[: len(payload) // 2] if response.truncated else payload
+                )
             handler.wfile.flush()
+            if response.truncated:
+                self._drop(handler)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
 
