@@ -24,12 +24,13 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from syncd.errors import InputError, SourceError, SyncdError, TrackerError
-from syncd.model import Document, Meeting, Problem, Severity
+from syncd.model import Document, Meeting, Problem, Severity, SourceRevision
 from syncd.settings import Settings, SourceSettings
 from syncd.sources import Source, open_source
 from syncd.tracker import ReadOnlyTracker, Tracker, load_tracker_class
@@ -245,6 +246,7 @@ def collect_documents(
     known_names = tuple(make_roster(settings).known_names())
     with _parse_cache(settings, read_only) as cache:
         for source_settings in settings.sources:
+            source = None
             try:
                 source = open_source(
                     source_settings, state_dir=settings.state_dir, read_only=read_only
@@ -260,25 +262,30 @@ def collect_documents(
                         path=source_settings.name, line=None, message=_with_hint(error)
                     )
                 )
+                if source is not None:
+                    source.close()
                 continue
             revision = source.revision()
-            for path in paths:
-                if should_stop is not None and should_stop():
-                    return collected
-                collected.files += 1
-                series = series_of(path, source_settings, series_for_path)
-                document = _parse_one(
-                    source,
-                    path,
-                    series,
-                    settings,
-                    dialects,
-                    cache,
-                    parse_bytes,
-                    known_names,
-                )
-                document.source = revision
-                collected.documents.append(document)
+            try:
+                for path in paths:
+                    if should_stop is not None and should_stop():
+                        return collected
+                    collected.files += 1
+                    series = series_of(path, source_settings, series_for_path)
+                    document = _parse_one(
+                        source,
+                        path,
+                        series,
+                        settings,
+                        dialects,
+                        cache,
+                        parse_bytes,
+                        known_names,
+                    )
+                    document.source = revision_for_path(revision, path)
+                    collected.documents.append(document)
+            finally:
+                source.close()
     logger.info(
         "read %d files (%d failed), %d items",
         collected.files,
@@ -286,6 +293,19 @@ def collect_documents(
         collected.items,
     )
     return collected
+
+
+def revision_for_path(revision: SourceRevision, path: str) -> SourceRevision:
+    """Fill ``{path}`` in the source's permalink template for one file.
+
+    The engine fills ``{line}`` per item. Each path segment is URL-quoted,
+    so a file name with spaces still gives a working link.
+    """
+
+    template = revision.web_url
+    if template is None or "{path}" not in template:
+        return revision
+    return replace(revision, web_url=template.replace("{path}", quote(path)))
 
 
 def _parse_one(
@@ -488,7 +508,37 @@ def _run(
     return outcome
 
 
-def status_run(settings: Settings) -> tuple[list[dict], list[Problem]]:
+@dataclass
+class StatusReport:
+    """What ``syncd status`` shows: the issues, the last run and unfinished work."""
+
+    issues: list[dict]
+    problems: list[Problem]
+    last_run: dict | None = None
+    failed_writes: list[dict] = field(default_factory=list)
+    pending_writes: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "issues": self.issues,
+            "last_run": self.last_run,
+            "failed_writes": self.failed_writes,
+            "pending_writes": self.pending_writes,
+            "problems": [problem.to_json() for problem in self.problems],
+        }
+
+
+def _journal_json(entry) -> dict:
+    return {
+        "target": entry.target,
+        "key": entry.key,
+        "action": entry.action,
+        "error": entry.error,
+        "started": entry.started,
+    }
+
+
+def status_run(settings: Settings) -> StatusReport:
     """List every managed issue with its state and where its item was seen."""
 
     from syncd.engine import build_status
@@ -497,9 +547,25 @@ def status_run(settings: Settings) -> tuple[list[dict], list[Problem]]:
     try:
         with open_state(state_path(settings), read_only=True) as state:
             issues = build_status(opened.trackers, state, label=settings.labels.managed)
+            report = StatusReport(issues=issues, problems=opened.problems)
+            last = state.last_run()
+            if last is not None:
+                report.last_run = {
+                    "id": last.id,
+                    "started": last.started,
+                    "finished": last.finished,
+                    "outcome": last.outcome,
+                    "counts": last.counts,
+                    "errors": last.errors,
+                }
+                failed = state.journal(run_id=last.id, status="failed")
+                report.failed_writes = [_journal_json(entry) for entry in failed]
+            report.pending_writes = [
+                _journal_json(entry) for entry in state.unfinished_journal()
+            ]
     finally:
         opened.close()
-    return issues, opened.problems
+    return report
 
 
 def describe_target_error(error: TrackerError) -> str:

@@ -64,6 +64,9 @@ class Source(abc.ABC):
 
         return SourceRevision()
 
+    def close(self) -> None:
+        """Release what ``prepare`` started: helper processes, temporary folders."""
+
     def describe(self) -> str:
         """Return where the source reads from, for messages."""
 
