@@ -298,15 +298,55 @@ def _status_handler(arguments: argparse.Namespace, out: TextIO) -> int:
     from syncd.runner import status_run
 
     settings = load_settings(arguments)
-    issues, problems = status_run(settings)
+    report = status_run(settings)
     if arguments.output_format == "json":
-        _print_json(
-            {"issues": issues, "problems": [p.to_json() for p in problems]}, out
-        )
+        _print_json(report.to_json(), out)
     else:
-        out.write(render_status_text(issues))
-        _print_problems(problems, out)
-    return EXIT_PARTIAL if problems else EXIT_OK
+        out.write(render_last_run_text(report))
+        out.write(render_status_text(report.issues))
+        _print_problems(report.problems, out)
+    return EXIT_PARTIAL if report.problems else EXIT_OK
+
+
+_COUNT_WORDS = {
+    "create": "created",
+    "update": "updated",
+    "close": "closed",
+    "reopen": "reopened",
+    "comment": "commented",
+    "conflict": "in conflict",
+    "refused": "refused by a guard",
+}
+
+
+def render_last_run_text(report) -> str:
+    """Render the last run and any unfinished writes, above the issue list."""
+
+    lines = []
+    last = report.last_run
+    if last is not None:
+        counts = last.get("counts") or {}
+        done = ", ".join(
+            f"{counts[name]} {_COUNT_WORDS.get(name, name)}"
+            for name in sorted(counts)
+            if counts[name]
+        )
+        when = last.get("finished") or f"{last.get('started')} (did not finish)"
+        lines.append(
+            f"last run: {when}, {last.get('outcome') or 'unknown'}; {done or 'no changes'}"
+        )
+        for error in last.get("errors") or []:
+            lines.append(f"  error: {error}")
+    for entry in report.failed_writes:
+        lines.append(
+            f"failed: {entry['action']} on {entry['target']} (item {entry['key']}): {entry['error']}"
+        )
+    for entry in report.pending_writes:
+        lines.append(
+            f"unfinished: {entry['action']} on {entry['target']} (item {entry['key']}), "
+            "checked on the next sync"
+        )
+    return "\n".join(lines) + ("\n\n" if lines else "")
 
 
 def render_status_text(issues: list[dict]) -> str:

@@ -536,3 +536,26 @@ def test_status_text_shows_unlisted_issue():
 
     assert "ops#4  unknown" in text
     assert "error: target ops is unavailable" in text
+
+
+def test_status_shows_last_run(project):
+    project.syncd("sync")
+
+    text = project.syncd("status")
+    report = project.syncd("status", "--format", "json").json()
+
+    assert text.stdout.startswith("last run: ")
+    assert " created" in text.stdout.splitlines()[0]
+    assert report["last_run"]["outcome"] == "ok"
+    assert report["last_run"]["counts"]["create"] >= 2
+    assert report["failed_writes"] == []
+    assert report["pending_writes"] == []
+
+
+def test_status_before_first_sync(project):
+    run = project.syncd("status", "--format", "json")
+
+    assert run.code == 0
+    assert run.json()["issues"] == []
+    assert run.json()["last_run"] is None
+    assert not project.state_dir.exists()
