@@ -288,6 +288,8 @@ def _print_outcome(outcome, output_format: str, out: TextIO) -> None:
             f"\n{len(problems)} problems (each affects only its own file or target):\n"
         )
         _print_problems(problems, out)
+    if outcome.dry_run:
+        out.write("\ndry run: nothing was written to the trackers or the state.\n")
     out.write(
         f"\nread {collected.files} files ({collected.failed_files} failed), "
         f"{collected.items} items, in {outcome.seconds:.1f} s\n"
