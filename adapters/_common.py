@@ -1,4 +1,4 @@
-"""What the GitHub and GitLab adapters share: options, limits, caches and pacing."""
+"""Shared parts of the GitHub and GitLab adapters: options, limits, caches and pacing."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ TRUNCATION_NOTE = "\n\n*(Truncated by syncd: the tracker's length limit was reac
 # python-gitlab waits forever by default.
 DEFAULT_TIMEOUT = 30.0
 
-# How long an answer to "may this account be assigned?" is reused across
+# How long the result of "may this account be assigned?" is reused across
 # runs. A stale "yes" costs nothing: both trackers leave an account they
 # cannot assign off the issue (GitHub's 422 makes the create retry without it).
 ASSIGNABLE_MAX_AGE = 6 * 3600.0

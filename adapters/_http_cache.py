@@ -96,7 +96,7 @@ class PageCache:
         return json.loads(row[0])
 
     def put_fact(self, name: str, value: object) -> None:
-        """Store an answer without an ETag, such as whether an account is assignable."""
+        """Store a result without an ETag, such as whether an account is assignable."""
 
         self.put("fact " + name, "", value, None)
 

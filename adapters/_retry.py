@@ -7,7 +7,7 @@ request is sent again:
 
 - reads and idempotent writes are retried after transient errors, with
   exponential backoff and jitter;
-- a rate limit is waited out when the server says how long (``Retry-After``
+- a rate limit is waited out when the server gives the wait (``Retry-After``
   or a reset time) and the wait is within ``max_rate_limit_wait``; a longer
   limit raises RateLimitedError at once, and every later call raises it
   without a request until the limit resets, so the engine leaves the rest of
@@ -51,7 +51,7 @@ class RetryPolicy:
     backoff_initial: float = 0.5
     backoff_max: float = 8.0
     jitter: float = 0.5
-    # The longest single wait for a rate limit; a longer one ends the run.
+    # The maximum single wait for a rate limit. A longer one ends the run.
     max_rate_limit_wait: float = 120.0
     # The total waiting one tracker may do in one run, retries and rate
     # limits together, so a timer job finishes before systemd stops it.

@@ -293,32 +293,37 @@ class GitLabTracker(RemoteTracker):
             fields["milestone_id"] = (
                 0 if change.milestone is None else self._milestone_id(change.milestone)
             )
+
         added: list[str] = []
         if change.add_assignees or change.remove_assignees:
-            # GitLab replaces the whole set, so start from the current one.
-            current = self.get(number)
-            removed = {account.lower() for account in change.remove_assignees}
             added = self._assignable_subset(change.add_assignees)
-            wanted = [
-                account
-                for account in current.assignees
-                if account.lower() not in removed
-            ]
-            wanted += [
-                account
-                for account in added
-                if account.lower() not in {a.lower() for a in wanted}
-            ]
-            ids = [self._user_id(account) for account in wanted]
-            fields["assignee_ids"] = [
-                user_id for user_id in ids if user_id is not None
-            ] or [0]
+            fields["assignee_ids"] = self._assignee_ids_after(
+                number, added, change.remove_assignees
+            )
+
         if not fields:
             return self.get(number)
         data = self._put_issue(number, fields)
         issue = self._issue_from_response(data, number)
         self._check_assigned(issue, added)
         return issue
+
+    def _assignee_ids_after(
+        self, number: int, added: list[str], removed: tuple[str, ...]
+    ) -> list[int]:
+        # GitLab replaces the whole set, so start from the current one.
+        current = self.get(number)
+        removed_keys = {account.lower() for account in removed}
+        accounts = [
+            account
+            for account in current.assignees
+            if account.lower() not in removed_keys
+        ]
+        present = {account.lower() for account in accounts}
+        accounts += [account for account in added if account.lower() not in present]
+        ids = [self._user_id(account) for account in accounts]
+        # assignee_ids [0] unassigns everyone.
+        return [user_id for user_id in ids if user_id is not None] or [0]
 
     def close(self, number: int, reason: CloseReason) -> Issue:
         fields: dict[str, Any] = {"state_event": "close"}
@@ -344,12 +349,12 @@ class GitLabTracker(RemoteTracker):
                 body={"body": fit_body(body, GITLAB_LIMITS.comment)},
             )
         except PermissionDeniedError as error:
-            # GitLab answers a plain 403 on a locked discussion; look at the
+            # GitLab returns a plain 403 on a locked discussion, so read the
             # issue to report the cause.
             if isinstance(error, IssueLockedError) or not self._is_locked(number):
                 raise
             raise IssueLockedError(
-                f"{self._ref(number)} is locked: comments are refused",
+                f"{self._ref(number)} is locked: new comments are rejected",
                 target=self.name,
                 ref=self._ref(number),
                 status=error.status,

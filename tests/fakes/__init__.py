@@ -1,0 +1,1 @@
+"""Loopback fakes of the GitHub and GitLab REST APIs, and helpers to drive syncd against them."""
