@@ -27,10 +27,10 @@ def _step(title: str, arguments: list[str], accepted: tuple[int, ...]) -> int:
     return code
 
 
-def main() -> int:
-    shown = EXAMPLE_CONFIG
-    if EXAMPLE_CONFIG.is_relative_to(Path.cwd()):
-        shown = EXAMPLE_CONFIG.relative_to(Path.cwd())
+def main(config_path: Path = EXAMPLE_CONFIG) -> int:
+    shown = config_path
+    if config_path.is_relative_to(Path.cwd()):
+        shown = config_path.relative_to(Path.cwd())
     config = ["--config", str(shown)]
     # plan exits 2 when there are changes to make, which is expected here.
     plan = _step("what a sync would change (writes nothing)", ["plan", *config], (0, 2))

@@ -559,3 +559,15 @@ def test_status_before_first_sync(project):
     assert run.json()["issues"] == []
     assert run.json()["last_run"] is None
     assert not project.state_dir.exists()
+
+
+def test_emptied_minutes_close_nothing(project):
+    project.syncd("sync")
+    (project.minutes / "ops" / "2024-05-02.md").write_bytes(b"")
+
+    run = project.syncd("sync")
+    status = project.syncd("status", "--format", "json").json()["issues"]
+
+    assert run.code == 3
+    assert "--allow-mass-close" in run.stdout
+    assert {issue["state"] for issue in status} == {"open"}
