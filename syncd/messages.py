@@ -35,6 +35,16 @@ def format_problem(problem: Problem) -> str:
     return f"{format_location(problem.path, problem.line)}: {problem.severity.value}: {problem.message}"
 
 
+def problem_text(error: SyncdError) -> str:
+    """Return the message of an error that became a problem of one file, source or target.
+
+    The problem already names its file, source or target, so the text is the
+    error's message with its hint, if any, in parentheses.
+    """
+
+    return f"{error} ({error.hint})" if error.hint else str(error)
+
+
 def format_config_problem(problem: ConfigProblem) -> str:
     return str(problem)
 

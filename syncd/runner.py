@@ -29,7 +29,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from syncd.errors import InputError, SourceError, SyncdError, TrackerError
+from syncd.errors import InputError, SourceError, SyncdError
+from syncd.messages import problem_text
 from syncd.model import Document, Meeting, Problem, Severity, SourceRevision
 from syncd.settings import Settings, SourceSettings
 from syncd.sources import Source, open_source
@@ -259,7 +260,9 @@ def collect_documents(
                 )
                 collected.source_problems.append(
                     Problem(
-                        path=source_settings.name, line=None, message=_with_hint(error)
+                        path=source_settings.name,
+                        line=None,
+                        message=problem_text(error),
                     )
                 )
                 if source is not None:
@@ -332,10 +335,10 @@ def _parse_one(
             return cache.parse(data, **options)
         return parse_bytes(data, **options)
     except InputError as error:
-        message = _with_hint(error)
+        message = problem_text(error)
         line = error.line
     except SyncdError as error:
-        message, line = _with_hint(error), None
+        message, line = problem_text(error), None
     logger.warning("%s: %s", path, message)
     return Document(
         path=path,
@@ -344,10 +347,6 @@ def _parse_one(
             Problem(path=path, line=line, message=message, severity=Severity.ERROR)
         ],
     )
-
-
-def _with_hint(error: SyncdError) -> str:
-    return f"{error} ({error.hint})" if error.hint else str(error)
 
 
 def open_state(path: Path, *, read_only: bool):
@@ -388,7 +387,7 @@ def open_trackers(settings: Settings, *, read_only: bool) -> OpenTrackers:
             opened.errors[target.name] = error
             opened.problems.append(
                 Problem(
-                    path=f"target {target.name}", line=None, message=_with_hint(error)
+                    path=f"target {target.name}", line=None, message=problem_text(error)
                 )
             )
             continue
@@ -566,7 +565,3 @@ def status_run(settings: Settings) -> StatusReport:
     finally:
         opened.close()
     return report
-
-
-def describe_target_error(error: TrackerError) -> str:
-    return _with_hint(error)

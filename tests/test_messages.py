@@ -13,7 +13,12 @@ from syncd.errors import (
     SourceError,
     SyncdError,
 )
-from syncd.messages import format_error, format_problem, format_tracker_error
+from syncd.messages import (
+    format_error,
+    format_problem,
+    format_tracker_error,
+    problem_text,
+)
 from syncd.model import Problem, Severity
 
 
@@ -96,3 +101,10 @@ def test_problem_line():
         format_problem(Problem("minutes", None, "unreadable"))
         == "minutes: error: unreadable"
     )
+
+
+def test_problem_text_adds_hint():
+    assert problem_text(SyncdError("folder /x does not exist", hint="pass --source")) == (
+        "folder /x does not exist (pass --source)"
+    )
+    assert problem_text(SyncdError("bad")) == "bad"
