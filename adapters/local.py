@@ -333,10 +333,11 @@ class LocalTracker(Tracker):
 
     def list_managed(self, label: str) -> list[Issue]:
         with self._read() as connection:
+            name = self._label_spellings(connection).get(label.casefold(), label)
             rows = connection.execute(
                 "SELECT number FROM issue_labels WHERE project = ? AND label = ?"
                 " ORDER BY number",
-                (self.project, label),
+                (self.project, name),
             ).fetchall()
             return [self._load(connection, number) for (number,) in rows]
 
@@ -439,9 +440,13 @@ class LocalTracker(Tracker):
                     self._require_milestone(connection, change.milestone)
                 self._set(connection, number, "milestone", change.milestone)
             self._add_labels(connection, number, change.add_labels)
+            spellings = self._label_spellings(connection)
             connection.executemany(
                 "DELETE FROM issue_labels WHERE project = ? AND number = ? AND label = ?",
-                [(self.project, number, label) for label in change.remove_labels],
+                [
+                    (self.project, number, spellings.get(label.casefold(), label))
+                    for label in change.remove_labels
+                ],
             )
             self._add_assignees(connection, number, change.add_assignees)
             connection.executemany(
@@ -621,19 +626,29 @@ class LocalTracker(Tracker):
 
     def _add_labels(self, connection: sqlite3.Connection, number: int, labels) -> None:
         # Like GitHub and GitLab, a label that does not exist yet is created
-        # with a neutral colour when it is first put on an issue.
-        existing = self._label_names(connection)
+        # with a neutral colour when it is first put on an issue, and a name
+        # that differs from an existing label only in case means that label.
+        existing = self._label_spellings(connection)
         for label in labels:
-            if label.casefold() not in existing:
+            name = existing.get(label.casefold())
+            if name is None:
                 connection.execute(
-                    "INSERT INTO labels (project, name, color, description) VALUES (?, ?, ?, '')",
+                    "INSERT INTO labels (project, name, color, description)"
+                    " VALUES (?, ?, ?, '')",
                     (self.project, label, DEFAULT_LABEL_COLOR),
                 )
-                existing.add(label.casefold())
+                name = existing[label.casefold()] = label
             connection.execute(
-                "INSERT OR IGNORE INTO issue_labels (project, number, label) VALUES (?, ?, ?)",
-                (self.project, number, label),
+                "INSERT OR IGNORE INTO issue_labels (project, number, label)"
+                " VALUES (?, ?, ?)",
+                (self.project, number, name),
             )
+
+    def _label_spellings(self, connection: sqlite3.Connection) -> dict[str, str]:
+        rows = connection.execute(
+            "SELECT name FROM labels WHERE project = ?", (self.project,)
+        ).fetchall()
+        return {name.casefold(): name for (name,) in rows}
 
     def _add_assignees(
         self, connection: sqlite3.Connection, number: int, accounts

@@ -262,3 +262,15 @@ def test_from_settings_honours_read_only(tmp_path):
     assert tracker.project == "team"
     assert tracker.list_managed("syncd") == []
     assert not (tmp_path / "t.db").exists()
+
+
+def test_label_case_means_same_label(tracker):
+    tracker.ensure_label("syncd", "0e8a16")
+
+    issue = tracker.create(IssueDraft("Book the room", "body", labels=("Syncd",)))
+    listed = tracker.list_managed("SYNCD")
+    removed = tracker.update(issue.number, IssueUpdate(remove_labels=("SyncD",)))
+
+    assert issue.labels == ("syncd",)
+    assert [i.number for i in listed] == [issue.number]
+    assert removed.labels == ()
