@@ -234,7 +234,7 @@ class LocalTracker(Tracker):
                 connection = self._connect_read_only()
             else:
                 connection = self._connect_read_write()
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             raise TargetUnavailableError(
                 f"cannot open the embedded tracker file {self.path}: {error}",
                 target=self.name,

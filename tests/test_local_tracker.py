@@ -274,3 +274,11 @@ def test_label_case_means_same_label(tracker):
     assert issue.labels == ("syncd",)
     assert [i.number for i in listed] == [issue.number]
     assert removed.labels == ()
+
+
+def test_unwritable_folder_is_target_unavailable(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+
+    with pytest.raises(TargetUnavailableError):
+        LocalTracker("ops", blocker / "sub" / "t.db").preflight()
