@@ -652,6 +652,12 @@ class GitHubTracker(RemoteTracker):
                 f"{verb} {endpoint} failed: connection error ({type(error).__name__})",
                 ref,
             ) from error
+        except requests.exceptions.RequestException as error:
+            # Anything else requests raises, such as too many redirects.
+            self.stats.count(verb, endpoint, 0)
+            raise self._lost(
+                kind, f"{verb} {endpoint} failed: {type(error).__name__}", ref
+            ) from error
         except RuntimeError as error:
             # PyGithub refuses a redirect to another host or scheme.
             self.stats.count(verb, endpoint, 301)

@@ -713,6 +713,12 @@ class GitLabTracker(RemoteTracker):
                 f"{verb} {endpoint} failed: connection error ({type(error).__name__})",
                 ref,
             ) from error
+        except requests.exceptions.RequestException as error:
+            # Anything else requests raises, such as too many redirects.
+            self.stats.count(verb, endpoint, 0)
+            raise self._lost(
+                kind, f"{verb} {endpoint} failed: {type(error).__name__}", ref
+            ) from error
         except gitlab.exceptions.RedirectError as error:
             self.stats.count(verb, endpoint, 301)
             raise IssueMovedError(
