@@ -254,7 +254,13 @@ def collect_documents(
                 )
                 source.prepare()
                 paths = source.list_files()
-            except SourceError as error:
+            except OSError as os_error:
+                error = SourceError(source_settings.name, f"cannot be read: {os_error}")
+            except SourceError as source_error:
+                error = source_error
+            else:
+                error = None
+            if error is not None:
                 logger.error(
                     "source %s cannot be read: %s", source_settings.name, error
                 )
@@ -339,6 +345,8 @@ def _parse_one(
         line = error.line
     except SyncdError as error:
         message, line = problem_text(error), None
+    except OSError as error:
+        message, line = f"cannot be read: {error}", None
     logger.warning("%s: %s", path, message)
     return Document(
         path=path,
