@@ -22,6 +22,7 @@ import gitlab
 import pytest
 from github import Auth
 
+from syncd.errors import TransientTrackerError
 from syncd.tracker import CloseReason, IssueDraft, IssueUpdate
 from tests.fakes import github_fake, gitlab_fake
 from tests.fakes.schemas import SchemaCheck, validator
@@ -298,3 +299,23 @@ def test_fake_runs_alone(module, path):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
+
+
+def test_stale_list_hides_new_issue(github_rig):
+    number = github_rig.seed("Not listed yet", labels=("syncd",))
+    github_rig.fake.hidden_from_lists.add(("acme/ops", number))
+    tracker = github_rig.tracker()
+
+    assert tracker.list_managed("syncd") == []
+    assert tracker.get(number).title == "Not listed yet"
+
+
+def test_fake_reports_its_own_errors(github_rig):
+    github_rig.fake.repo("acme/ops").issues[github_rig.seed("Broken")].labels.append(
+        "ghost"
+    )
+
+    with pytest.raises(TransientTrackerError):
+        github_rig.tracker(max_attempts="1").list_managed("")
+
+    assert github_rig.fake.internal_errors
