@@ -188,9 +188,11 @@ def _parse_handler(arguments: argparse.Namespace, out: TextIO) -> int:
     roster = None
     settings = _optional_settings(arguments)
     if arguments.people is not None:
-        from syncd.roster import load_roster
+        from pathlib import Path
 
-        roster = load_roster(arguments.people)
+        from syncd.roster import Roster, load_roster
+
+        roster = Roster(*load_roster(Path(arguments.people)))
     elif settings is not None and (settings.people or settings.groups):
         from syncd.runner import make_roster
 

@@ -571,3 +571,34 @@ def test_emptied_minutes_close_nothing(project):
     assert run.code == 3
     assert "--allow-mass-close" in run.stdout
     assert {issue["state"] for issue in status} == {"open"}
+
+
+def test_parse_with_people_file(project, tmp_path):
+    roster = tmp_path / "people.yaml"
+    roster.write_text(
+        "people:\n  - name: Rosa Diaz\n    aliases: [RD]\n    github: rosa-example\n",
+        encoding="utf-8",
+    )
+
+    run = project.syncd(
+        "parse",
+        "--people",
+        str(roster),
+        str(project.minutes / "ops" / "2024-05-02.md"),
+        cwd=tmp_path,
+    )
+
+    assert run.code == 0, run.stderr
+    assert "Rosa Diaz" in run.stdout or "rosa-example" in run.stdout
+
+
+def test_parse_with_bad_people_file(project, tmp_path):
+    roster = tmp_path / "people.yaml"
+    roster.write_text("people:\n  - nmae: Rosa\n", encoding="utf-8")
+
+    run = project.syncd(
+        "parse", "--people", str(roster), str(project.minutes / "ops" / "2024-05-02.md")
+    )
+
+    assert run.code == 1
+    assert f"{roster}:2" in run.stderr
