@@ -229,8 +229,8 @@ def _optional_settings(arguments: argparse.Namespace):
     return load_settings(arguments)
 
 
-def _add_plan_arguments(parser: argparse.ArgumentParser) -> None:
-    del parser
+def _add_no_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add nothing: the command takes only the common options."""
 
 
 def _plan_handler(arguments: argparse.Namespace, out: TextIO) -> int:
@@ -450,7 +450,7 @@ COMMANDS: list[Command] = [
     Command(
         "plan",
         "show what a sync would change, writing nothing (exit 2: changes pending)",
-        _add_plan_arguments,
+        _add_no_arguments,
         _plan_handler,
         formats=FORMATS,
     ),
@@ -463,7 +463,7 @@ COMMANDS: list[Command] = [
     Command(
         "status",
         "list the managed issues and where each item was seen",
-        _add_plan_arguments,
+        _add_no_arguments,
         _status_handler,
     ),
     Command(
