@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from syncd.marker import marker_key
+from tests.fakes import _server
 from tests.fakes.github_fake import DEFAULT_TOKEN, GitHubFake, tracker_options
 from tests.ops.support import PEOPLE, SYNCD, syncd_environment
 
 TOKEN_ENV = "SYNCD_FAKE_GITHUB_TOKEN"
+
+
+class NoDelayHandler(_server._Handler):
+    # The fake writes headers and body in separate segments. With Nagle's
+    # algorithm on, each response then waits about 40 ms for a delayed ACK.
+    disable_nagle_algorithm = True
+
+
+@contextlib.contextmanager
+def running_fast_fake(**kwargs) -> Iterator[GitHubFake]:
+    """Start the GitHub fake with TCP_NODELAY on its connections."""
+
+    fake = GitHubFake(**kwargs)
+    fake._server.RequestHandlerClass = NoDelayHandler
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
 
 
 def github_config(tmp_path: Path, fake: GitHubFake, repo: str = "acme/ops") -> Path:

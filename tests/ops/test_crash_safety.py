@@ -38,7 +38,7 @@ from syncd.engine import StateStore
 from tests.fakes import _server
 from tests.fakes.github_fake import GitHubFake
 from tests.fakes.github_fake import DEFAULT_TOKEN
-from tests.ops.github_support import TOKEN_ENV, github_config, issues_by_key
+from tests.ops.github_support import TOKEN_ENV, NoDelayHandler, github_config, issues_by_key
 from tests.ops.support import write_minutes
 
 KILL_POINTS = 50
@@ -67,18 +67,12 @@ OPEN_AFTER_FIRST = 6
 OPEN_AFTER_LATER = 7
 
 
-class _NoDelayHandler(_server._Handler):
-    # The fake writes headers and body in separate segments; with Nagle's
-    # algorithm on, each response then waits about 40 ms for a delayed ACK.
-    disable_nagle_algorithm = True
-
-
 class KillingFake(GitHubFake):
     """The GitHub fake with a trap: SIGKILL ``victim`` at request ``kill_at``."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._server.RequestHandlerClass = _NoDelayHandler
+        self._server.RequestHandlerClass = NoDelayHandler
         self.add_repo("acme/ops", collaborators=("alice", "bob"))
         self.kill_at: int | None = None
         self.after_commit = False

