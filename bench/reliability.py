@@ -31,6 +31,7 @@ from bench.faults import FaultInjectingTracker, FaultRates
 from bench.generate import generate_series
 from bench.inprocess import sync_with_trackers
 from syncd.errors import SyncdError
+from syncd.tracker import Issue, IssueState
 from syncd.settings import (
     Carry,
     Guards,
@@ -43,7 +44,15 @@ from syncd.settings import (
 )
 
 MANAGED_LABEL = "syncd"
+FAKE_REPO = "acme/ops"
+# Seconds the adapter waits for the fake; an injected timeout delays longer.
+FAKE_TIMEOUT = 1.0
+SECONDARY_LIMIT_MESSAGE = (
+    "You have exceeded a secondary rate limit and have been temporarily blocked "
+    "from content creation. Please retry your request again later."
+)
 TARGET_NAME = "minutes"
+NO_PACING = PacingSettings(min_write_interval=0.0, writes_per_minute=None, writes_per_hour=None)
 PRESETS = {"unikraft": ("unikraft", Carry.FORWARD), "checkbox": ("ember", Carry.ACCUMULATE)}
 
 
@@ -57,6 +66,12 @@ class RunSpec:
     dialect: str
     seed: int
     rates: dict = field(default_factory=dict)
+    # "local" for the embedded tracker with faults injected by the wrapper;
+    # "github" for the GitHub adapter against the fake, which injects HTTP
+    # faults itself.
+    tracker_kind: str = "local"
+    tracker_options: dict = field(default_factory=dict)
+    environ: dict = field(default_factory=dict)
 
     def settings(self) -> Settings:
         preset, carry = PRESETS[self.dialect]
@@ -70,7 +85,7 @@ class RunSpec:
             # The harness checks the engine, not the mass-close guard or the
             # pacing, so neither may stop a run.
             guards=Guards(max_close=1_000_000, max_close_fraction=1.0),
-            pacing=PacingSettings(min_write_interval=0.0, writes_per_minute=None, writes_per_hour=None),
+            pacing=NO_PACING,
             state_dir=Path(self.state_dir),
         )
 
@@ -79,6 +94,8 @@ class RunSpec:
 class HarnessReport:
     name: str
     runs: int = 0
+    # Runs through the GitHub adapter and fake; the others use the embedded tracker.
+    fake_runs: int = 0
     syncs: int = 0
     faults: Counter = field(default_factory=Counter)
     kills: int = 0
@@ -92,7 +109,8 @@ class HarnessReport:
         faults = sum(self.faults.values())
         by_kind = ", ".join(f"{kind} {count}" for kind, count in sorted(self.faults.items()))
         return (
-            f"{self.name}: runs={self.runs} syncs={self.syncs} faults injected={faults}"
+            f"{self.name}: runs={self.runs} ({self.fake_runs} against the GitHub fake)"
+            f" syncs={self.syncs} faults injected={faults}"
             f" ({by_kind or 'none'}) kills={self.kills} duplicates found={self.duplicates}"
             f" items lost={self.lost} in {self.seconds:.1f} s"
         )
@@ -103,13 +121,27 @@ def make_tracker(
 ) -> FaultInjectingTracker:
     """Open the run's embedded tracker, injecting faults when ``rng`` is given."""
 
-    from syncd_adapters.local import LocalTracker
+    if spec.tracker_kind == "github":
+        from syncd_adapters.github import GitHubTracker
 
-    inner = LocalTracker(TARGET_NAME, spec.tracker_path)
+        inner = GitHubTracker(
+            TARGET_NAME,
+            spec.tracker_options,
+            state_dir=Path(spec.state_dir) / "adapter",
+            environ=spec.environ,
+            pacing=NO_PACING,
+            # Retries wait in virtual time, so backoff costs no real seconds.
+            sleep=lambda seconds: None,
+        )
+    else:
+        from syncd_adapters.local import LocalTracker
+
+        inner = LocalTracker(TARGET_NAME, spec.tracker_path)
     tracker = FaultInjectingTracker(
         inner, rng or random.Random(0), FaultRates(**spec.rates), on_fault=on_fault
     )
-    tracker.enabled = rng is not None
+    # Against the fake, the faults come from the fake's HTTP responses.
+    tracker.enabled = rng is not None and spec.tracker_kind == "local"
     return tracker
 
 
@@ -127,14 +159,64 @@ def sync_once(spec: RunSpec, tracker: FaultInjectingTracker) -> None:
         tracker.close_session()
 
 
-def read_issues(spec: RunSpec):
+def read_issues(spec: RunSpec, fake=None):
+    """Return the managed issues, read from the fake's memory when there is one."""
+
+    if fake is not None:
+        return [_issue_from_fake(issue) for issue in fake.issues_in(FAKE_REPO)]
     from syncd_adapters.local import LocalTracker
 
-    tracker = LocalTracker(TARGET_NAME, spec.tracker_path, read_only=True)
+    # Read-write, because a sync killed while creating the file can leave it
+    # without tables, which a read-only open rejects and a write repairs.
+    tracker = LocalTracker(TARGET_NAME, spec.tracker_path)
     try:
         return tracker.list_managed(MANAGED_LABEL)
     finally:
         tracker.close_session()
+
+
+def _issue_from_fake(fake_issue) -> Issue:
+    return Issue(
+        number=fake_issue.number,
+        ref=f"{FAKE_REPO}#{fake_issue.number}",
+        url="",
+        title=fake_issue.title,
+        body=fake_issue.body or "",
+        state=IssueState(fake_issue.state),
+    )
+
+
+def _arm_http_faults(fake, rng: random.Random) -> list:
+    """Arm one to three faults at random points of the next sync's requests."""
+
+    issues = r"/repos/acme/ops/issues(/\d+)?"
+    choices = (
+        ("5xx", lambda: {"status": 502, "body": {"message": "Bad Gateway"}}),
+        (
+            "429",
+            lambda: {
+                "status": 429,
+                "headers": {"Retry-After": "1"},
+                "body": {"message": SECONDARY_LIMIT_MESSAGE},
+            },
+        ),
+        ("timeout", lambda: {"delay": FAKE_TIMEOUT + 0.5}),
+        ("drop-after-commit", lambda: {"after_commit": True, "drop": True}),
+    )
+    armed = []
+    for _ in range(rng.randint(1, 3)):
+        kind, arguments = rng.choice(choices)
+        method = "POST" if kind == "drop-after-commit" else rng.choice(("GET", "POST", "PATCH"))
+        fault = fake.inject(method, issues, skip=rng.randint(0, 12), times=1, **arguments())
+        armed.append((kind, fault))
+    return armed
+
+
+def _count_http_faults(fake, armed: list, report: HarnessReport) -> None:
+    for kind, fault in armed:
+        if fault.hits > fault.skip:
+            report.faults[kind] += 1
+    fake.clear_faults()
 
 
 def _sync_with_faults(spec: RunSpec, rng: random.Random, report: HarnessReport) -> None:
@@ -220,6 +302,8 @@ def run_engine_harness(
             break
         rng = random.Random(f"{seed}:{run_index}")
         dialect = ("unikraft", "checkbox")[run_index % 2]
+        # Every third run goes through the GitHub adapter and the fake.
+        fake = _start_fake() if run_index % 3 == 2 and _fake_available() else None
         series = generate_series(
             dialect, items, seed=seed * 1000 + run_index, new_per_meeting=new_per_meeting
         )
@@ -234,34 +318,76 @@ def run_engine_harness(
             seed=run_index,
             rates=rate_values,
         )
-
-        last_sync_seconds = 0.5
-        for meeting in series.files:
-            path = folder / meeting.relative_path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(meeting.text, encoding="utf-8")
-            if rng.random() < kill_share:
-                _sync_and_kill(spec, rng, report, budget=last_sync_seconds * 1.5)
-            else:
-                sync_started = time.monotonic()
-                _sync_with_faults(spec, rng, report)
-                last_sync_seconds = max(time.monotonic() - sync_started, 0.05)
-            # A duplicate counts even if a later sync closes it again.
-            outcome = check_issues(read_issues(spec), meeting.open_items)
-            _record(report, run_index, outcome, duplicate_numbers, final=False)
-
-        # Two clean syncs: the first repairs what the faults left, the second
-        # must find nothing to do.
-        for _ in range(2):
-            report.syncs += 1
-            sync_once(spec, make_tracker(spec, None))
-        outcome = check_issues(read_issues(spec), series.files[-1].open_items)
-        _record(report, run_index, outcome, duplicate_numbers, final=True)
+        if fake is not None:
+            spec.tracker_kind = "github"
+            spec.tracker_options, spec.environ = _fake_options(fake)
+        try:
+            _replay(spec, series, rng, report, duplicate_numbers, run_index, kill_share, fake)
+        finally:
+            if fake is not None:
+                fake.stop()
         report.runs += 1
+        report.fake_runs += fake is not None
 
     report.duplicates = len(duplicate_numbers)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _replay(spec, series, rng, report, duplicate_numbers, run_index, kill_share, fake) -> None:
+    """Sync the series meeting by meeting with faults, then twice cleanly, checking each."""
+
+    folder = Path(spec.folder)
+    last_sync_seconds = 0.5
+    for meeting in series.files:
+        path = folder / meeting.relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(meeting.text, encoding="utf-8")
+        armed = _arm_http_faults(fake, rng) if fake is not None else []
+        if rng.random() < kill_share:
+            _sync_and_kill(spec, rng, report, budget=last_sync_seconds * 1.5)
+        else:
+            sync_started = time.monotonic()
+            _sync_with_faults(spec, rng, report)
+            last_sync_seconds = max(time.monotonic() - sync_started, 0.05)
+        if fake is not None:
+            _count_http_faults(fake, armed, report)
+        # A duplicate counts even if a later sync closes it again.
+        outcome = check_issues(read_issues(spec, fake), meeting.open_items)
+        _record(report, run_index, outcome, duplicate_numbers, final=False)
+
+    # Two clean syncs: the first repairs what the faults left, the second
+    # must find nothing to do.
+    for _ in range(2):
+        report.syncs += 1
+        sync_once(spec, make_tracker(spec, None))
+    outcome = check_issues(read_issues(spec, fake), series.files[-1].open_items)
+    _record(report, run_index, outcome, duplicate_numbers, final=True)
+
+
+def _fake_available() -> bool:
+    try:
+        import syncd_adapters.github  # noqa: F401
+        import tests.fakes.github_fake  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _start_fake():
+    from tests.fakes.github_fake import GitHubFake
+
+    fake = GitHubFake()
+    fake.start()
+    fake.add_repo(FAKE_REPO)
+    return fake
+
+
+def _fake_options(fake) -> tuple[dict, dict]:
+    from tests.fakes import github_fake
+
+    options = github_fake.tracker_options(fake, FAKE_REPO, timeout=FAKE_TIMEOUT)
+    return options, {"SYNCD_FAKE_GITHUB_TOKEN": github_fake.DEFAULT_TOKEN}
 
 
 def _record(report, run_index, outcome, duplicate_numbers, *, final: bool) -> None:
