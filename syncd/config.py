@@ -641,10 +641,8 @@ def _check_dialects(
     sources: tuple[SourceSettings, ...],
     series: tuple[SeriesRule, ...],
 ) -> None:
-    try:
-        from syncd.parser import load_dialect
-    except ImportError:
-        return
+    from syncd.parser import bundled_dialects, load_dialect
+
     references = [
         (("sources", source.name, "dialect"), source.dialect) for source in sources
     ]
@@ -657,6 +655,8 @@ def _check_dialects(
     for key, name in references:
         if name not in loaded:
             loaded[name] = _dialect_problem(load_dialect, name)
+            if loaded[name] is not None and "/" not in name:
+                loaded[name] += _did_you_mean(name, set(bundled_dialects()))
         if loaded[name] is not None:
             checker.problem(key, loaded[name])
 
@@ -665,7 +665,11 @@ def _dialect_problem(load_dialect, name: str) -> str | None:
     try:
         load_dialect(name)
     except ConfigError as error:
-        return "; ".join(str(problem) for problem in error.problems)
+        # A problem inside a dialect file keeps that file's own location.
+        return "; ".join(
+            str(problem) if problem.line is not None else problem.message
+            for problem in error.problems
+        )
     except SyncdError as error:
         return f"{error}" + (f" ({error.hint})" if error.hint else "")
     return None

@@ -513,3 +513,35 @@ def test_adapter_option_typo_suggests_option(tmp_path):
 
     assert "did you mean 'token_env'" in problems["targets.gh.token_evn"].message
     assert problems["targets.gh.token_evn"].line == 8
+
+
+def test_unknown_dialect_suggests_bundled(tmp_path):
+    path = write_config(
+        tmp_path,
+        MINIMAL.replace(
+            "    root: minutes\n", "    root: minutes\n    dialect: unikraf\n"
+        ),
+    )
+
+    [problem] = problems_of(path)
+
+    assert problem.key_path == "sources.minutes.dialect"
+    assert problem.line == 4
+    assert "did you mean 'unikraft'" in problem.message
+
+
+def test_dialect_file_problem_keeps_its_location(tmp_path):
+    (tmp_path / "ours.yaml").write_text(
+        "section_titles: [todos]\nno_such_setting: 1\n", encoding="utf-8"
+    )
+    path = write_config(
+        tmp_path,
+        MINIMAL.replace(
+            "    root: minutes\n", "    root: minutes\n    dialect: ours.yaml\n"
+        ),
+    )
+
+    [problem] = problems_of(path)
+
+    assert problem.key_path == "sources.minutes.dialect"
+    assert f"{tmp_path / 'ours.yaml'}:2" in problem.message
