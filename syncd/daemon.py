@@ -370,13 +370,11 @@ class Monitor:
 def describe_outcome(outcome) -> str:
     """Return one line such as ``2 create, 1 close, 1 failed; 3 problems``."""
 
-    parts = []
-    result = outcome.result
-    if result is not None:
-        summary = result.summary()
-        for action in ("create", "update", "close", "reopen", "comment", "failed", "pending"):
-            if summary.get(action):
-                parts.append(f"{summary[action]} {action}")
+    metrics = metrics_from_outcome(outcome, success=not outcome.partly_failed)
+    counts = dict(metrics.changes)
+    counts["failed"] = metrics.failed_changes
+    counts["pending"] = metrics.pending_changes
+    parts = [f"{count} {action}" for action, count in counts.items() if count]
     text = ", ".join(parts) or "no changes"
     problems = len(outcome.problems())
     if problems:

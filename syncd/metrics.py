@@ -20,7 +20,8 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-ACTIONS = ("create", "update", "close", "reopen", "comment")
+# Writes per action. ``label`` counts labels syncd created in a project.
+ACTIONS = ("create", "update", "close", "reopen", "comment", "label")
 
 _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?P<labels>\{[^}]*\})?\s+(?P<value>\S+)$")
 
@@ -67,7 +68,13 @@ def from_outcome(outcome, success: bool) -> RunMetrics:
     result = outcome.result
     if result is not None:
         summary = result.summary()
-        metrics.changes = {action: int(summary.get(action, 0)) for action in ACTIONS}
+        metrics.changes = {action: 0 for action in ACTIONS}
+        for change_outcome in result.outcomes:
+            if change_outcome.status not in ("applied", "recovered"):
+                continue
+            change = change_outcome.change
+            action = "label" if getattr(change, "subject", "issue") == "label" else change.action
+            metrics.changes[action] = metrics.changes.get(action, 0) + 1
         metrics.failed_changes = int(summary.get("failed", 0))
         metrics.pending_changes = int(summary.get("pending", 0))
         metrics.conflicts = int(summary.get("conflict", 0))
