@@ -361,3 +361,50 @@ def test_errors_are_syncd_types(tracker):
 
     assert isinstance(raised.value, IssueNotFoundError)
     assert raised.value.__class__.__module__ == "syncd.errors"
+
+
+# Edge cases the engine relies on.
+
+
+def test_comment_on_missing_issue_raises_not_found(tracker):
+    with pytest.raises(IssueNotFoundError):
+        tracker.comment(MISSING_NUMBER, "hello")
+
+
+def test_close_twice_keeps_issue_closed(tracker):
+    issue = tracker.create(_draft())
+    tracker.close(issue.number, CloseReason.COMPLETED)
+
+    again = tracker.close(issue.number, CloseReason.COMPLETED)
+
+    assert again.state is IssueState.CLOSED
+    assert tracker.get(issue.number).state is IssueState.CLOSED
+
+
+def test_reopen_open_issue_keeps_it_open(tracker):
+    issue = tracker.create(_draft())
+
+    reopened = tracker.reopen(issue.number)
+
+    assert reopened.state is IssueState.OPEN
+
+
+def test_timestamps_are_set(tracker):
+    issue = tracker.create(_draft())
+
+    assert issue.created_at
+    assert issue.updated_at
+    assert tracker.get(issue.number).created_at == issue.created_at
+
+
+def test_label_with_space_and_emoji_round_trips(tracker):
+    issue = tracker.create(_draft(labels=(MANAGED, "needs review ✨")))
+
+    listed = tracker.list_managed(MANAGED)
+
+    assert "needs review ✨" in tracker.get(issue.number).labels
+    assert [i.number for i in listed] == [issue.number]
+
+
+def test_new_issue_is_not_locked(tracker):
+    assert tracker.create(_draft()).locked is False
