@@ -31,6 +31,7 @@ from syncd_adapters._common import (
     RemoteTracker,
     fit_body,
     fit_title,
+    log,
     validate_common_options,
 )
 
@@ -64,6 +65,10 @@ REPO_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+$")
 # Limits GitHub enforces with 422 Validation Failed.
 GITHUB_LIMITS = TrackerLimits(title=256, body=65_536, comment=65_536)
 MAX_ASSIGNEES = 10
+
+# A close time identifies one close, so its closer never changes: keep it a
+# year (seconds).
+CLOSER_MAX_AGE = 365 * 24 * 3600.0
 
 # Message prefixes and suffixes GitHub uses for secondary rate limits
 # (the same texts PyGithub 2.10 recognises in Requester.isSecondaryRateLimitError).
@@ -167,8 +172,39 @@ class GitHubTracker(RemoteTracker):
         for item in items:
             if "pull_request" in item:
                 continue
+            if item.get("state") == "closed" and "closed_by" not in item:
+                item = dict(item, closed_by=self._closer_of(item))
             issues.append(self._to_issue(item))
         return issues
+
+    def _closer_of(self, item: dict) -> dict | None:
+        """Return the ``closed_by`` user of a closed issue from GitHub's list.
+
+        The list leaves ``closed_by`` out, so it is read from the issue once
+        per close and kept in the cache under the close time.
+        """
+
+        fact = f"closed_by {item['number']} {item.get('closed_at')}"
+        known = self.cache.get_fact(fact, CLOSER_MAX_AGE)
+        if isinstance(known, dict):
+            return known.get("user")
+        try:
+            data = self._call(
+                READ,
+                "GET",
+                self._issue_url(item["number"]),
+                endpoint="/repos/{repo}/issues/{number}",
+                scope="issue",
+                number=item["number"],
+            )
+        except TrackerError as error:
+            log.info(
+                "target %s: closer of #%s unknown: %s", self.name, item["number"], error
+            )
+            return None
+        closer = data.get("closed_by") if isinstance(data, dict) else None
+        self.cache.put_fact(fact, {"user": closer})
+        return closer
 
     def get(self, number: int) -> Issue:
         data = self._call(

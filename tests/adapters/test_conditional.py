@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from syncd.settings import TargetSettings
-from syncd.tracker import IssueUpdate
+from syncd.tracker import CloseReason, IssueDraft, IssueUpdate
+from tests.fakes import github_fake
 from tests.fakes.runs import sync_example
 
 
@@ -98,3 +99,17 @@ def test_noop_second_sync_costs_only_304s(kind, tmp_path):
     assert second.outcome.exit_code() == 0
     assert second.requests
     assert set(second.statuses) == {304}
+
+
+def test_closer_is_read_once_per_close(github_rig, tmp_path):
+    tracker = github_rig.tracker(state_dir=tmp_path)
+    issue = tracker.create(IssueDraft(title="Done soon", body="", labels=("syncd",)))
+    tracker.close(issue.number, CloseReason.COMPLETED)
+    single = rf"/repos/acme/ops/issues/{issue.number}"
+
+    first = tracker.list_managed("syncd")
+    second = github_rig.tracker(state_dir=tmp_path).list_managed("syncd")
+
+    assert first[0].closed_by == github_fake.DEFAULT_LOGIN
+    assert second[0].closed_by == github_fake.DEFAULT_LOGIN
+    assert github_rig.fake.count("GET", single) == 1
