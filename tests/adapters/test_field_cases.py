@@ -646,7 +646,7 @@ def test_unassignable_owner_is_left_off(rig):
 
 
 def test_rejected_assignee_creates_unassigned(github_rig, tmp_path):
-    # A stale "assignable" answer: the account lost access since it was checked.
+    # A stale "assignable" result: the account lost access since it was checked.
     stale = github_rig.tracker(state_dir=tmp_path)
     stale.cache.put_fact("assignable rdunne-old", True)
     stale.close_session()

@@ -272,7 +272,7 @@ class FakeServer:
                         response = self.bad_json(request)
                     except (
                         Exception
-                    ) as error:  # a bug in the fake: say so, do not hang up
+                    ) as error:  # a bug in the fake: report it as a 500, not a dropped connection
                         response = Response(
                             500, {"message": f"fake server error: {error!r}"}
                         )

@@ -217,7 +217,7 @@ class GitHubFake(FakeServer):
             return milestone
 
     def transfer_issue(self, full_name: str, number: int, to_repo: str) -> FakeIssue:
-        """Move an issue to another repository; the old URL answers 301."""
+        """Move an issue to another repository, so its old URL returns 301."""
 
         with self.lock:
             source = self.repo(full_name)
@@ -494,7 +494,7 @@ class GitHubFake(FakeServer):
         return self.error(400, "Problems parsing JSON")
 
     def _with_etag(self, request: Request, response: Response) -> Response:
-        """Add an ETag; answer 304 when the client already has this version."""
+        """Add an ETag, and return 304 when the client already has this version."""
 
         digest = hashlib.sha1(response.encoded_body())
         digest.update(response.headers.get("Link", "").encode("utf-8"))

@@ -186,7 +186,7 @@ class GitLabFake(FakeServer):
             project.deleted.add(iid)
 
     def throttle(self, *, retry_after: float = 30.0) -> None:
-        """Answer every request 429 with Retry-After for ``retry_after`` seconds."""
+        """Return 429 with Retry-After to every request for ``retry_after`` seconds."""
 
         with self.lock:
             self.throttled_until = self.clock() + retry_after
