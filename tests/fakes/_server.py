@@ -270,9 +270,8 @@ class FakeServer:
                         response = self.route(request)
                     except json.JSONDecodeError:
                         response = self.bad_json(request)
-                    except (
-                        Exception
-                    ) as error:  # a bug in the fake: report it as a 500, not a dropped connection
+                    except Exception as error:
+                        # A bug in the fake: report it as a 500, not a dropped connection.
                         response = Response(
                             500, {"message": f"fake server error: {error!r}"}
                         )
