@@ -122,8 +122,10 @@ def make_bench(request, kind: str, tmp_path: Path, **kwargs) -> SyncBench:
 # A create whose response was lost.
 
 
+# NOTE: the two xfail marks below are gaps in the engine, not the adapters.
+# They are not strict, so a fix there shows as XPASS without failing the run.
 TIMEOUT_RACE = pytest.mark.xfail(
-    strict=True,
+    strict=False,
     reason="the engine looks for the marker at once and creates again while the "
     "timed-out create is still being stored",
 )
@@ -604,7 +606,7 @@ def test_locked_issue_does_not_stop_the_run(bench):
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,
     reason="the engine sends the closing comment first and gives up the close when "
     "the comment is refused; it should skip the comment on a locked issue",
 )
