@@ -277,7 +277,11 @@ def _print_outcome(outcome, output_format: str, out: TextIO) -> None:
         return
     if output_format == "markdown":
         out.write(planview.render_plan_markdown(outcome.plan))
-        _print_problems(outcome.problems(), out)
+        problems = outcome.problems()
+        if problems:
+            out.write("\n**Problems** (each affects only its own file or target):\n\n")
+            for problem in problems:
+                out.write(f"- `{format_problem(problem)}`\n")
         return
     if outcome.result is not None:
         out.write(planview.render_result_text(outcome.result))
