@@ -282,3 +282,34 @@ def test_unwritable_folder_is_target_unavailable(tmp_path):
 
     with pytest.raises(TargetUnavailableError):
         LocalTracker("ops", blocker / "sub" / "t.db").preflight()
+
+
+def test_concurrent_creates_get_distinct_numbers(tmp_path):
+    import threading
+
+    path = tmp_path / "t.db"
+    LocalTracker("ops", path).preflight()
+    numbers: list[int] = []
+    errors: list[Exception] = []
+
+    def create_some(worker: int) -> None:
+        tracker = LocalTracker("ops", path)
+        try:
+            for index in range(10):
+                draft = IssueDraft(f"Item {worker}-{index}", "body", labels=("syncd",))
+                numbers.append(tracker.create(draft).number)
+        except Exception as error:  # noqa: BLE001 - reported by the assert below
+            errors.append(error)
+        finally:
+            tracker.close_session()
+
+    threads = [
+        threading.Thread(target=create_some, args=(worker,)) for worker in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(numbers) == list(range(1, 41))
