@@ -3,7 +3,7 @@
 The loop runs one sync (a cycle), sleeps for the interval plus a random
 jitter, and repeats. Signals are handled between steps, never inside a write:
 
-- SIGTERM and SIGINT set a stop flag. The cycle in progress sees it through
+- SIGTERM and SIGINT set a stop flag. The cycle in progress checks it through
   ``should_stop`` after the write in flight, and the loop exits with status 0.
   A second SIGINT interrupts at once, for a person at a terminal.
 - SIGHUP reloads the configuration after the cycle in progress. An invalid
@@ -64,7 +64,7 @@ class DaemonOptions:
 
 @dataclass
 class CycleResult:
-    """What one cycle did, for the log, the STATUS line and the backoff."""
+    """The result of one cycle, for the log, the STATUS line and the backoff."""
 
     ok: bool
     summary: str
@@ -418,8 +418,8 @@ def sync_cycle_function(arguments, monitor: Monitor) -> CycleFunction:
         if waits:
             retry_after = max(waits)
         # Files that fail to parse stay broken until someone edits them, so
-        # they do not count as a failed cycle; unreachable sources and
-        # targets, failed writes and rate limits do, and back off.
+        # they do not count as a failed cycle. Unreachable sources and
+        # targets, failed writes and rate limits may pass, so they back off.
         transient = bool(
             outcome.collected.source_problems
             or outcome.target_problems
@@ -444,7 +444,7 @@ def add_run_arguments(parser) -> None:
     )
     parser.add_argument(
         "--max-backoff", type=float, default=defaults.backoff_max, metavar="SECONDS",
-        help="longest wait after failed syncs; waits double from "
+        help="maximum wait after failed syncs; waits double from "
         f"{defaults.backoff_initial:.0f} s up to this (default {defaults.backoff_max:.0f})",
     )
     parser.add_argument(
@@ -545,11 +545,10 @@ def resolve_item(state, item: str) -> str:
 def requeue_item(state, key: str) -> int:
     """Settle the item's failed and unfinished writes and clear its one-time notes.
 
-    The next sync then plans the item as if it had never failed: it retries
-    the write, and posts the conflict or reopen note again when one applies.
-    Unfinished creates are left alone, because the next run must still look
-    for the issue they may have made. Returns the number of journal entries
-    settled.
+    The next sync plans the item again, and its conflict or manual close
+    counts as not yet noted. Unfinished creates are left alone, because the
+    next run must still look for the issue they may have made. Returns the
+    number of journal entries settled.
     """
 
     settled = 0

@@ -1,7 +1,7 @@
 """Run metrics as a Prometheus textfile, for node_exporter's textfile collector.
 
 After each sync the file is rewritten atomically (a temporary file in the same
-folder, then a rename), so the collector never reads half a file. It holds
+folder, then a rename), so the collector never reads half a file. It contains
 gauges for the last run and ``_total`` counters that add up over runs. The
 counters are carried from the previous file, so they survive restarts of a
 timer-driven syncd and reset only when the file is deleted, which Prometheus
@@ -28,7 +28,7 @@ _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?P<labels>\{[^}]*\})?
 
 @dataclass
 class RunMetrics:
-    """What one sync did, in the terms of the metrics file.
+    """The counts of one sync, in the terms of the metrics file.
 
     ``changes`` counts applied writes per action. ``api_requests`` and
     ``rate_limit_remaining`` are per target name.

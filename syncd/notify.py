@@ -92,9 +92,9 @@ class Notifier:
 def watchdog_interval() -> float | None:
     """Return how often to send ``WATCHDOG=1``, in seconds, or None if no watchdog is set.
 
-    systemd asks for a ping within ``$WATCHDOG_USEC`` microseconds. Pinging at
-    half that interval, as sd_watchdog_enabled(3) recommends, leaves room for a
-    slow cycle. ``$WATCHDOG_PID``, when set, must be this process.
+    systemd expects a ping within ``$WATCHDOG_USEC`` microseconds. Pinging at
+    half that interval leaves room for one late ping. ``$WATCHDOG_PID``, when
+    set, must be this process.
     """
 
     value = os.environ.get("WATCHDOG_USEC", "")

@@ -267,7 +267,7 @@ class GitSource(Source):
         environment = dict(os.environ)
         environment.update(
             {
-                # Never wait for a password: an unattended run would hang.
+                # Do not prompt on the terminal: an unattended run would hang.
                 "GIT_TERMINAL_PROMPT": "0",
                 "GIT_ALLOW_PROTOCOL": ALLOWED_PROTOCOLS,
                 "LC_ALL": "C",

@@ -118,7 +118,10 @@ class HttpSource(Source):
         response_meta, body = self._download(headers)
         if body is None:
             if cached_body is None:
-                raise SourceError(self.name, f"{self.url} answered 304 Not Modified to a request without a cached copy")
+                raise SourceError(
+                    self.name,
+                    f"{self.url} returned 304 Not Modified to a request without a cached copy",
+                )
             logger.info("source %s not modified since the last download", self.name)
             self.not_modified = True
             self._body = cached_body

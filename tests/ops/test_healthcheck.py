@@ -72,7 +72,7 @@ def test_timeout_is_logged_not_raised(caplog):
     try:
         check = HealthCheck(slow.url("/ping/secret-uuid"), timeout=0.2)
         with caplog.at_level(logging.WARNING):
-            # The server would answer 200 after 2 s, so False means the timeout fired.
+            # The server would return 200 after 2 s, so False means the timeout fired.
             assert not check.success("ok")
     finally:
         slow.close()
