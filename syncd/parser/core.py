@@ -88,9 +88,19 @@ def _parse_body(body: str, body_start: int, dialect: Dialect, fast: bool) -> Blo
     if plan is None:
         return parse_blocks(body, base=body_start)
     ascii_body = body.isascii()
+    # Character index -> byte offset, counted on from the previous index
+    # because indexes come mostly in increasing order.
+    last = [0, 0]
 
     def byte_offset(index: int) -> int:
-        return body_start + (index if ascii_body else len(body[:index].encode("utf-8")))
+        if ascii_body:
+            return body_start + index
+        previous_index, previous_bytes = last
+        if index < previous_index:
+            previous_index, previous_bytes = 0, 0
+        offset = previous_bytes + len(body[previous_index:index].encode("utf-8"))
+        last[0], last[1] = index, offset
+        return body_start + offset
 
     root = Block(OTHER, body_start, body_start + len(body.encode("utf-8")))
     region_index = 0

@@ -375,7 +375,9 @@ def _scan_hazard(dialect: Dialect) -> re.Pattern | None:
     def words(phrase: str) -> str:
         return r"[\W_]+".join(re.escape(word) for word in normalize_title(phrase).split())
 
-    prefix = r"^[ \t>*+\-\d.)\[\]xX]*(?:\*\*|__|[*_])?[ \t]*"
+    # One character class for everything before the word (indentation, list
+    # and quote markers, a checkbox, bold), so the search stays linear.
+    prefix = r"^[ \t>*_+\-\d.)\[\]xX]*"
     alternatives = []
     if dialect.inline_markers and dialect.markers:
         alternatives.append(prefix + "(?:" + "|".join(words(m) for m in dialect.markers) + r")\b")

@@ -21,8 +21,7 @@ from syncd.parser.text import LineIndex
 
 _LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _CHECKBOX = re.compile(r"^\[[ xX]\](?:[ \t]+|$)")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_PSEUDO_HEADING = re.compile(r"^ {0,3}(#{1,6})([^\s#].*?)\s*#*\s*$")
+_PSEUDO_HEADING = re.compile(r" {0,3}(#{1,6})([^\s#][^\n]*)")
 _STRUCK = re.compile(r"~~.+?~~", re.DOTALL)
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _ALNUM = re.compile(r"[^\W_]")
@@ -31,6 +30,40 @@ _MEMO_LIMIT = 20_000
 # Section levels: a bare title line ("Action Items" with no heading markup)
 # runs to the next heading of any level.
 _BARE_LEVEL = 7
+
+
+def remove_comments(text: str) -> str:
+    """Remove closed ``<!-- -->`` comments, keeping the line feeds inside them.
+
+    A find loop rather than a regex, so text with many unclosed comment
+    openings stays linear.
+    """
+
+    parts = []
+    position = 0
+    while True:
+        start = text.find("<!--", position)
+        if start < 0:
+            break
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        parts.append(text[position:start])
+        parts.append("\n" * text.count("\n", start, end))
+        position = end + 3
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def strip_closing_hashes(text: str) -> str:
+    """Remove a heading's optional closing ``#`` run and surrounding spaces."""
+
+    text = text.strip()
+    if text.endswith("#"):
+        without = text.rstrip("#")
+        if not without or without[-1] in " \t":
+            text = without.strip()
+    return text
 
 
 @dataclass(slots=True)
@@ -75,7 +108,7 @@ class Extractor:
             return []
         text = self.source(start, end)
         if "<!--" in text:
-            text = _COMMENT.sub(lambda match: "\n" * match.group(0).count("\n"), text)
+            text = remove_comments(text)
         first = self.lines.line_of(start)
         if "\n" not in text and "\r" not in text and not list_item and not checkbox:
             # One plain line, the usual "XX: task" paragraph.
@@ -122,13 +155,13 @@ class Extractor:
         for line in text.split("\n"):
             line_start = offset + len(text[:position].encode("utf-8"))
             line_end = line_start + len(line.encode("utf-8"))
-            match = _PSEUDO_HEADING.match(line)
+            match = _PSEUDO_HEADING.fullmatch(line)
             if match and match.group(2)[:1].isalpha():
                 if current_start is not None:
                     yield Block(PARAGRAPH, current_start, line_start)
                     current_start = None
                 heading = Block(HEADING, line_start, line_end, len(match.group(1)))
-                heading.text = match.group(2)
+                heading.text = strip_closing_hashes(match.group(2))
                 yield heading
             elif current_start is None and line.strip():
                 current_start = line_start
@@ -538,7 +571,10 @@ def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, 
         if (first_line, result.text) in seen:
             continue
         seen.add((first_line, result.text))
-        first_text = "\n".join(text for _number, text in entry.lines)
+        if len(entry.lines) == 1:
+            first_text = entry.lines[0][1]
+        else:
+            first_text = "\n".join(text for _number, text in entry.lines)
         items.append(
             Item(
                 line=first_line,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from syncd.parser.dialect import Dialect
 from syncd.yamltext import YamlDocument, YamlError, load_yaml
@@ -43,8 +42,8 @@ _WORD_DATE = re.compile(
 # lines and block lists of plain one-line values. Anything else (quotes,
 # flow lists, comments, nesting, tabs, duplicate keys, multi-line values)
 # goes to the real loader, which also reports every error.
-_SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*")
-_SIMPLE_ENTRY = re.compile(r"([ ]*)-[ ]+(.*?)[ ]*")
+_SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*))?")
+_SIMPLE_ENTRY = re.compile(r"([ ]*)-[ ]+(.*)")
 _PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _NULLS = frozenset({"~", "null", "Null", "NULL"})
 
@@ -106,9 +105,10 @@ def _simple_yaml(text: str) -> YamlDocument | None:
             continue
         entry = _SIMPLE_ENTRY.fullmatch(line)
         if entry is not None:
-            if current_list is None or not entry.group(2):
+            item = (entry.group(2) or "").rstrip(" ")
+            if current_list is None or not item:
                 return None
-            ok, scalar = _scalar(entry.group(2))
+            ok, scalar = _scalar(item)
             if not ok or not isinstance(scalar, str):
                 return None
             indent = len(entry.group(1))
@@ -124,7 +124,7 @@ def _simple_yaml(text: str) -> YamlDocument | None:
         match = _SIMPLE_KEY.fullmatch(line)
         if match is None:
             return None
-        key, value = match.group(1), match.group(2)
+        key, value = match.group(1), (match.group(2) or "").rstrip(" ")
         if key in data:
             return None
         if current_list is not None and not current_list:
@@ -213,8 +213,8 @@ def series_for_path(relative_path: str, depth: int | None = None) -> str:
     A file at the top of the tree belongs to the series ``.``.
     """
 
-    parts = [part for part in PurePosixPath(relative_path.replace("\\", "/")).parts[:-1]]
-    parts = [part for part in parts if part not in ("", ".", "/")]
+    parts = relative_path.replace("\\", "/").split("/")[:-1]
+    parts = [part for part in parts if part not in ("", ".")]
     folded = [part for part in parts if not _YEAR_FOLDER.fullmatch(part)]
     if depth is not None:
         folded = folded[: max(depth, 0)]
@@ -229,7 +229,7 @@ def _valid(year: int, month: int, day: int) -> datetime.date | None:
 
 
 def date_from_name(path: str) -> datetime.date | None:
-    name = PurePosixPath(path.replace("\\", "/")).name
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
     for match in _NAME_DATE.finditer(name):
         found = _valid(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         if found:

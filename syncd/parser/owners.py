@@ -22,6 +22,7 @@ _COLON_PREFIX = re.compile(
 _LEADING_PAREN = re.compile(r"^(?:\((?P<p>[^()]{1,60})\)|\[(?P<b>[^\[\]]{1,60})\](?![(\[:]))\s*[:\-–—]?\s*(?P<rest>\S.*)$", re.DOTALL)
 _PAREN_GROUP = re.compile(r"\(([^()]{1,80})\)")
 _MARKUP = re.compile(r"~~|\*\*|__")
+_NEXT_WORD = re.compile(r"\s*(\S+)")
 
 
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
@@ -175,16 +176,22 @@ def handle_owner(line: str, compiled) -> OwnerMatch | None:
     # Code spans are blanked first, and an "@" inside a word (an email
     # address) is not a handle.
     plain = _blank_code(plain)
+    content_end = len(plain.rstrip())
     for found in _HANDLE.finditer(plain):
-        if found.start() > 0 and (plain[found.start() - 1].isalnum() or plain[found.start() - 1] in "._-"):
+        start, end = found.start(), found.end()
+        if start > 0 and (plain[start - 1].isalnum() or plain[start - 1] in "._-"):
             continue
-        after = plain[found.end() :]
-        if not after.strip():
+        if end >= content_end:
             return OwnerMatch(owners=(found.group(0),))
-        word = after.split(None, 1)[0].casefold()
-        if word in compiled.name_verbs and found.start() > 0 and plain[found.start() - 1] in " \t—–-":
-            before = plain[: found.start()].rstrip()
-            if before.endswith(("—", "–", "-")) or not before:
+        # Look at the next word and the character before the handle without
+        # slicing the rest of the line, which would make long lines quadratic.
+        next_word = _NEXT_WORD.match(plain, end)
+        word = next_word.group(1).casefold() if next_word else ""
+        if word in compiled.name_verbs and start > 0 and plain[start - 1] in " \t—–-":
+            before = start - 1
+            while before >= 0 and plain[before] in " \t":
+                before -= 1
+            if before < 0 or plain[before] in "—–-":
                 return OwnerMatch(owners=(found.group(0),))
     return None
 

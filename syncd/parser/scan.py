@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from syncd.parser.dialect import normalize_title
+from syncd.parser.extract import strip_closing_hashes
 
 # Lines that make the simple reading unsafe. Each pattern starts with a line
 # feed (the text is searched with one put in front), which lets the regex
@@ -39,7 +40,6 @@ _UNDERLINE = re.compile(r"\n {0,3}(?:=+|-+)[ \t]*$", re.MULTILINE)
 # Column-0 heading-like lines: "## Title", and "###Title" (a hazard).
 _ATX = re.compile(r"\n(#{1,6})([^\n]*)")
 _FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$", re.MULTILINE)
-_CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 
 
 @dataclass(frozen=True)
@@ -116,12 +116,10 @@ def plan_regions(text: str, titles: frozenset[str], extra_hazard: re.Pattern | N
             if content[0] == "#":
                 continue  # seven or more hashes: a paragraph
             return None  # "###Title": decided by the full parse
-        content = content.strip()
+        content = strip_closing_hashes(content)
         if "&" in content:
             # Entities render as their characters in a parsed heading.
             content = html.unescape(content)
-        if content.endswith("#"):
-            content = _CLOSING_HASHES.sub("", content)
         headings.append(Heading(len(match.group(1)), content, start, match.end() - 1))
 
     regions: list[tuple[int, int]] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -200,3 +201,35 @@ def test_random_bytes_never_raise(data):
     assert not any("internal parser error" in problem.message for problem in document.errors)
     if document.errors:
         assert document.items == []
+
+
+# Inputs that make a careless regex or slice quadratic; each stays linear, so
+# at this size a regression shows up as a test run minutes long.
+LARGE = 20_000
+PATHOLOGICAL = {
+    "deep_list": "## Action items\n" + "".join("  " * depth + "- RD: x\n" for depth in range(200)),
+    "deep_quote": "## Action items\n" + "> " * 2000 + "RD: x\n",
+    "brackets": "## Action items\nRD: " + "[" * LARGE + "\n",
+    "emphasis": "## Action items\nRD: " + "*a" * LARGE + "\n",
+    "strikes": "## Action items\nRD: " + "~~a " * LARGE + "\n",
+    "backticks": "## Action items\n- x " + "`a" * LARGE + "\n",
+    "comments": "## Action items\nRD: " + "<!--" * LARGE + "\n",
+    "parentheses": "## Action items\n- x " + "(a)" * LARGE + "\n",
+    "spaces": "## Action items\n" + " " * LARGE + "x\n#a" + " " * LARGE + "b\n",
+    "hashes": "###a" + " " * LARGE + "#x\n",
+    "colon_after_spaces": "## Action items\n" + "a" * 70 + " " * LARGE + ":\n",
+    "front_matter_spaces": "---\ntitle: a" + " " * LARGE + "b\n---\n",
+    "handles": "## Action items\n- x " + "@a " * LARGE + "\n",
+    "separators": "## Action items\n" + "A/" * LARGE + "B: x\n",
+    "names": "## Action items\n- " + "Kim, " * LARGE + "to x\n",
+}
+
+
+@pytest.mark.parametrize("dialect", ["default", "rust-lang-team", "conda", "ember", "nodejs-tsc"])
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_pathological_input_parses(name, dialect):
+    data = PATHOLOGICAL[name].encode()
+
+    document = parse_bytes(data, path="big.md", dialect=load_dialect(dialect))
+
+    assert document.errors == []
