@@ -90,10 +90,14 @@ def parse_blocks(text: str, base: int = 0) -> Block:
             if heading is not None and event != "Rule":
                 heading_parts.append(" ")
             continue
-        if "Start" in event:
-            value = event["Start"]
-            name = _tag_name(value)
-            kind = _BLOCK_TAGS.get(name)
+        # Text is most of the events, so it is tested first.
+        if "Text" in event:
+            if heading is not None:
+                heading_parts.append(event["Text"])
+            continue
+        value = event.get("Start")
+        if value is not None:
+            kind = _BLOCK_TAGS.get(value if type(value) is str else _tag_name(value))
             if kind is None:
                 continue
             block = Block(kind, span["start"] + base, span["end"] + base)
@@ -103,18 +107,18 @@ def parse_blocks(text: str, base: int = 0) -> Block:
                 heading_parts = []
             stack[-1].children.append(block)
             stack.append(block)
-        elif "End" in event:
-            kind = _BLOCK_TAGS.get(_tag_name(event["End"]))
-            if kind is None:
+            continue
+        value = event.get("End")
+        if value is not None:
+            if _BLOCK_TAGS.get(value if type(value) is str else _tag_name(value)) is None:
                 continue
             block = stack.pop()
             if block is heading:
                 block.text = "".join(heading_parts)
                 heading = None
-        elif heading is not None:
-            if "Text" in event:
-                heading_parts.append(event["Text"])
-            elif "Code" in event:
+            continue
+        if heading is not None:
+            if "Code" in event:
                 heading_parts.append(event["Code"])
         elif "TaskListMarker" in event:
             for block in reversed(stack):
