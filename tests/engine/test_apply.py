@@ -1,0 +1,196 @@
+"""apply_plan: the write journal, recovery after a crash, and failure isolation."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncd.engine import StateStore, apply_plan, compute_plan
+from syncd.errors import (
+    AmbiguousWriteError,
+    AuthenticationError,
+    RateLimitedError,
+    ValidationFailedError,
+)
+from syncd.marker import marker_key
+
+from tests.engine.support import make_settings, meeting, recording_harness, task
+
+
+class Killed(BaseException):
+    """Stands in for the process dying: nothing after it runs."""
+
+
+def three_items():
+    return [meeting("2024-05-02", [task("Delete the channel.", "RD"), task("Update the rota.", "KM"), task("Book the room.", "LP")])]
+
+
+def test_journal_records_intent_and_result(tmp_path):
+    harness = recording_harness(tmp_path)
+    harness.sync(three_items())
+
+    with StateStore.open(harness.state_path) as state:
+        entries = state.journal()
+        assert [e.action for e in entries] == ["ensure_label", "ensure_label", "create", "create", "create"]
+        assert {e.status for e in entries} == {"done"}
+        assert all(e.finished for e in entries)
+        assert state.unfinished_journal() == []
+        assert state.last_run().outcome == "ok"
+
+
+def test_crash_after_create_resumes_without_duplicate(tmp_path):
+    harness = recording_harness(tmp_path)
+    harness.sync([meeting("2024-05-01", [])])
+
+    # The second create reaches the tracker, then the process dies before
+    # the result is recorded.
+    created = []
+
+    def die_after_second(draft):
+        created.append(draft.title)
+        return Killed() if len(created) == 2 else None
+
+    harness.tracker.after_write["create"] = die_after_second
+    with pytest.raises(Killed):
+        harness.sync(three_items())
+    harness.tracker.after_write.clear()
+    with StateStore.open(harness.state_path) as state:
+        assert [e.action for e in state.unfinished_journal()] == ["create"]
+
+    plan, result = harness.sync(three_items())
+    titles = sorted(i.title for i in harness.issues())
+    assert titles == ["Book the room.", "Delete the channel.", "Update the rota."]
+    assert not result.failures
+    with StateStore.open(harness.state_path) as state:
+        assert state.unfinished_journal() == []
+
+    plan, _ = harness.sync(three_items())
+    assert not plan.has_changes
+
+
+def test_unfinished_create_is_adopted_in_apply(tmp_path):
+    # The plan was computed before the interrupted create landed, so only
+    # apply_plan can find the issue by its marker.
+    harness = recording_harness(tmp_path)
+    harness.sync([meeting("2024-05-01", [])])
+    with StateStore.open(harness.state_path) as state:
+        plan = compute_plan(three_items(), settings=harness.settings, trackers={"main": harness.tracker}, state=state, roster=harness.roster)
+    first = next(c for c in plan.changes if c.action == "create")
+    made = harness.tracker.create(first.draft)
+    with StateStore.open(harness.state_path) as state:
+        state.journal_intent("crashed-run", "main", first.key, "create", {"key": first.key})
+        result = apply_plan(plan, trackers={"main": harness.tracker}, state=state)
+    assert [o.status for o in result.outcomes] == ["recovered", "applied", "applied"]
+    assert result.outcomes[0].ref == made.ref
+    assert len(harness.issues()) == 3
+
+
+def test_ambiguous_create_looks_for_marker(tmp_path):
+    harness = recording_harness(tmp_path)
+    harness.tracker.after_write["create"] = lambda draft: AmbiguousWriteError("connection reset after send")
+    plan, result = harness.sync(three_items()[:1])
+    harness.tracker.after_write.clear()
+
+    assert [o.status for o in result.outcomes if o.change.subject == "issue"] == ["recovered"] * 3
+    assert len(harness.issues()) == 3
+    keys = {marker_key(i.body) for i in harness.issues()}
+    assert len(keys) == 3
+
+
+def test_ambiguous_create_that_did_not_land_is_retried(tmp_path):
+    harness = recording_harness(tmp_path)
+    calls = []
+
+    def first_call_fails(draft):
+        calls.append(draft.title)
+        return AmbiguousWriteError("timed out") if len(calls) == 1 else None
+
+    harness.tracker.faults["create"] = first_call_fails
+    plan, result = harness.sync([meeting("2024-05-02", [task("Delete the channel.", "RD")])])
+    assert [o.status for o in result.outcomes if o.change.subject == "issue"] == ["applied"]
+    assert len(harness.issues()) == 1
+
+
+def test_one_failing_item_does_not_stop_others(tmp_path):
+    harness = recording_harness(tmp_path)
+    harness.tracker.faults["create"] = lambda draft: (
+        ValidationFailedError("title is invalid", field="title") if draft.title == "Update the rota." else None
+    )
+    plan, result = harness.sync(three_items())
+
+    assert sorted(i.title for i in harness.issues()) == ["Book the room.", "Delete the channel."]
+    assert [o.change.item.text for o in result.failures] == ["Update the rota."]
+    assert result.partial
+    assert result.to_json()["partial"] is True
+
+    # The failed item is retried on the next run, never dropped.
+    harness.tracker.faults.clear()
+    plan, result = harness.sync(three_items())
+    assert [c.action for c in plan.changes] == ["create"]
+    assert not result.partial
+    assert len(harness.issues()) == 3
+
+
+def test_target_wide_error_stops_that_target(tmp_path):
+    harness = recording_harness(tmp_path)
+    harness.sync([meeting("2024-05-01", [])])
+    harness.tracker.faults["create"] = lambda draft: AuthenticationError("token expired", target="main")
+    plan, result = harness.sync(three_items())
+
+    assert [o.status for o in result.outcomes] == ["failed", "skipped", "skipped"]
+    assert "main" in result.failed_targets
+    assert harness.issues() == []
+
+
+def test_rate_limit_leaves_rest_pending(tmp_path):
+    harness = recording_harness(tmp_path)
+    harness.sync([meeting("2024-05-01", [])])
+    calls = []
+
+    def limit_second(draft):
+        calls.append(draft)
+        return RateLimitedError("secondary rate limit", retry_after=60) if len(calls) == 2 else None
+
+    harness.tracker.faults["create"] = limit_second
+    plan, result = harness.sync(three_items())
+    assert [o.status for o in result.outcomes] == ["applied", "pending", "pending"]
+    assert result.rate_limited == {"main": 60}
+    assert len(harness.issues()) == 1
+
+    harness.tracker.faults.clear()
+    plan, result = harness.sync(three_items())
+    assert len([c for c in plan.changes if c.action == "create"]) == 2
+    assert len(harness.issues()) == 3
+
+
+def test_pacing_spaces_writes(tmp_path):
+    from syncd.engine.apply import _Pacer
+    from syncd.settings import PacingSettings
+
+    now = [0.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = _Pacer(PacingSettings(min_write_interval=1.0, writes_per_minute=3, writes_per_hour=None), sleep=sleep, clock=lambda: now[0])
+    for _ in range(4):
+        pacer.wait()
+    assert slept[:2] == [1.0, 1.0]
+    assert sum(slept) == pytest.approx(60.0)
+
+
+def test_read_only_state_never_creates_file(tmp_path):
+    path = tmp_path / "missing" / "state.db"
+    with StateStore.open(path, read_only=True) as state:
+        assert state.issue_records() == {}
+    assert not path.exists()
+    assert not path.parent.exists()
+
+
+def test_state_file_uses_wal(tmp_path):
+    path = tmp_path / "state.db"
+    StateStore.open(path).close()
+    import sqlite3
+
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
