@@ -162,11 +162,15 @@ def test_generated_items_found_exactly(minutes, dialect, crlf):
 
 
 @SETTINGS
-@given(minutes_documents(), st.sampled_from(["<div>", "Title\n---", "  ## Action items", "###TODOs"]))
-def test_sections_only_parse_is_same(minutes, hazard):
+@given(
+    minutes_documents(),
+    st.sampled_from(["<div>", "Title\n---", "  ## Action items", "###TODOs", "Actions:", "Action: x"]),
+    st.sampled_from(["default", "ember", "nodejs-tsc", "conda"]),
+)
+def test_sections_only_parse_is_same(minutes, hazard, dialect_name):
+    dialect = load_dialect(dialect_name)
     for extra in ("", hazard):
         data = minutes.text() + extra.encode()
-        dialect = load_dialect("default")
         fast = parse_bytes(data, path="a.md", dialect=dialect)
         whole = parse_bytes(data, path="a.md", dialect=dialect, sections_only=False)
         assert fast == whole
