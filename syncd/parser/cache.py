@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import fields
@@ -18,6 +19,8 @@ from pathlib import Path
 from syncd.model import Document, Item, ItemKind, Meeting, Problem, Severity
 from syncd.parser.core import parse_bytes
 from syncd.parser.dialect import Dialect
+
+logger = logging.getLogger(__name__)
 
 # Bump when a parser change alters what a given input parses to.
 PARSER_VERSION = "1"
@@ -44,18 +47,28 @@ class ParseCache:
         self.misses = 0
         self._db: sqlite3.Connection | None = None
         self._fingerprints: dict[int, tuple[Dialect, str]] = {}
-        if read_only:
-            if self.path.exists():
-                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS documents ("
-                " key TEXT PRIMARY KEY, path TEXT NOT NULL, document TEXT NOT NULL)"
-            )
-            self._db.commit()
+        # Why the cache is off, when it is: a cache that cannot be opened only
+        # costs time, so parsing goes on without it.
+        self.problem: str | None = None
+        try:
+            if read_only:
+                if self.path.exists():
+                    self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=30)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS documents ("
+                    " key TEXT PRIMARY KEY, path TEXT NOT NULL, document TEXT NOT NULL)"
+                )
+                self._db.commit()
+        except (sqlite3.DatabaseError, OSError) as error:
+            self.problem = f"parse cache {self.path} cannot be used: {error}"
+            logger.warning("%s; parsing every file", self.problem)
+            if self._db is not None:
+                self._db.close()
+            self._db = None
 
     def close(self) -> None:
         if self._db is not None:

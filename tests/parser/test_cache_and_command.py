@@ -188,3 +188,14 @@ def test_parse_command_takes_a_loaded_roster_tuple(tmp_path):
     )
 
     assert "KL=KimL (@klund)" in out.getvalue()
+
+
+def test_corrupt_cache_file_means_no_cache(tmp_path):
+    path = tmp_path / "parse.sqlite"
+    path.write_bytes(b"this is not an SQLite database" * 100)
+
+    with ParseCache(path) as cache:
+        document = cache.parse(MINUTES, path="a.md", dialect=load_dialect("default"))
+
+    assert cache.problem is not None
+    assert len(document.items) == 3
