@@ -238,7 +238,7 @@ def _plan_handler(arguments: argparse.Namespace, out: TextIO) -> int:
 
     settings = load_settings(arguments)
     outcome = plan_run(settings, allow_mass_close=arguments.allow_mass_close)
-    _print_outcome(outcome, arguments.output_format, out)
+    _print_outcome(outcome, arguments.output_format, out, verbose=arguments.verbose)
     return outcome.exit_code(detailed=True)
 
 
@@ -265,11 +265,13 @@ def _sync_handler(arguments: argparse.Namespace, out: TextIO) -> int:
         from syncd.daemon import Monitor, monitored_sync
 
         outcome = monitored_sync(settings, arguments, Monitor.from_arguments(arguments))
-    _print_outcome(outcome, arguments.output_format, out)
+    _print_outcome(outcome, arguments.output_format, out, verbose=arguments.verbose)
     return outcome.exit_code()
 
 
-def _print_outcome(outcome, output_format: str, out: TextIO) -> None:
+def _print_outcome(
+    outcome, output_format: str, out: TextIO, *, verbose: int = 0
+) -> None:
     from syncd import planview
 
     if output_format == "json":
@@ -294,6 +296,17 @@ def _print_outcome(outcome, output_format: str, out: TextIO) -> None:
             f"\n{len(problems)} problems (each affects only its own file or target):\n"
         )
         _print_problems(problems, out)
+    warnings = outcome.warnings()
+    noun = "warning" if len(warnings) == 1 else "warnings"
+    if warnings and verbose:
+        out.write(f"\n{len(warnings)} {noun}:\n")
+        for warning in warnings:
+            out.write(f"{warning}\n")
+    elif warnings:
+        out.write(
+            f"\n{len(warnings)} {noun}, such as owners left unassigned; "
+            "-v lists them, and --format json includes them\n"
+        )
     if outcome.dry_run:
         out.write("\ndry run: nothing was written to the trackers or the state.\n")
     out.write(

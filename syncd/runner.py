@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from syncd.errors import InputError, SourceError, SyncdError
-from syncd.messages import problem_text
+from syncd.messages import format_location, format_problem, problem_text
 from syncd.model import Document, Meeting, Problem, Severity, SourceRevision
 from syncd.settings import Settings, SourceSettings
 from syncd.sources import Source, open_source
@@ -131,6 +131,22 @@ class RunOutcome:
             + self.collected.file_problems
             + self.target_problems
         )
+
+    def warnings(self) -> list[str]:
+        """Return each warning of the run as ``path:line: message`` text."""
+
+        found = [
+            format_problem(warning)
+            for document in self.collected.documents
+            for warning in document.warnings
+        ]
+        for problem in self.plan.problems:
+            if problem.get("severity") == "warning":
+                location = format_location(
+                    problem.get("path") or "", problem.get("line")
+                )
+                found.append(f"{location}: warning: {problem.get('message')}")
+        return found
 
     def to_json(self) -> dict:
         body = dict((self.result if self.result is not None else self.plan).to_json())

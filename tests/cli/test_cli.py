@@ -602,3 +602,16 @@ def test_parse_with_bad_people_file(project, tmp_path):
 
     assert run.code == 1
     assert f"{roster}:2" in run.stderr
+
+
+def test_warnings_counted_and_listed_with_verbose(project):
+    project.write_minutes(
+        "ops/2024-05-09.md", MEETING_TWO.replace("KM: Rotate", "ZQ: Rotate")
+    )
+
+    quiet = project.syncd("plan")
+    verbose = project.syncd("plan", "-v")
+
+    assert "warning, such as owners left unassigned" in quiet.stdout
+    assert "ops/2024-05-09.md:14: warning:" in verbose.stdout
+    assert "ZQ" in verbose.stdout
