@@ -76,7 +76,7 @@ class Entry:
     marker: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Classified:
     owners: tuple[str, ...] = ()
     text: str = ""

@@ -103,7 +103,8 @@ def _simple_yaml(text: str) -> YamlDocument | None:
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        entry = _SIMPLE_ENTRY.fullmatch(line)
+        # Only a line starting with spaces or "-" can be a list entry.
+        entry = _SIMPLE_ENTRY.fullmatch(line) if line[0] in " -" else None
         if entry is not None:
             item = (entry.group(2) or "").rstrip(" ")
             if current_list is None or not item:

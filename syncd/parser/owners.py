@@ -47,7 +47,7 @@ def strip_markup(text: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OwnerMatch:
     """Owners found in a line.
 

@@ -42,7 +42,7 @@ _ATX = re.compile(r"\n(#{1,6})([^\n]*)")
 _FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$", re.MULTILINE)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Heading:
     level: int
     text: str
