@@ -56,7 +56,7 @@ FIRST_MINUTES = [
 LATER_MINUTES = [
     "AB: Write the release notes for 2.0.",
     "AB: Book the room.",
-    "AB: Order the badges. (done)",
+    "[x] AB: Order the badges.",
     "CD: Send the agenda.",
     "AB: Update the wiki.",
     "CD: Test the projector.",

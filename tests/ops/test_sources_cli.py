@@ -88,7 +88,7 @@ def test_git_source_follows_new_commits(tmp_path, origin):
     assert sync(tmp_path).returncode == 0
 
     write_minutes(
-        origin / "weekly", "2026-03-02", ["AB: Write the notes. (done)", "CD: Book the room."]
+        origin / "weekly", "2026-03-02", ["[x] AB: Write the notes.", "CD: Book the room."]
     )
     git(origin, "commit", "--quiet", "--all", "--message", "Notes written")
     result = sync(tmp_path)
