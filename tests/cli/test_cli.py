@@ -613,5 +613,5 @@ def test_warnings_counted_and_listed_with_verbose(project):
     verbose = project.syncd("plan", "-v")
 
     assert "warning, such as owners left unassigned" in quiet.stdout
-    assert "ops/2024-05-09.md:14: warning:" in verbose.stdout
+    assert "ops/2024-05-09.md:13: warning:" in verbose.stdout
     assert "ZQ" in verbose.stdout
