@@ -107,6 +107,7 @@ class GitHubTracker(RemoteTracker):
         )
         self._requester = self._github.requester
         self._repo_url = f"{self.base_url}/repos/{self.repo}"
+        self._pull_numbers: set[int] = set()
         base = urllib.parse.urlsplit(self.base_url)
         self._base_host = base.hostname
         self._base_port = base.port
@@ -171,6 +172,7 @@ class GitHubTracker(RemoteTracker):
         issues = []
         for item in items:
             if "pull_request" in item:
+                self._pull_numbers.add(item["number"])
                 continue
             if item.get("state") == "closed" and "closed_by" not in item:
                 item = dict(item, closed_by=self._closer_of(item))
@@ -309,6 +311,7 @@ class GitHubTracker(RemoteTracker):
         return issue
 
     def update(self, number: int, change: IssueUpdate) -> Issue:
+        self._refuse_pull_request(number)
         latest: dict | None = None
         issue_url = self._issue_url(number)
         issue_scope = {"scope": "issue", "number": number}
@@ -364,14 +367,17 @@ class GitHubTracker(RemoteTracker):
         return issue
 
     def close(self, number: int, reason: CloseReason) -> Issue:
+        self._refuse_pull_request(number)
         data = self._patch(number, {"state": "closed", "state_reason": reason.value})
         return self._issue_from_response(data, number)
 
     def reopen(self, number: int) -> Issue:
+        self._refuse_pull_request(number)
         data = self._patch(number, {"state": "open", "state_reason": "reopened"})
         return self._issue_from_response(data, number)
 
     def comment(self, number: int, body: str) -> Comment:
+        self._refuse_pull_request(number)
         data = self._call(
             CREATE,
             "POST",
@@ -536,6 +542,16 @@ class GitHubTracker(RemoteTracker):
             # 404 "Label does not exist": it is already off the issue.
             if "label" not in str(error).lower():
                 raise
+
+    def _refuse_pull_request(self, number: int) -> None:
+        # Pull requests share GitHub's issue numbers; one seen in the issue
+        # list must never be edited, closed or commented on as an issue.
+        if number in self._pull_numbers:
+            raise IssueNotFoundError(
+                f"{self.repo}#{number} is a pull request, not an issue",
+                target=self.name,
+                ref=f"{self.repo}#{number}",
+            )
 
     def _patch(self, number: int, fields: dict) -> dict:
         return self._call(

@@ -23,7 +23,7 @@ from syncd.errors import (
     TargetUnavailableError,
 )
 from syncd.marker import marker_key
-from syncd.tracker import CloseReason, IssueDraft, IssueState
+from syncd.tracker import CloseReason, IssueDraft, IssueState, IssueUpdate
 from tests.fakes import runs
 
 PEOPLE = [
@@ -709,3 +709,19 @@ def test_unassignable_owner_is_not_retried_every_run(request, tmp_path, kind):
     assert "rdunne-old" in str(first.outcome.to_json())
     assert marker_key(bench.body_of(issues[0]))
     assert not [entry for entry in second.requests if entry[0] != "GET"]
+
+
+def test_listed_pull_request_is_never_written(github_rig):
+    number = github_rig.seed("Delete the channel", labels=("syncd",), pull_request=True)
+    tracker = github_rig.tracker()
+    tracker.list_managed("syncd")
+
+    for write in (
+        lambda: tracker.update(number, IssueUpdate(title="Taken over")),
+        lambda: tracker.close(number, CloseReason.COMPLETED),
+        lambda: tracker.comment(number, "Closed."),
+    ):
+        with pytest.raises(IssueNotFoundError):
+            write()
+
+    assert [method for method, _, _ in github_rig.fake.request_log()] == ["GET"]
