@@ -274,7 +274,12 @@ def _apply_change(change: Change, tracker, state: StateStore, run_id: str, pacer
         pacer.wait()
         tracker.ensure_label(name, color, description)
         state.journal_result(entry, status="done")
-        logger.info("target %s: ensured label %s", change.target, name)
+        logger.info(
+            "target %s: ensured label %s",
+            change.target,
+            name,
+            extra={"target": change.target, "action": "ensure_label", "label": name},
+        )
         return Outcome(change, "applied")
 
     if change.action == "create":
@@ -316,13 +321,16 @@ def _journalled(state: StateStore, run_id: str, change: Change, action: str, int
         raise
     result = {"ref": value.ref} if isinstance(value, Issue) else {}
     state.journal_result(entry, status="done", result=result)
-    # One INFO line per external write, so the log is an audit trail.
+    # One INFO line per external write, so the log is an audit trail. The
+    # extra fields appear as keys in --log-format json.
+    ref = value.ref if isinstance(value, Issue) else change.ref or f"#{change.number}"
     logger.info(
         "target %s: %s %s (item %s)",
         change.target,
         _PAST_TENSE.get(action, action),
-        value.ref if isinstance(value, Issue) else change.ref or f"#{change.number}",
+        ref,
         change.key,
+        extra={"target": change.target, "action": action, "ref": ref, "item": change.key},
     )
     return value
 
@@ -364,7 +372,14 @@ def _apply_create(change: Change, tracker, state: StateStore, run_id: str, pacer
         raise
     state.journal_result(entry, status="done", result={"ref": issue.ref, "number": issue.number})
     _save_created(state, change, issue)
-    logger.info("target %s: created %s (item %s): %s", change.target, issue.ref, key, change.draft.title)
+    logger.info(
+        "target %s: created %s (item %s): %s",
+        change.target,
+        issue.ref,
+        key,
+        change.draft.title,
+        extra={"target": change.target, "action": "create", "ref": issue.ref, "item": key},
+    )
     return Outcome(change, "applied", ref=issue.ref)
 
 

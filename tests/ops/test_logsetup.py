@@ -117,3 +117,25 @@ def test_configure_twice_keeps_one_handler():
 )
 def test_redact_patterns(text, expected):
     assert logsetup.redact(text) == expected
+
+
+def test_sync_logs_one_line_per_write(tmp_path):
+    from tests.ops.support import SYNCD, local_config, syncd_environment, write_minutes
+
+    write_minutes(tmp_path / "minutes" / "weekly", "2026-03-02", ["AB: Write the notes.", "CD: Book the room."])
+    local_config(tmp_path)
+    result = subprocess.run(
+        [SYNCD, "--config", "syncd.yaml", "--log-format", "json", "sync"],
+        cwd=tmp_path,
+        env=syncd_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    entries = [json.loads(line) for line in result.stderr.splitlines()]
+    writes = [entry for entry in entries if "action" in entry]
+    assert [entry["action"] for entry in writes] == ["ensure_label", "create", "create"]
+    assert all(entry["level"] == "info" for entry in writes)
+    assert all(entry["target"] == "ops" for entry in writes)
+    assert {entry["ref"] for entry in writes[1:]} == {"ops#1", "ops#2"}
