@@ -290,14 +290,26 @@ class GitHubTracker(RemoteTracker):
         except ValidationFailedError as error:
             if error.field != "assignees" or "assignees" not in payload:
                 raise
-            # A 422 stores nothing, so sending the create again is safe.
-            self.warn(
-                f"GitHub rejected assignees {assignees}; creating the issue unassigned"
-            )
+            # A 422 stores nothing, so sending the create again is safe. Ask
+            # again which accounts are assignable: the stored results are stale.
             for account in assignees:
+                self._assignable.pop(account.lower(), None)
+                self.cache.discard(f"fact assignable {account.lower()}")
+            still = [account for account in assignees if self.can_assign(account)]
+            if still == assignees:
+                # The server rejects what its own assignee check accepts.
+                still = []
+            rejected = [account for account in assignees if account not in still]
+            self.warn(
+                f"GitHub rejected assignees {rejected}; creating the issue without them"
+            )
+            for account in rejected:
                 self._assignable[account.lower()] = False
-                self.cache.put_fact(f"assignable {account.lower()}", False)
-            del payload["assignees"]
+            if still:
+                payload["assignees"] = still
+            else:
+                del payload["assignees"]
+            assignees = still
             data = self._call(
                 CREATE,
                 "POST",

@@ -725,3 +725,24 @@ def test_listed_pull_request_is_never_written(github_rig):
             write()
 
     assert [method for method, _, _ in github_rig.fake.request_log()] == ["GET"]
+
+
+def test_rejected_assignee_keeps_the_valid_ones(github_rig, tmp_path):
+    stale = github_rig.tracker(state_dir=tmp_path)
+    stale.cache.put_fact("assignable rdunne-old", True)
+    stale.close_session()
+    tracker = github_rig.tracker(state_dir=tmp_path)
+
+    issue = tracker.create(
+        IssueDraft(
+            title="Two owners",
+            body="",
+            labels=("syncd",),
+            assignees=("kmoller", "rdunne-old"),
+        )
+    )
+
+    assert issue.assignees == ("kmoller",)
+    assert github_rig.creates() == 2
+    assert tracker.can_assign("kmoller") is True
+    assert github_rig.tracker(state_dir=tmp_path).can_assign("rdunne-old") is False
