@@ -29,6 +29,9 @@ from syncd.engine.identity import item_urls, normalize_text, text_without_urls
 # series may want other values.
 SIMILAR_WITH_OWNER = 0.80
 SIMILAR_WITHOUT_OWNER = 0.88
+# A text that contains the other's words whole scores this share of a match.
+SUBSET_DISCOUNT = 0.9
+SUBSET_MIN_WORDS = 3
 # Matching an item against an older meeting than the previous one (an item
 # that skipped meetings) asks for more, because more unrelated items compete.
 OLDER_SIMILAR_WITH_OWNER = 0.86
@@ -64,11 +67,20 @@ class Pairing:
 
 
 def similarity(left: str, right: str) -> float:
-    """Return how alike two normalised texts are, from 0 to 1."""
+    """Return how alike two normalised texts are, from 0 to 1.
+
+    An item extended or cut by a few words (``Write the guide`` and ``Write
+    the guide chapter two``) counts as alike through rapidfuzz's token-set
+    ratio, discounted and only for texts of three words or more, so one
+    common word alone never makes two items alike.
+    """
 
     if not left or not right:
         return 0.0
-    return max(fuzz.ratio(left, right), fuzz.token_sort_ratio(left, right)) / 100.0
+    score = max(fuzz.ratio(left, right), fuzz.token_sort_ratio(left, right))
+    if min(len(left.split()), len(right.split())) >= SUBSET_MIN_WORDS:
+        score = max(score, SUBSET_DISCOUNT * fuzz.token_set_ratio(left, right))
+    return score / 100.0
 
 
 def score_pair(
