@@ -78,6 +78,16 @@ def guess_web_url(url: str) -> str | None:
     return None
 
 
+def _error_detail(stderr: str, returncode: int) -> str:
+    """Return git's ``fatal:`` or ``error:`` lines, or its last line, for a message."""
+
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return f"exit status {returncode}"
+    errors = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return redact_url(" ".join(errors or lines[-1:]))
+
+
 class GitSource(Source):
     """Minutes in a branch of a git repository."""
 
@@ -126,6 +136,8 @@ class GitSource(Source):
             if not (repository / "HEAD").exists():
                 repository.parent.mkdir(parents=True, exist_ok=True)
                 self._git(["init", "--quiet", "--bare", str(repository)], cwd=None)
+            else:
+                self._remove_stale_locks(repository)
         self._repository = repository
 
         branch = self.settings.branch
@@ -151,6 +163,28 @@ class GitSource(Source):
         logger.info(
             "source %s is at commit %s (%d files)", self.name, self.commit[:12], len(self._blobs)
         )
+
+    def _remove_stale_locks(self, repository: Path) -> None:
+        """Delete ``*.lock`` files that a killed git left in the kept repository.
+
+        git takes these locks for the duration of one command and refuses to
+        run while one exists, so a sync killed during a fetch would block
+        every later fetch. Only a sync holding the run lock uses the kept
+        repository, so no other git command can own them.
+        """
+
+        # NOTE: this relies on read_only=False being used only under the run
+        # lock, as syncd.runner.sync_run does.
+        for lock_file in [*repository.glob("*.lock"), *repository.glob("refs/**/*.lock")]:
+            logger.warning("removing %s, left by an interrupted git command", lock_file)
+            try:
+                lock_file.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                raise SourceError(
+                    self.name, f"cannot remove the stale git lock {lock_file}: {error.strerror}"
+                ) from None
 
     def _temporary_repository(self) -> Path:
         self._temporary = tempfile.TemporaryDirectory(prefix="syncd-git-")
@@ -304,8 +338,7 @@ class GitSource(Source):
         except OSError as error:
             raise SourceError(self.name, f"{action} failed: {error.strerror}") from None
         if completed.returncode != 0:
-            stderr = completed.stderr.decode("utf-8", "replace").strip()
-            detail = redact_url(stderr.splitlines()[-1]) if stderr else f"exit status {completed.returncode}"
+            detail = _error_detail(completed.stderr.decode("utf-8", "replace"), completed.returncode)
             raise SourceError(
                 self.name,
                 f"{action} failed: {detail}",

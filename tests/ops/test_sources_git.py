@@ -184,3 +184,27 @@ def test_guess_web_url(url, expected):
 
 def test_redact_url_drops_credentials():
     assert redact_url("https://bot:secret@forge.example.invalid/x.git") == "https://forge.example.invalid/x.git"
+
+
+def test_stale_git_locks_are_removed(origin, tmp_path):
+    source = make_source(str(origin), tmp_path / "state")
+    source.prepare()
+    source.close()
+
+    # What a sync killed during a fetch leaves behind.
+    repository = source.kept_repository
+    (repository / "shallow.lock").write_text("")
+    (repository / "refs" / "syncd").mkdir(parents=True, exist_ok=True)
+    (repository / "refs" / "syncd" / "source.lock").write_text("")
+
+    source.prepare()
+    assert source.list_files() == ["weekly/2026/03-02.md"]
+    assert list(repository.rglob("*.lock")) == []
+    source.close()
+
+
+def test_fetch_error_names_git_message(tmp_path):
+    source = make_source(str(tmp_path / "missing"), tmp_path / "state")
+    with pytest.raises(SourceError) as raised:
+        source.prepare()
+    assert "fatal:" in str(raised.value)
