@@ -8,6 +8,7 @@ callers need no checks of their own.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -46,9 +47,28 @@ class Progress:
         self.done = 0
         self.enabled = progress_enabled(self.stream) if enabled is None else enabled
         self._last_draw = 0.0
+        self._log_filter: logging.Filter | None = None
 
     def __enter__(self) -> Progress:
+        if self.enabled:
+            self._clear_before_log_lines()
         return self
+
+    def _clear_before_log_lines(self) -> None:
+        # A log line written while the bar is drawn would start after the bar.
+        # The filter clears the bar first, and the next advance() redraws it.
+        progress = self
+
+        class ClearBar(logging.Filter):
+            def filter(self, record: logging.LogRecord) -> bool:
+                if progress._last_draw:
+                    progress.stream.write("\r\x1b[2K")
+                    progress._last_draw = 0.0
+                return True
+
+        self._log_filter = ClearBar()
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self._log_filter)
 
     def __exit__(self, *exc_info) -> None:
         self.close()
@@ -78,4 +98,8 @@ class Progress:
             # Clear the bar so the next log line starts on a clean line.
             self.stream.write("\r\x1b[2K")
             self.stream.flush()
+        if self._log_filter is not None:
+            for handler in logging.getLogger().handlers:
+                handler.removeFilter(self._log_filter)
+            self._log_filter = None
         self.enabled = False

@@ -48,3 +48,23 @@ def test_drawn_and_cleared_when_enabled():
     output = stream.getvalue()
     assert "files [" in output
     assert output.endswith("\r\x1b[2K")
+
+
+def test_log_line_clears_bar():
+    import logging
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with Progress(3, "files", stream=stream, enabled=True) as progress:
+            progress.advance()
+            logging.getLogger("syncd.test").warning("a warning")
+            progress.advance()
+    finally:
+        root.removeHandler(handler)
+    output = stream.getvalue()
+    assert "\r\x1b[2Ka warning\n" in output
+    assert output.index("a warning") < output.rindex("files [")
+    assert handler.filters == []
