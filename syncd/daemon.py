@@ -32,7 +32,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from syncd.errors import ConfigError, LockHeldError, RateLimitedError, SyncdError
+from syncd.errors import (
+    ConfigError,
+    LockHeldError,
+    RateLimitedError,
+    SourceError,
+    SyncdError,
+    TrackerError,
+)
 from syncd.healthcheck import HealthCheck, find_ping_url
 from syncd.metrics import RunMetrics, write_textfile
 from syncd.metrics import from_outcome as metrics_from_outcome
@@ -359,10 +366,14 @@ class Monitor:
 
     def failed(self, error: BaseException, seconds: float) -> None:
         if self.metrics_file is not None:
-            write_textfile(
-                self.metrics_file,
-                RunMetrics(success=False, duration_seconds=seconds, target_errors=1),
-            )
+            metrics = RunMetrics(success=False, duration_seconds=seconds)
+            if isinstance(error, SourceError):
+                metrics.source_errors = 1
+            elif isinstance(error, TrackerError):
+                metrics.target_errors = 1
+            else:
+                metrics.run_errors = 1
+            write_textfile(self.metrics_file, metrics)
         if self.health is not None:
             self.health.failure(f"sync failed: {error}")
 

@@ -44,6 +44,9 @@ class RunMetrics:
     file_errors: int = 0
     source_errors: int = 0
     target_errors: int = 0
+    # A sync that ended early with an error of its own (invalid config, state
+    # file that cannot be opened).
+    run_errors: int = 0
     files: int = 0
     items: int = 0
     api_requests: dict[str, int] = field(default_factory=dict)
@@ -51,7 +54,13 @@ class RunMetrics:
 
     @property
     def errors(self) -> int:
-        return self.failed_changes + self.file_errors + self.source_errors + self.target_errors
+        return (
+            self.failed_changes
+            + self.file_errors
+            + self.source_errors
+            + self.target_errors
+            + self.run_errors
+        )
 
 
 def from_outcome(outcome, success: bool) -> RunMetrics:
@@ -148,6 +157,7 @@ def render(metrics: RunMetrics, previous: dict[str, float] | None = None) -> str
         "file": metrics.file_errors,
         "source": metrics.source_errors,
         "target": metrics.target_errors,
+        "run": metrics.run_errors,
     }
     family("syncd_last_run_errors", "gauge", "Errors in the last sync, per kind.",
            [({"kind": kind}, count) for kind, count in error_kinds.items()])

@@ -94,3 +94,24 @@ def test_read_counters_ignores_gauges(tmp_path):
     path = tmp_path / "syncd.prom"
     path.write_text('syncd_last_run_success 1\nsyncd_changes_total{action="create"} 4\n')
     assert read_counters(path) == {'syncd_changes_total{action="create"}': 4.0}
+
+
+def test_failed_run_counts_error_kind(tmp_path, monkeypatch):
+    from syncd.daemon import Monitor
+    from syncd.errors import GuardError, SourceError
+
+    monkeypatch.delenv("SYNCD_PING_URL", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    path = tmp_path / "syncd.prom"
+    monitor = Monitor(str(path), None)
+
+    monitor.failed(SourceError("minutes", "unreachable"), 1.5)
+    values = samples(path.read_text())
+    assert values['syncd_last_run_errors{kind="source"}'] == "1"
+    assert values["syncd_last_run_success"] == "0"
+
+    monitor.failed(GuardError("too many closes"), 0.5)
+    values = samples(path.read_text())
+    assert values['syncd_last_run_errors{kind="run"}'] == "1"
+    assert values['syncd_errors_total{kind="source"}'] == "1"
+    assert values['syncd_runs_total{result="failure"}'] == "2"
