@@ -372,8 +372,12 @@ class GitHubTracker(RemoteTracker):
                 if change.milestone is None
                 else self._milestone_number(change.milestone)
             )
-        if fields or latest is None:
+        if fields:
             latest = self._patch(number, fields)
+        elif latest is None:
+            # Only labels changed, or nothing: read the issue instead of
+            # sending an empty PATCH, which would count as a write.
+            return self.get(number)
         issue = self._issue_from_response(latest, number)
         self._check_assigned(issue, add)
         return issue
@@ -445,6 +449,7 @@ class GitHubTracker(RemoteTracker):
         self._milestones()[title] = data["number"]
 
     def close_session(self) -> None:
+        self.refresh_after_writes()
         self._github.close()
         super().close_session()
 

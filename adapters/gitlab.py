@@ -405,6 +405,7 @@ class GitLabTracker(RemoteTracker):
         self._milestones()[title] = data["id"]
 
     def close_session(self) -> None:
+        self.refresh_after_writes()
         self._session.close()
         super().close_session()
 
