@@ -105,7 +105,7 @@ def _read_source(
     url = checker.text(raw.get("url"), key + ("url",))
     branch = checker.text(raw.get("branch"), key + ("branch",))
     if kind == "folder":
-        if root is None and "root" not in raw:
+        if raw.get("root") is None:
             checker.problem(key, "a folder source needs root: the folder of minutes")
         if url is not None:
             checker.problem(key + ("url",), "only git and http sources take a url")
@@ -126,6 +126,9 @@ def _read_source(
             checker.problem(key + ("url",), f"is not a git URL or path: {url!r}")
         if kind == "http" and branch is not None:
             checker.problem(key + ("branch",), "only git sources take a branch")
+        if kind == "git" and url is not None and url.startswith(("./", "../", "~")):
+            # A repository on this machine, named like any other config path.
+            url = str(_resolve(base, url))
         values["url"] = url
         values["branch"] = branch
 

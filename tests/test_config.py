@@ -545,3 +545,24 @@ def test_dialect_file_problem_keeps_its_location(tmp_path):
 
     assert problem.key_path == "sources.minutes.dialect"
     assert f"{tmp_path / 'ours.yaml'}:2" in problem.message
+
+
+def test_empty_folder_root_is_error(tmp_path):
+    path = write_config(tmp_path, MINIMAL.replace("root: minutes", "root:"))
+
+    [problem] = problems_of(path)
+
+    assert problem.key_path == "sources.minutes"
+    assert "needs root" in problem.message
+
+
+def test_local_git_url_resolves_against_config(tmp_path):
+    path = write_config(
+        tmp_path,
+        "sources:\n  m:\n    kind: git\n    url: ../notes.git\n"
+        "targets:\n  t:\n    kind: local\n    path: t.db\n",
+    )
+
+    settings = load_config(path)
+
+    assert settings.sources[0].url == str(tmp_path.parent / "notes.git")
