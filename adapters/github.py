@@ -166,9 +166,10 @@ class GitHubTracker(RemoteTracker):
             "direction": "desc",
             "per_page": str(self.per_page),
         }
-        items = self._list_all(
-            f"{self._repo_url}/issues", params, endpoint="/repos/{repo}/issues"
-        )
+        url = f"{self._repo_url}/issues"
+        # Refresh through list_managed, so closers of new closes are stored too.
+        self.remember_read(_page_url(url, params), lambda: self.list_managed(label))
+        items = self._list_all(url, params, endpoint="/repos/{repo}/issues")
         issues = []
         for item in items:
             if "pull_request" in item:
@@ -517,7 +518,7 @@ class GitHubTracker(RemoteTracker):
     ) -> list[dict]:
         """Read every page of a list, sending the stored ETag for each page."""
 
-        page_url: str | None = f"{url}?{urllib.parse.urlencode(sorted(params.items()))}"
+        page_url: str | None = _page_url(url, params)
         self.remember_read(
             page_url,
             lambda: self._list_all(url, params, endpoint=endpoint, number=number),
@@ -928,6 +929,10 @@ class GitHubTracker(RemoteTracker):
                 hint="set base_url to the address the server itself reports",
                 target=self.name,
             )
+
+
+def _page_url(url: str, params: dict[str, str]) -> str:
+    return f"{url}?{urllib.parse.urlencode(sorted(params.items()))}"
 
 
 def _same_api_url(actual: str, expected: str) -> bool:

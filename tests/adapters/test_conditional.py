@@ -113,3 +113,27 @@ def test_closer_is_read_once_per_close(github_rig, tmp_path):
     assert first[0].closed_by == github_fake.DEFAULT_LOGIN
     assert second[0].closed_by == github_fake.DEFAULT_LOGIN
     assert github_rig.fake.count("GET", single) == 1
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_noop_after_closing_run_costs_only_304s(kind, tmp_path):
+    from tests.adapters.test_field_cases import SyncBench, write_minutes
+
+    bench = SyncBench(kind, tmp_path)
+    try:
+        write_minutes(
+            bench.minutes,
+            "ops",
+            "2024-05-02",
+            "RD: Book the room.",
+            "KM: Send the agenda.",
+        )
+        bench.sync()
+        write_minutes(bench.minutes, "ops", "2024-05-09", "KM: Send the agenda.")
+        closing = bench.sync()
+        quiet = bench.sync()
+    finally:
+        bench.close()
+
+    assert closing.outcome.to_json()["summary"]["close"] == 1
+    assert set(quiet.statuses) == {304}
