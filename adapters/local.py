@@ -260,7 +260,7 @@ class LocalTracker(Tracker):
         }
         if "issues" not in tables:
             connection.close()
-            raise sqlite3.DatabaseError("the file holds no syncd issues table")
+            raise sqlite3.DatabaseError("the file has no syncd issues table")
         return connection
 
     def _connect_read_write(self) -> sqlite3.Connection:
@@ -491,7 +491,7 @@ class LocalTracker(Tracker):
             issue = self._load(connection, number)
             if issue.locked:
                 raise IssueLockedError(
-                    f"{issue.ref} is locked, so comments are refused",
+                    f"{issue.ref} is locked, so comments are rejected",
                     target=self.name,
                     ref=issue.ref,
                     status=403,

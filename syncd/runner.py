@@ -90,7 +90,7 @@ class OpenTrackers:
 
 @dataclass
 class RunOutcome:
-    """What a plan or sync run found and did, for the CLI and the daemon."""
+    """The result of a plan or sync run: documents read, problems, plan and writes."""
 
     collected: Collected
     target_problems: list[Problem]
@@ -533,7 +533,7 @@ def _run(
 
 @dataclass
 class StatusReport:
-    """What ``syncd status`` shows: the issues, the last run and unfinished work."""
+    """The report ``syncd status`` prints: the issues, the last run and unfinished work."""
 
     issues: list[dict]
     problems: list[Problem]

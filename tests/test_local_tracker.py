@@ -154,7 +154,7 @@ def test_list_all_includes_unmanaged(tracker):
 # Read-only opens.
 
 
-def test_read_only_missing_file_is_empty_and_not_created(tmp_path):
+def test_read_only_missing_file_stays_missing(tmp_path):
     path = tmp_path / "absent.db"
     tracker = LocalTracker("ops", path, read_only=True)
 
