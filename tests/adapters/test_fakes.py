@@ -9,7 +9,6 @@ missing fields) fails here.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from github import Auth
 
 from syncd.errors import TransientTrackerError
 from syncd.tracker import CloseReason, IssueDraft, IssueUpdate
-from tests.fakes import github_fake, gitlab_fake
+from tests.fakes import github_fake, gitlab_fake, runs
 from tests.fakes.schemas import SchemaCheck, validator
 
 
@@ -285,7 +284,7 @@ def test_fake_runs_alone(module, path):
         [sys.executable, "-m", module, "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=os.getcwd(),
+        cwd=runs.REPO_ROOT,
     )
     try:
         url = process.stdout.readline().strip()
