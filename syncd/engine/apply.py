@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Outcome:
-    """What happened to one change: applied, failed, pending, skipped or recovered."""
+    """The outcome of one change: applied, failed, pending, skipped or recovered."""
 
     change: Change
     status: str
@@ -94,6 +94,7 @@ class SyncResult:
             "problems": list(self.plan.problems),
             "refused": list(self.plan.refused),
             "notes": list(self.plan.notes),
+            "unchanged": list(self.plan.unchanged_issues),
             "failures": [outcome.to_json() for outcome in self.failures],
             "failed_targets": {**self.plan.failed_targets, **self.failed_targets},
             "partial": self.partial,
@@ -394,6 +395,7 @@ def _store_bookkeeping(plan: Plan, state: StateStore, result: SyncResult, failed
     Items of a target that failed or stopped are not marked as synced.
     """
 
+    state.set_meta("managed_label", plan.managed_label)
     state.save_aliases(plan.aliases)
     state.save_revisions(plan.revisions)
     for key, record in plan.records.items():

@@ -93,7 +93,7 @@ class Change:
 
 @dataclass
 class Plan:
-    """What a sync would do. ``compute_plan`` builds it; ``apply_plan`` runs it."""
+    """The writes a sync would make. ``compute_plan`` builds it and ``apply_plan`` runs it."""
 
     changes: list[Change] = field(default_factory=list)
     conflicts: list[dict] = field(default_factory=list)
@@ -101,6 +101,7 @@ class Plan:
     refused: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
     unchanged: int = 0
+    unchanged_issues: list[dict] = field(default_factory=list)
     failed_targets: dict[str, str] = field(default_factory=dict)
     # Bookkeeping that apply_plan stores without writing to any tracker.
     records: dict[str, IssueRecord] = field(default_factory=dict)
@@ -146,5 +147,6 @@ class Plan:
             "problems": list(self.problems),
             "refused": list(self.refused),
             "notes": list(self.notes),
+            "unchanged": list(self.unchanged_issues),
             "failed_targets": dict(self.failed_targets),
         }

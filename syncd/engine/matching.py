@@ -25,15 +25,15 @@ from syncd.engine.identity import item_urls, normalize_text, text_without_urls
 # Similarity (0..1) two texts need to match without a shared URL. A shared
 # owner is evidence that the item is the same one, so it lowers the bar.
 # NOTE: chosen on one real copied-forward series of 52 meetings, where 0.80
-# linked the most hand-labelled pairs and the fewest false ones; other
-# series may want other values.
+# linked the most hand-labelled pairs and made the fewest false links.
+# Other series may need other values.
 SIMILAR_WITH_OWNER = 0.80
 SIMILAR_WITHOUT_OWNER = 0.88
 # A text that contains the other's words whole scores this share of a match.
 SUBSET_DISCOUNT = 0.9
 SUBSET_MIN_WORDS = 3
 # Matching an item against an older meeting than the previous one (an item
-# that skipped meetings) asks for more, because more unrelated items compete.
+# that skipped meetings) needs a higher score, because more unrelated items compete.
 OLDER_SIMILAR_WITH_OWNER = 0.86
 OLDER_SIMILAR_WITHOUT_OWNER = 0.93
 

@@ -252,8 +252,8 @@ class _Planner:
             decision.skip = True
             return decision
 
-        # An issue the state knows but the managed list lacks: the label was
-        # removed or the issue was deleted. Look it up directly.
+        # The state maps this key to an issue the managed list does not contain,
+        # because a person removed the label or deleted the issue.
         if issue is None and record is not None and record.number is not None:
             try:
                 found = self.views[target].tracker.get(record.number)
@@ -486,6 +486,7 @@ class _Planner:
                 change.record = None
         else:
             plan.unchanged += 1
+            plan.unchanged_issues.append({"tracker": decision.target, "ref": issue.ref, "key": decision.key})
             if record != decision.record:
                 plan.records[decision.key] = record
 

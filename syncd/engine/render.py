@@ -147,15 +147,15 @@ def render_block(content: BlockContent, limit: int) -> str:
 
     head = [BLOCK_BEGIN, "", "> " + neutralize_mentions(content.text).replace("\n", "\n> "), ""]
     if content.owners:
-        head.append("**Owners:** " + ", ".join(_owner_text(owner) for owner in content.owners))
+        head.append("- **Owners:** " + ", ".join(_owner_text(owner) for owner in content.owners))
     else:
-        head.append("**Owners:** none named")
+        head.append("- **Owners:** none named")
     meeting = content.latest.date or "undated meeting"
     if content.meeting_title:
         meeting += f" ({neutralize_mentions(content.meeting_title)})"
-    head.append(f"**Meeting:** {meeting}, {_location(content.latest)}")
+    head.append(f"- **Meeting:** {meeting}, {_location(content.latest)}")
     if content.done:
-        head.append("**Status in the minutes:** done")
+        head.append("- **Status in the minutes:** done")
     head.append("")
 
     history = ["**Listed in:**", ""]

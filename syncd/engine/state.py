@@ -1,10 +1,10 @@
 """The state file: what syncd last wrote to each issue, and the write journal.
 
 One SQLite file in WAL mode. It stores, per item key, the issue it maps to
-and the values syncd last synced (the base of the three-way diff), the item's
-aliases (fingerprints it was known by), every meeting where it was seen, and
-a journal of writes (intent before the call, result after) so a run killed
-at any point can resume without duplicates. The same base values travel in
+and the values syncd last synced, which are the base of the three-way diff.
+It also stores the item's aliases (fingerprints it was known by), every
+meeting where it was seen, and a journal of writes (intent before the call,
+result after), so a run killed at any point can resume without duplicates. The same base values travel in
 each issue's body marker, so a lost state file is rebuilt from the tracker.
 """
 
@@ -97,7 +97,7 @@ def _utc_now() -> str:
 
 @dataclass(frozen=True)
 class IssueRecord:
-    """What syncd knows about the issue of one item key.
+    """The state of one item key's issue, as syncd last synced it.
 
     ``title``, ``block_hash``, ``assignees`` and ``labels`` are the values
     syncd last wrote: the base of the three-way diff. ``person_close_seen``
@@ -229,6 +229,15 @@ class StateStore:
         cursor = self._db.execute(sql, parameters)
         self._db.commit()
         return cursor
+
+    # Settings the status command needs without a config.
+
+    def meta(self, name: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return row["value"] if row else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        self._write("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
 
     # Issues.
 

@@ -22,7 +22,7 @@ def build_status(trackers: Mapping[str, object], state: StateStore, *, label: st
 
     records = state.issue_records()
     occurrences = state.occurrences()
-    label = label or _managed_label(records) or DEFAULT_LABEL
+    label = label or state.meta("managed_label") or DEFAULT_LABEL
     entries = []
     listed: set[tuple[str, int]] = set()
 
@@ -71,10 +71,6 @@ def build_status(trackers: Mapping[str, object], state: StateStore, *, label: st
             entry["error"] = "not in the tracker's list of managed issues (label removed or issue deleted)"
             entries.append(entry)
     return entries
-
-
-def _managed_label(records) -> str | None:
-    return None
 
 
 def _occurrence(occurrence) -> dict:

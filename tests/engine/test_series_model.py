@@ -155,3 +155,16 @@ def test_reword_after_lost_state_keeps_issue(tmp_path):
     plan, _ = harness.sync([two])
     assert len(harness.issues()) == 1
     assert harness.issues()[0].assignees == ("kmoreno",)
+
+
+def test_status_uses_the_synced_label(tmp_path):
+    from syncd.settings import LabelSettings
+
+    harness = Harness(tmp_path, make_settings(tmp_path, labels=LabelSettings(managed="from-minutes")))
+    harness.sync(history())
+    with StateStore.open(harness.state_path, read_only=True) as state:
+        status = build_status({"main": harness.tracker}, state)
+    assert [entry["title"] for entry in status] == ["Plan the offsite."]
+    assert status[0]["labels"] == ["from-minutes"]
+    assert status[0]["state"] == "open"
+    assert status[0]["url"]

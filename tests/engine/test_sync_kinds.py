@@ -191,6 +191,7 @@ def test_unchanged_minutes_make_no_writes(tmp_path):
         plan, _ = harness.sync(minutes)
         assert not plan.has_changes
         assert plan.unchanged == 2
+        assert [entry["ref"] for entry in plan.to_json()["unchanged"]] == ["main#1", "main#2"]
     assert harness.tracker.writes == []
 
 
