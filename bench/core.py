@@ -55,6 +55,8 @@ class Section:
     title: str
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Further Markdown blocks (tables), printed after the notes.
+    tables: list[str] = field(default_factory=list)
     not_measured: str | None = None
     seconds: float = 0.0
 

@@ -3,8 +3,8 @@
 Two kinds of input: random bytes, and Markdown assembled from the pieces
 minutes are made of (front matter, action-section headings, owner lines,
 checkboxes, strikethrough, code fences, HTML comments, BOMs, CRLF and lone
-CR, tabs, invalid UTF-8). ``parse_bytes`` may return a document or raise
-syncd's ``InputError``. Any other exception counts as a crash. Every item it
+CR, tabs, invalid UTF-8). ``parse_bytes`` may return a document (with
+errors for bad input) or raise syncd's ``InputError``. Any other exception counts as a crash. Every item it
 returns must point at lines that exist in the input.
 """
 
@@ -98,6 +98,9 @@ def _check_one(data: bytes, parse_bytes, dialect, report: FuzzReport) -> None:
         if len(report.details) < 20:
             report.details.append(f"{type(error).__name__}: {error} on {data[:200]!r}")
         return
+    if document.failed:
+        # parse_bytes reports most bad input as errors on the document.
+        report.input_errors += 1
     line_count = data.count(b"\n") + 1
     for item in document.items:
         if not (1 <= item.line <= item.end_line <= line_count):

@@ -286,10 +286,13 @@ def run_engine_harness(
     kill_share: float = 0.25,
     rates: FaultRates = FaultRates(),
     time_budget: float | None = None,
+    fake_every: int = 3,
 ) -> HarnessReport:
     """Replay ``runs`` generated series through faults and kills.
 
-    Stops early, after a whole run, when ``time_budget`` seconds have passed.
+    Every ``fake_every``-th run goes through the GitHub adapter and its fake
+    (1: all of them, 0: none). Stops early, after a whole run, when
+    ``time_budget`` seconds have passed.
     """
 
     report = HarnessReport("engine faults")
@@ -302,8 +305,8 @@ def run_engine_harness(
             break
         rng = random.Random(f"{seed}:{run_index}")
         dialect = ("unikraft", "checkbox")[run_index % 2]
-        # Every third run goes through the GitHub adapter and the fake.
-        fake = _start_fake() if run_index % 3 == 2 and _fake_available() else None
+        use_fake = fake_every > 0 and run_index % fake_every == fake_every - 1
+        fake = _start_fake() if use_fake and _fake_available() else None
         series = generate_series(
             dialect, items, seed=seed * 1000 + run_index, new_per_meeting=new_per_meeting
         )

@@ -68,6 +68,9 @@ def render_section_markdown(section: Section) -> str:
             lines.append(f"- {note}")
         if section.notes:
             lines.append("")
+        for table in section.tables:
+            lines.append(table.rstrip("\n"))
+            lines.append("")
     lines.append(f"Took {section.seconds:.1f} s.")
     lines.append("")
     lines.append("<!-- bench:section-end -->")

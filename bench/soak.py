@@ -64,7 +64,15 @@ def record(path: Path, lines: list[str], seconds: float) -> None:
     if BEGIN_MARKER not in text or END_MARKER not in text:
         text = text.rstrip("\n") + f"\n\n## Reliability harness\n\n{BEGIN_MARKER}\n{END_MARKER}\n"
     before, rest = text.split(BEGIN_MARKER, 1)
-    _, after = rest.split(END_MARKER, 1)
+    old_block, after = rest.split(END_MARKER, 1)
+    # Keep the closing lines of parts that did not run this time.
+    new_parts = {line.split(":", 1)[0] for line in lines}
+    kept = [
+        line
+        for line in old_block.split("```text", 1)[-1].split("```", 1)[0].splitlines()
+        if line.strip() and ":" in line and line.split(":", 1)[0] not in new_parts
+    ]
+    lines = [*lines, *kept]
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = ", ".join(f"{name} {value}" for name, value in machine_description().items())
     command = command_line("bench.soak")

@@ -153,9 +153,19 @@ def _summarize(counts: Counter) -> dict:
     return {"total": total, "creates": creates, "lists": lists, "not_modified": not_modified}
 
 
-def _per_endpoint(counts: Counter) -> str:
-    rows = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
-    return ", ".join(f"{endpoint} {status}: {count}" for (endpoint, status), count in rows)
+def endpoint_table(title: str, columns: dict[str, Counter]) -> str:
+    """Render request counts as a Markdown table: one row per endpoint and status."""
+
+    keys = sorted({key for counts in columns.values() for key in counts})
+    header = f"| {title}: endpoint | status | " + " | ".join(columns) + " |"
+    rule = "| --- | ---: | " + " | ".join("---:" for _ in columns) + " |"
+    rows = [header, rule]
+    for endpoint, status in keys:
+        cells = " | ".join(str(counts.get((endpoint, status), 0)) for counts in columns.values())
+        rows.append(f"| `{endpoint}` | {status} | {cells} |")
+    totals = " | ".join(str(sum(counts.values())) for counts in columns.values())
+    rows.append(f"| total | | {totals} |")
+    return "\n".join(rows) + "\n"
 
 
 def measure_tracker(kind: str, items: int, work_dir: Path) -> dict:
@@ -223,13 +233,13 @@ def _add_tracker_rows(section: Section, kind: str, small: dict, large: dict, siz
         f"{CHANGED_ITEMS} updates + {pages} list pages = {CHANGED_ITEMS + pages}",
         verdict(changed["total"] <= CHANGED_ITEMS + pages),
     )
-    for key, label in (
-        ("first", "first sync"),
-        ("second", "second sync"),
-        ("third", "third sync"),
-        ("changed", f"{CHANGED_ITEMS} reworded"),
-    ):
-        section.notes.append(f"{kind}, {large_n:,} items, {label}: {_per_endpoint(large[key])}")
+    columns = {
+        "first sync": large["first"],
+        "second": large["second"],
+        "third": large["third"],
+        f"{CHANGED_ITEMS} reworded": large["changed"],
+    }
+    section.tables.append(endpoint_table(f"{kind}, {large_n:,} items", columns))
 
 
 def measure_example_config(kind: str, work_dir: Path) -> tuple[Counter, Counter] | None:
@@ -293,8 +303,9 @@ def requests_benchmark(context: Context) -> Section:
             "only 304 responses",
             verdict(second_summary["not_modified"] == second_summary["total"]),
         )
-        section.notes.append(f"{kind}, example config, first sync: {_per_endpoint(first)}")
-        section.notes.append(f"{kind}, example config, second sync: {_per_endpoint(second)}")
+        section.tables.append(
+            endpoint_table(f"{kind}, example config", {"first sync": first, "second": second})
+        )
     section.notes.append(
         "Pacing is off for these runs (no minimum gap, no caps): it changes when requests "
         "are sent, not how many."
