@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from syncd.settings import TargetSettings
 from syncd.tracker import CloseReason, IssueDraft, IssueUpdate
+from tests.adapters.rigs import RIGS
 from tests.fakes import github_fake
 from tests.fakes.runs import sync_example
 
@@ -137,3 +140,45 @@ def test_noop_after_closing_run_costs_only_304s(kind, tmp_path):
 
     assert closing.outcome.to_json()["summary"]["close"] == 1
     assert set(quiet.statuses) == {304}
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    managed=st.integers(min_value=0, max_value=8),
+    unmanaged=st.integers(min_value=0, max_value=3),
+    page_size=st.integers(min_value=1, max_value=4),
+    closed_every=st.integers(min_value=1, max_value=4),
+)
+def test_listing_is_complete_for_any_paging(
+    kind, tmp_path_factory, managed, unmanaged, page_size, closed_every
+):
+    rig = RIGS[kind](tmp_path_factory.mktemp("rig"))
+    try:
+        for index in range(managed):
+            state = "closed" if index % closed_every == 0 else "open"
+            rig.seed(f"Managed {index}", labels=("syncd",), state=state)
+        for index in range(unmanaged):
+            rig.seed(f"Other {index}", labels=("other",))
+        rig.fake.max_per_page = page_size
+        state_dir = rig.tmp_path / "cache"
+
+        first = rig.tracker(state_dir=state_dir, per_page=str(page_size))
+        listed = first.list_managed("syncd")
+        first.close_session()
+        again = rig.tracker(state_dir=state_dir, per_page=str(page_size))
+        relisted = again.list_managed("syncd")
+
+        expected = sorted(
+            item.number for item in rig.stored() if "syncd" in item.labels
+        )
+        assert sorted(issue.number for issue in listed) == expected
+        assert relisted == listed
+        assert again.stats.not_modified == max(1, -(-managed // page_size))
+        assert again.stats.total == again.stats.not_modified
+    finally:
+        rig.close()
