@@ -193,9 +193,7 @@ def marker_payload(decision, desired: DesiredIssue, record=None) -> MarkerPayloa
 
     aliases = []
     if decision.walk is not None:
-        aliases = sorted(
-            [fp, ordinal] for (series, fp, ordinal), key in decision.walk.aliases.items() if key == decision.key
-        )[-MARKER_ALIASES:]
+        aliases = decision.walk.aliases_of(decision.key)[-MARKER_ALIASES:]
     payload = {
         "key": decision.key,
         "series": decision.series,

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from syncd.engine.changes import MASS_CLOSE_FLAG, Change, FieldChange, ItemRef, Plan
 from syncd.engine.content import DesiredIssue, desired_issue, marker_payload
-from syncd.engine.render import block_hash, split_body
+from syncd.engine.render import block_hash, split_body, truncate_graphemes
 from syncd.engine.series import Chain, SeriesWalk, policy_for, target_for, walk_series
 from syncd.engine.state import IssueRecord, Occurrence, StateStore
 from syncd.errors import IssueGoneError, IssueNotFoundError, TrackerError
@@ -258,9 +258,11 @@ class _Planner:
             try:
                 found = self.views[target].tracker.get(record.number)
             except (IssueNotFoundError, IssueGoneError):
-                self.plan.problems.append(
-                    {"path": None, "line": None, "message": f"{record.ref}: the issue no longer exists; syncd does not re-create it"}
+                message = (
+                    f"{record.ref}: the issue no longer exists; syncd does not re-create it "
+                    "(remove the state file to start over against a new tracker)"
                 )
+                self.plan.problems.append({"path": None, "line": None, "message": message})
                 decision.skip = True
                 return decision
             except TrackerError as error:
@@ -478,6 +480,10 @@ class _Planner:
             changes.append(self.close_change(decision, issue, record))
             record = record.with_changes(closed_by_syncd=True)
 
+        limit = view.tracker.limits.comment
+        for change in changes:
+            if change.comment is not None and len(change.comment) > limit:
+                change.comment = truncate_graphemes(change.comment, limit)
         if changes:
             plan.changes.extend(changes)
             # The record after the last change is what the state should hold.

@@ -72,6 +72,16 @@ class SeriesWalk:
     chains: dict[str, Chain]
     aliases: dict[AliasKey, str]
 
+    def aliases_of(self, key: str) -> list[list]:
+        """Return the ``[fingerprint, ordinal]`` pairs the walk gave ``key``, sorted."""
+
+        if not hasattr(self, "_aliases_by_key"):
+            index: dict[str, list[list]] = {}
+            for (_, value, ordinal), owner in self.aliases.items():
+                index.setdefault(owner, []).append([value, ordinal])
+            self._aliases_by_key = {k: sorted(v) for k, v in index.items()}
+        return self._aliases_by_key.get(key, [])
+
     def open_chains(self) -> set[str]:
         """Return the keys of items that are still open according to the minutes."""
 
