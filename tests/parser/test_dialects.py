@@ -128,3 +128,36 @@ def test_unowned_items_can_be_switched_off(tmp_path):
     document = parse("## Action items\nA decision.\n\nKL: A task.\n", dialect=str(dialect_file))
 
     assert [item.owners for item in document.items] == [("KL",)]
+
+
+def test_date_sources_order_is_configurable(tmp_path):
+    dialect_file = tmp_path / "front-first.yaml"
+    dialect_file.write_text(
+        "dates:\n  sources: [front_matter, filename]\n  front_matter_keys: [held_on]\n",
+        encoding="utf-8",
+    )
+    data = "---\nheld_on: 2024-04-25\n---\n# Notes\n"
+
+    document = parse(data, dialect=str(dialect_file), path="ops/2024-05-02.md")
+
+    assert document.meeting.date.isoformat() == "2024-04-25"
+
+
+def test_participant_keys_are_configurable(tmp_path):
+    dialect_file = tmp_path / "present.yaml"
+    dialect_file.write_text("dates:\n  participant_keys: [present]\n", encoding="utf-8")
+    data = "---\npresent: [Kim, Lee]\nparticipants: [Nobody]\n---\n"
+
+    document = parse(data, dialect=str(dialect_file))
+
+    assert document.meeting.participants == ("Kim", "Lee")
+
+
+def test_known_names_mode_needs_a_participant(tmp_path):
+    dialect_file = tmp_path / "known.yaml"
+    dialect_file.write_text("owners:\n  names: known\n", encoding="utf-8")
+    data = "---\nparticipants: [Kim Lund]\n---\n## Action items\n- Kim to x\n- KL to y\n- Lee to z\n"
+
+    document = parse(data, dialect=str(dialect_file))
+
+    assert [item.owners for item in document.items] == [(), ("KL",), ()]
