@@ -166,17 +166,26 @@ class Daemon:
         )
         self.notifier.ready(status="starting the first sync")
         self._start_watchdog()
+        next_cycle_at = time.monotonic()
         try:
             while not self._stop_requested:
+                self._sleep_until(next_cycle_at)
+                if self._stop_requested:
+                    break
                 if self._reload_requested:
-                    self.reload()
+                    # A new configuration syncs at once. After a failed reload
+                    # the old schedule goes on.
+                    if self.reload():
+                        next_cycle_at = time.monotonic()
+                    continue
+                if time.monotonic() < next_cycle_at:
                     continue
                 result = self.run_one_cycle()
                 if self._stop_requested:
                     break
                 delay = self.next_delay(result)
                 self._report_idle(result, delay)
-                self._sleep(delay)
+                next_cycle_at = time.monotonic() + delay
         finally:
             self.notifier.stopping(status="stopping")
             self._stop_watchdog()
@@ -194,7 +203,7 @@ class Daemon:
             logger.error(
                 "reload failed, keeping the configuration loaded before: %s", error
             )
-            self.notifier.ready(status="reload failed: invalid configuration kept out")
+            self.notifier.ready(status="reload failed: invalid configuration, the old one stays in use")
             return False
         except SyncdError as error:
             logger.error("reload failed, keeping the configuration loaded before: %s", error)
@@ -271,12 +280,12 @@ class Daemon:
             logger.info("retrying in %.0f s", delay)
         self.notifier.status(status[:400])
 
-    def _sleep(self, seconds: float) -> None:
+    def _sleep_until(self, moment: float) -> None:
         # The event wakes the loop early on a stop or reload request.
         self._wakeup.clear()
         if self._stop_requested or self._reload_requested:
             return
-        self._wakeup.wait(timeout=seconds)
+        self._wakeup.wait(timeout=max(0.0, moment - time.monotonic()))
 
     # Watchdog.
 

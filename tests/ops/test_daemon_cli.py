@@ -136,14 +136,14 @@ def test_sighup_reloads_valid_config(tmp_path, start_daemon):
 def test_sighup_keeps_config_when_invalid(tmp_path, start_daemon):
     write_minutes(tmp_path / "minutes" / "weekly", "2026-03-02", ["AB: Write the notes."])
     config = local_config(tmp_path)
-    daemon = start_daemon("--interval", "3600")
+    daemon = start_daemon("--interval", "2")
     daemon.wait_for_log("sync finished")
 
     config.write_text(config.read_text() + "targets: [duplicate key\n")
     daemon.process.send_signal(signal.SIGHUP)
     daemon.wait_for_log("reload failed, keeping the configuration loaded before")
 
-    # The daemon goes on with the old config: the next cycle runs and syncs.
+    # The daemon goes on with the old config: the next cycle runs on schedule.
     daemon.wait_for_log("sync finished", count=2)
     assert daemon.process.poll() is None
     assert "syncd.yaml" in daemon.log

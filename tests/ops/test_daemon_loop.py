@@ -225,3 +225,23 @@ def test_rate_limit_waits_for_retry_after():
     daemon = make_daemon(interval=100, backoff_initial=10)
     daemon.consecutive_failures = 1
     assert daemon.next_delay(CycleResult(ok=False, summary="", retry_after=300)) == 300
+
+
+def test_failed_reload_keeps_schedule(spawn):
+    child = spawn({"label": "old"}, interval=60)
+    child.wait_for_log(lambda lines: "old done 0" in lines)
+
+    child.write_config("{not json")
+    child.process.send_signal(signal.SIGHUP)
+    child.socket.wait_for("RELOADING", "1")
+    child.socket.wait_for("STATUS", "reload failed: invalid configuration, the old one stays in use")
+    # No extra cycle: the next one is still about a minute away.
+    time.sleep(0.5)
+    assert child.log_lines() == ["old start 0", "old done 0"]
+
+    # A valid configuration syncs at once, without waiting for the interval.
+    child.write_config({"label": "new"})
+    child.process.send_signal(signal.SIGHUP)
+    child.wait_for_log(lambda lines: "new done 0" in lines)
+    status, _ = child.stop()
+    assert status == 0
