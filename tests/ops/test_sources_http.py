@@ -41,6 +41,7 @@ class ExportServer:
                     self.send_error(404)
                     return
                 time.sleep(route.get("delay", 0))
+
                 if "location" in route:
                     self.send_response(302)
                     self.send_header("Location", route["location"])
@@ -51,6 +52,7 @@ class ExportServer:
                     self.send_response(304)
                     self.end_headers()
                     return
+
                 body = route.get("body", b"")
                 self.send_response(route.get("status", 200))
                 self.send_header("Content-Type", route.get("type", "text/markdown; charset=utf-8"))
