@@ -91,7 +91,7 @@ def split_tokens(text: str, compiled) -> list[str] | None:
 
 
 def _strip_placeholder_word(text: str, compiled) -> str | None:
-    """``TODO RD`` -> ``RD``; None when the text does not start with a placeholder."""
+    """Strip a leading placeholder word (``TODO RD`` -> ``RD``), or return None without one."""
 
     first, _, rest = text.partition(" ")
     if first.casefold() in compiled.placeholder_owners:
@@ -100,7 +100,7 @@ def _strip_placeholder_word(text: str, compiled) -> str | None:
 
 
 def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
-    """``OWNERS: text``. None when the line has no colon prefix at all."""
+    """Read an ``OWNERS: text`` prefix, or return None when the line has no colon prefix."""
 
     plain = strip_markup(line).strip()
     match = _COLON_PREFIX.match(plain)
@@ -156,7 +156,7 @@ def _raw_rest(line: str) -> str:
 
 
 def handle_owner(line: str, compiled) -> OwnerMatch | None:
-    """``@handle to text``, ``@handle`` alone, or a handle before to/will later on."""
+    """Read ``@handle to text``, ``@handle`` alone, or a handle before to/will later on."""
 
     plain = strip_markup(line).strip()
     match = _HANDLE.match(plain)
@@ -197,7 +197,7 @@ def handle_owner(line: str, compiled) -> OwnerMatch | None:
 
 
 def _names_before(text: str, compiled, known) -> list[str] | None:
-    """Firm owner names in ``text`` (the words before to/will), hedges dropped."""
+    """Return the firm owner names in ``text`` (the words before to/will), hedges dropped."""
 
     tokens: list[str] = []
     for segment in re.split(r"\s*,\s*", text.strip()):
@@ -220,7 +220,7 @@ def _names_before(text: str, compiled, known) -> list[str] | None:
 
 
 def name_to(line: str, compiled, known=None) -> OwnerMatch | None:
-    """``Name to text`` / ``Name and Name will text``: the whole entry is the text."""
+    """Read ``Name to text`` or ``Name and Name will text``, keeping the whole entry as text."""
 
     plain = strip_markup(line).strip()
     for verb in compiled.name_verb_pattern.finditer(plain):
@@ -233,7 +233,7 @@ def name_to(line: str, compiled, known=None) -> OwnerMatch | None:
 
 
 def leading_paren(line: str, compiled) -> OwnerMatch | None:
-    """``(Name) text`` or ``[XX] text``."""
+    """Read a leading ``(Name) text`` or ``[XX] text``."""
 
     plain = line.strip()
     match = _LEADING_PAREN.match(plain)
