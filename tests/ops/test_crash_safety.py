@@ -63,8 +63,22 @@ LATER_MINUTES = [
     "AB: Print the handouts.",
     "CD: Call the caterer.",
 ]
-OPEN_AFTER_FIRST = 6
-OPEN_AFTER_LATER = 7
+ACCOUNTS = {"AB": "alice", "CD": "bob"}
+
+
+def expected_issues(minutes: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Map each item's title to the state and assignees its issue must have."""
+
+    expected = {}
+    for line in minutes:
+        done = line.startswith("[x] ")
+        owner, _, title = line.removeprefix("[x] ").partition(": ")
+        expected[title] = ("closed" if done else "open", (ACCOUNTS[owner],))
+    return expected
+
+
+# The later sync rewords an item, so its old title is gone from the tracker.
+EXPECTED = {"first": expected_issues(FIRST_MINUTES), "later": expected_issues(LATER_MINUTES)}
 
 
 class KillingFake(GitHubFake):
@@ -239,15 +253,16 @@ def choose_kill_points(requests_by_scenario: dict[str, list[tuple[str, str]]]) -
     return points[:KILL_POINTS]
 
 
-def check_tracker_and_state(tmp_path: Path, fake: KillingFake, open_items: int, label: str) -> None:
+def check_tracker_and_state(tmp_path: Path, fake: KillingFake, scenario: str, label: str) -> None:
     keys = issues_by_key(fake)
     duplicates = {key: numbers for key, numbers in keys.items() if len(numbers) > 1}
     assert duplicates == {}, f"{label}: duplicate issues {duplicates}"
 
+    # Exactly one issue per item, with the item's title, state and assignee.
     issues = fake.issues_in("acme/ops")
-    open_titles = sorted(issue.title for issue in issues if issue.state == "open")
-    assert len(open_titles) == open_items, f"{label}: open issues {open_titles}"
-    assert len(set(open_titles)) == len(open_titles), f"{label}: repeated titles {open_titles}"
+    found = {issue.title: (issue.state, tuple(sorted(issue.assignees))) for issue in issues}
+    assert len(found) == len(issues), f"{label}: repeated titles {sorted(found)}"
+    assert found == EXPECTED[scenario], f"{label}: issues {found}"
 
     state_path = tmp_path / "state" / "state.sqlite"
     connection = sqlite3.connect(state_path)
@@ -304,9 +319,8 @@ def run_trial(trial: Path, forkserver: ForkServer, point: KillPoint) -> str | No
         if status != 0:
             stderr = (trial / "stderr.txt").read_text()[-1500:]
             return f"{point.label}: recovery run exited {status}: {stderr}"
-        open_items = OPEN_AFTER_FIRST if point.scenario == "first" else OPEN_AFTER_LATER
         try:
-            check_tracker_and_state(trial, fake, open_items, point.label)
+            check_tracker_and_state(trial, fake, point.scenario, point.label)
         except AssertionError as error:
             return str(error)
 
