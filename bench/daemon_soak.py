@@ -26,11 +26,13 @@ from pathlib import Path
 
 from bench.checks import check_issues
 from bench.generate import generate_series
+from bench.reliability import issue_from_fake
 from syncd.tracker import CloseReason, IssueState, IssueUpdate
 
 TARGET_NAME = "minutes"
 MANAGED_LABEL = "syncd"
 PERSON = "alex-person"
+FAKE_REPO = "acme/ops"
 # Allowed growth between the first and the last third of the steady phase.
 MAX_RSS_GROWTH_BYTES = 8 * 1024 * 1024
 MAX_FD_GROWTH = 2
@@ -38,6 +40,7 @@ MAX_FD_GROWTH = 2
 
 @dataclass
 class DaemonSoakReport:
+    tracker: str = "github"
     cycles: int = 0
     meetings: int = 0
     edits: Counter = field(default_factory=Counter)
@@ -73,7 +76,8 @@ class DaemonSoakReport:
     def closing_line(self) -> str:
         edits = sum(self.edits.values())
         return (
-            f"daemon soak: cycles={self.cycles} meetings={self.meetings} edits by people={edits}"
+            f"daemon soak: tracker={self.tracker} cycles={self.cycles} meetings={self.meetings}"
+            f" edits by people={edits}"
             f" RSS {self.rss_start / 2**20:.1f} -> {self.rss_end / 2**20:.1f} MiB"
             f" ({'flat' if self.rss_flat else 'GROWING'})"
             f" fds {self.fds_start} -> {self.fds_end} ({'flat' if self.fds_flat else 'GROWING'})"
@@ -89,7 +93,17 @@ def _syncd_command() -> list[str]:
     return [sys.executable, "-m", "syncd.cli"]
 
 
-def write_config(root: Path, folder: Path, tracker_path: Path) -> Path:
+def _target_lines(tracker_path: Path, fake_options: dict | None) -> list[str]:
+    if fake_options is None:
+        return ["    kind: local", f"    path: {tracker_path}"]
+    lines = ["    kind: github"]
+    lines += [f"    {key}: {value}" for key, value in fake_options.items()]
+    return lines
+
+
+def write_config(
+    root: Path, folder: Path, tracker_path: Path, fake_options: dict | None = None
+) -> Path:
     config = root / "syncd.yaml"
     config.write_text(
         "\n".join(
@@ -101,8 +115,7 @@ def write_config(root: Path, folder: Path, tracker_path: Path) -> Path:
                 "    dialect: unikraft",
                 "targets:",
                 f"  {TARGET_NAME}:",
-                "    kind: local",
-                f"    path: {tracker_path}",
+                *_target_lines(tracker_path, fake_options),
                 f"default_target: {TARGET_NAME}",
                 "series:",
                 "  - match: '*'",
@@ -170,6 +183,36 @@ class _CycleCounter:
             return self._changed.wait_for(lambda: self.cycles > cycles, timeout=timeout)
 
 
+def _person_edit_on_fake(rng: random.Random, fake, report: DaemonSoakReport, closed) -> None:
+    """Edit one open issue in the fake's memory, as a person on github.com would."""
+
+    with fake.lock:
+        issues = [issue for issue in fake.issues_in(FAKE_REPO) if issue.state == "open"]
+        if not issues:
+            return
+        issue = rng.choice(issues)
+        roll = rng.random()
+        now = fake.clock()
+        if roll < 0.3:
+            issue.title = f"{issue.title} (triaged)"
+            report.edits["title"] += 1
+        elif roll < 0.55:
+            fake._ensure_label(fake.repo(FAKE_REPO), "needs-review")
+            issue.labels = sorted({*issue.labels, "needs-review"})
+            report.edits["label"] += 1
+        elif roll < 0.92:
+            issue.body = (issue.body or "") + "\n\nNotes from triage."
+            report.edits["body"] += 1
+        else:
+            issue.state = "closed"
+            issue.state_reason = "not_planned"
+            issue.closed_at = now
+            issue.closed_by = PERSON
+            closed.add(issue.number)
+            report.edits["close"] += 1
+        issue.updated_at = now
+
+
 def _person_edit(rng: random.Random, tracker_path: Path, report: DaemonSoakReport, closed):
     from syncd_adapters.local import LocalTracker
 
@@ -210,17 +253,35 @@ def run_daemon_soak(
     items: int = 300,
     interval: float = 0.2,
     seed: int = 11,
+    tracker: str = "github",
 ) -> DaemonSoakReport:
-    """Run the daemon for about ``budget_seconds`` and check it afterwards."""
+    """Run the daemon for about ``budget_seconds`` and check it afterwards.
 
-    report = DaemonSoakReport()
+    ``tracker`` is ``github`` (the GitHub fake, reached over HTTP by the real
+    adapter, so open connections show in the descriptor count) or ``local``
+    (an embedded tracker file).
+    """
+
+    report = DaemonSoakReport(tracker=tracker)
     rng = random.Random(seed)
     started = time.monotonic()
     work_dir.mkdir(parents=True, exist_ok=True)
     folder = work_dir / "minutes"
     folder.mkdir()
     tracker_path = work_dir / "tracker.sqlite"
-    config = write_config(work_dir, folder, tracker_path)
+    fake = None
+    environment = dict(os.environ)
+    if tracker == "github":
+        from tests.fakes import github_fake
+
+        fake = github_fake.GitHubFake()
+        fake.start()
+        fake.add_repo(FAKE_REPO)
+        fake_options = github_fake.tracker_options(fake, FAKE_REPO)
+        environment["SYNCD_FAKE_GITHUB_TOKEN"] = github_fake.DEFAULT_TOKEN
+        config = write_config(work_dir, folder, tracker_path, fake_options)
+    else:
+        config = write_config(work_dir, folder, tracker_path)
     series = generate_series("unikraft", items, seed=seed, new_per_meeting=10)
     growth_deadline = started + budget_seconds * 0.4
     deadline = started + budget_seconds - 5.0
@@ -236,7 +297,7 @@ def run_daemon_soak(
     add_meeting()
     command = [*_syncd_command(), "--config", str(config), "run", *_run_arguments(interval)]
     daemon = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment
     )
     counter = _CycleCounter(daemon.stderr)
     samples: list[tuple[int, int]] = []
@@ -252,7 +313,10 @@ def run_daemon_soak(
                 add_meeting()
             elif not growing:
                 samples.append((process_rss(daemon.pid), process_fds(daemon.pid)))
-            _person_edit(rng, tracker_path, report, person_closed)
+            if fake is not None:
+                _person_edit_on_fake(rng, fake, report, person_closed)
+            else:
+                _person_edit(rng, tracker_path, report, person_closed)
     finally:
         if daemon.poll() is None:
             daemon.send_signal(signal.SIGTERM)
@@ -264,12 +328,24 @@ def run_daemon_soak(
             report.details.append("the daemon did not stop within 60 s of SIGTERM")
 
     _summarize_samples(report, samples)
-    final = subprocess.run(
-        [*_syncd_command(), "--config", str(config), "sync"], capture_output=True, text=True
-    )
-    if final.returncode not in (0, 3):
-        report.details.append(f"final sync exited {final.returncode}: {final.stderr[-500:]}")
-    _check_tracker(report, tracker_path, series.files[report.meetings - 1].open_items, person_closed)
+    try:
+        final = subprocess.run(
+            [*_syncd_command(), "--config", str(config), "sync"],
+            capture_output=True,
+            text=True,
+            env=environment,
+        )
+        if final.returncode not in (0, 3):
+            report.details.append(f"final sync exited {final.returncode}: {final.stderr[-500:]}")
+        open_items = series.files[report.meetings - 1].open_items
+        if fake is not None:
+            issues = [issue_from_fake(issue) for issue in fake.issues_in(FAKE_REPO)]
+        else:
+            issues = _read_local(tracker_path)
+        _check_tracker(report, issues, open_items, person_closed)
+    finally:
+        if fake is not None:
+            fake.stop()
     report.seconds = time.monotonic() - started
     return report
 
@@ -289,14 +365,17 @@ def _summarize_samples(report: DaemonSoakReport, samples: list[tuple[int, int]])
     report.fds_end = max(fds for _, fds in last)
 
 
-def _check_tracker(report, tracker_path: Path, open_items, person_closed: set[int]) -> None:
+def _read_local(tracker_path: Path):
     from syncd_adapters.local import LocalTracker
 
     reader = LocalTracker(TARGET_NAME, tracker_path, read_only=True)
     try:
-        issues = reader.list_managed(MANAGED_LABEL)
+        return reader.list_managed(MANAGED_LABEL)
     finally:
         reader.close_session()
+
+
+def _check_tracker(report, issues, open_items, person_closed: set[int]) -> None:
     # An issue a person closed stands for its item: syncd keeps it closed.
     shown = [
         issue if issue.number not in person_closed else _as_open(issue) for issue in issues

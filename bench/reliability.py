@@ -163,7 +163,7 @@ def read_issues(spec: RunSpec, fake=None):
     """Return the managed issues, read from the fake's memory when there is one."""
 
     if fake is not None:
-        return [_issue_from_fake(issue) for issue in fake.issues_in(FAKE_REPO)]
+        return [issue_from_fake(issue) for issue in fake.issues_in(FAKE_REPO)]
     from syncd_adapters.local import LocalTracker
 
     # Read-write, because a sync killed while creating the file can leave it
@@ -175,7 +175,9 @@ def read_issues(spec: RunSpec, fake=None):
         tracker.close_session()
 
 
-def _issue_from_fake(fake_issue) -> Issue:
+def issue_from_fake(fake_issue) -> Issue:
+    """Return the GitHub fake's in-memory issue as the tracker protocol's Issue."""
+
     return Issue(
         number=fake_issue.number,
         ref=f"{FAKE_REPO}#{fake_issue.number}",

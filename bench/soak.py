@@ -72,13 +72,19 @@ def record(path: Path, lines: list[str], seconds: float) -> None:
         for line in old_block.split("```text", 1)[-1].split("```", 1)[0].splitlines()
         if line.strip() and ":" in line and line.split(":", 1)[0] not in new_parts
     ]
+    kept_parts = sorted({line.split(":", 1)[0] for line in kept})
     lines = [*lines, *kept]
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = ", ".join(f"{name} {value}" for name, value in machine_description().items())
     command = command_line("bench.soak")
     block = [
         "",
-        f"Recorded {today} by `{command}` in {seconds:.0f} s ({machine}):",
+        f"Recorded {today} by `{command}` in {seconds:.0f} s ({machine}).",
+        *(
+            [f"The lines of {', '.join(kept_parts)} are kept from an earlier run."]
+            if kept_parts
+            else []
+        ),
         "",
         "```text",
         *lines,
