@@ -16,14 +16,15 @@ from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 
-from syncd.model import Document, Item, ItemKind, Meeting, Problem, Severity
+from syncd.model import Document, Meeting, Problem, Severity
 from syncd.parser.core import parse_bytes
 from syncd.parser.dialect import Dialect
+from syncd.parser.extract import new_item
 
 logger = logging.getLogger(__name__)
 
 # Bump when a parser change alters what a given input parses to.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 def dialect_fingerprint(dialect: Dialect) -> str:
@@ -152,7 +153,15 @@ class ParseCache:
                 with self._db:
                     self._db.execute(
                         "INSERT OR REPLACE INTO documents (key, path, document) VALUES (?, ?, ?)",
-                        (key, path, json.dumps(document_to_json(document))),
+                        (
+                            key,
+                            path,
+                            json.dumps(
+                                document_to_json(document),
+                                ensure_ascii=False,
+                                separators=(",", ":"),
+                            ),
+                        ),
                     )
             except sqlite3.DatabaseError:
                 # A cache that cannot be written only costs time.
@@ -187,16 +196,18 @@ def document_to_json(document: Document) -> dict:
             "teams": list(meeting.teams),
             "extra": [list(pair) for pair in meeting.extra],
         },
+        # Items as short lists rather than objects: a cache hit decodes them
+        # all, and keys would double the text to decode.
         "items": [
-            {
-                "line": item.line,
-                "end_line": item.end_line,
-                "owners": list(item.owners),
-                "kind": item.kind.value,
-                "text": item.text,
-                "done": item.done,
-                "context": item.context,
-            }
+            [
+                item.line,
+                item.end_line,
+                list(item.owners),
+                item.kind.value,
+                item.text,
+                item.done,
+                item.context,
+            ]
             for item in document.items
         ],
         "errors": [_problem_to_json(problem) for problem in document.errors],
@@ -218,16 +229,8 @@ def document_from_json(data: dict) -> Document:
             extra=tuple(tuple(pair) for pair in meeting["extra"]),
         ),
         items=[
-            Item(
-                line=item["line"],
-                end_line=item["end_line"],
-                owners=tuple(item["owners"]),
-                kind=ItemKind(item["kind"]),
-                text=item["text"],
-                done=item["done"],
-                context=item["context"],
-            )
-            for item in data["items"]
+            new_item(line, end_line, tuple(owners), kind, text, done, context)
+            for line, end_line, owners, kind, text, done, context in data["items"]
         ],
         errors=[_problem_from_json(problem) for problem in data["errors"]],
         warnings=[_problem_from_json(problem) for problem in data["warnings"]],

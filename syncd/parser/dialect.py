@@ -415,6 +415,10 @@ class CompiledDialect:
         self.group_words = frozenset(word.casefold() for word in dialect.group_words)
         self.name_verbs = frozenset(word.casefold() for word in dialect.name_verbs)
         self.done_suffixes = tuple(dialect.done_suffixes)
+        # Last characters of the suffixes, to rule most entries out at once.
+        self.done_suffix_ends = frozenset(
+            suffix.rstrip(" .!\t")[-1:].casefold() for suffix in dialect.done_suffixes
+        ) - {""}
         self.name_verb_pattern = re.compile(
             r"(?<=\s)(?:"
             + "|".join(re.escape(verb) for verb in dialect.name_verbs)

@@ -104,6 +104,10 @@ class Extractor:
     def block_lines(self, start: int, end: int, *, list_item: bool = False, checkbox: bool = False):
         """Return the lines of ``[start, end)`` as (line number, text) pairs."""
 
+        data = self.data
+        while end > start and data[end - 1] == 10:
+            # A block's range ends with its line feed.
+            end -= 1
         if end <= start:
             return []
         text = self.source(start, end)
@@ -141,8 +145,15 @@ class Extractor:
         check_pseudo = self.dialect.headings_without_space
         for block in root.children:
             if block.kind == PARAGRAPH and check_pseudo:
-                raw = self.data[block.start : block.end]
-                if raw.startswith(b"#") or b"\n#" in raw or raw.lstrip(b" ").startswith(b"#"):
+                data, start, end = self.data, block.start, block.end
+                # Look for "#" at a line start without copying the block.
+                if (
+                    data.find(b"#", start, min(end, start + 4)) >= 0
+                    or data.find(b"\n#", start, end) >= 0
+                    or data.find(b"\n #", start, end) >= 0
+                    or data.find(b"\n  #", start, end) >= 0
+                    or data.find(b"\n   #", start, end) >= 0
+                ):
                     yield from self._split_pseudo_headings(block)
                     continue
             yield block
@@ -539,6 +550,8 @@ class Extractor:
             if not _ALNUM.search(remaining):
                 return True
         stripped = text.rstrip(" .!\t")
+        if not stripped or stripped[-1].casefold() not in self.compiled.done_suffix_ends:
+            return False
         for suffix in self.compiled.done_suffixes:
             if suffix.isupper():
                 if stripped.endswith(suffix) and (
@@ -548,6 +561,31 @@ class Extractor:
             elif stripped.casefold().endswith(suffix.casefold()):
                 return True
         return False
+
+
+_KINDS = {kind.value: kind for kind in ItemKind}
+_new_object = object.__new__
+
+
+def new_item(line, end_line, owners, kind, text, done, context) -> Item:
+    """Build an Item without its dataclass ``__init__``.
+
+    Item is a frozen dataclass, whose ``__init__`` makes one setattr call per
+    field. Parsing and cache hits build thousands of them, so this fills the
+    instance dictionary in one call instead. The result is an ordinary Item.
+    """
+
+    item = _new_object(Item)
+    item.__dict__.update(
+        line=line,
+        end_line=end_line,
+        owners=owners,
+        kind=_KINDS[kind] if type(kind) is str else kind,
+        text=text,
+        done=done,
+        context=context,
+    )
+    return item
 
 
 def _dedent(text: str) -> str:
@@ -576,14 +614,14 @@ def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, 
         else:
             first_text = "\n".join(text for _number, text in entry.lines)
         items.append(
-            Item(
-                line=first_line,
-                end_line=max(entry.end_line, entry.lines[-1][0]),
-                owners=result.owners,
-                kind=ItemKind.TASK if result.owners else ItemKind.UNOWNED,
-                text=result.text,
-                done=extractor.is_done(entry, first_text),
-                context="\n".join(entry.context),
+            new_item(
+                first_line,
+                max(entry.end_line, entry.lines[-1][0]),
+                result.owners,
+                ItemKind.TASK if result.owners else ItemKind.UNOWNED,
+                result.text,
+                extractor.is_done(entry, first_text),
+                "\n".join(entry.context),
             )
         )
     items.sort(key=lambda item: (item.line, item.end_line))
