@@ -408,6 +408,9 @@ def monitored_sync(settings: Settings, arguments, monitor: Monitor, should_stop=
     from syncd.runner import sync_run
 
     started = time.monotonic()
+    # NOTE: /start is sent before the runner takes the run lock, so a run that
+    # then finds the lock held leaves a start ping that the holder's own
+    # success or failure ping completes.
     monitor.started()
     try:
         outcome = sync_run(
