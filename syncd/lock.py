@@ -24,6 +24,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from syncd.errors import LockHeldError
@@ -89,10 +90,17 @@ class RunLock:
     the ``LockHolder``.
     """
 
-    def __init__(self, state_dir: Path, wait: float = 0) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        wait: float = 0,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
         self.state_dir = Path(state_dir)
         self.path = self.state_dir / LOCK_FILE_NAME
         self.wait = max(0.0, float(wait))
+        # Checked while waiting, so a daemon asked to stop does not wait on.
+        self.should_stop = should_stop
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
@@ -115,6 +123,8 @@ class RunLock:
             while not self._try_lock(fd):
                 if time.monotonic() >= deadline:
                     raise self._held_error()
+                if self.should_stop is not None and self.should_stop():
+                    raise self._held_error(stopped=True)
                 if not logged_wait:
                     logger.info(
                         "waiting up to %.0f s for the run lock held by %s",
@@ -167,9 +177,11 @@ class RunLock:
         os.pwrite(fd, payload, 0)
         os.fsync(fd)
 
-    def _held_error(self) -> LockHeldError:
+    def _held_error(self, stopped: bool = False) -> LockHeldError:
         holder = read_holder(self.path)
         waited = f" after waiting {self.wait:.0f} s" if self.wait else ""
+        if stopped:
+            waited = " (stopped waiting: syncd was asked to stop)"
         error = LockHeldError(
             f"another sync is running: the run lock {self.path} is held by "
             f"{holder.describe()}{waited}",

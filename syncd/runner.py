@@ -456,7 +456,7 @@ def sync_run(
         )
     from syncd.lock import RunLock
 
-    with RunLock(settings.state_dir, wait=lock_wait):
+    with RunLock(settings.state_dir, wait=lock_wait, should_stop=should_stop):
         return _run(
             settings,
             apply=True,

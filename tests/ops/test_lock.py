@@ -108,3 +108,21 @@ def test_torn_lock_file_reads_as_unknown(tmp_path):
     holder = read_holder(tmp_path / LOCK_FILE_NAME)
     assert holder.pid is None
     assert holder.describe() == "an unknown process"
+
+
+def test_wait_ends_when_stop_requested(tmp_path):
+    holder = start_holder(tmp_path)
+    checks = []
+
+    def should_stop() -> bool:
+        checks.append(True)
+        return len(checks) >= 3
+
+    try:
+        with pytest.raises(LockHeldError) as raised:
+            RunLock(tmp_path, wait=60, should_stop=should_stop).acquire()
+        assert "stopped waiting" in str(raised.value)
+        assert len(checks) == 3
+    finally:
+        holder.kill()
+        holder.wait()
