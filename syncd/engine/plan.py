@@ -188,11 +188,24 @@ class _Planner:
                 if occurrence.text is not None:
                     earlier_versions[occurrence.path].append((key, occurrence))
 
+        open_titles: dict[str, dict[str, str]] = defaultdict(dict)
+        for view in self.views.values():
+            for key, issue in view.issues_by_key.items():
+                if issue.state is IssueState.OPEN:
+                    payload = view.payloads.get(issue.number, {})
+                    open_titles[payload.get("series", "")][key] = payload.get("title") or issue.title
+
         walks: dict[str, SeriesWalk] = {}
         for series in sorted(by_series):
             policy = policy_for(series, self.settings)
             walks[series] = walk_series(
-                series, by_series[series], policy, known_aliases, taken, earlier_versions=earlier_versions
+                series,
+                by_series[series],
+                policy,
+                known_aliases,
+                taken,
+                earlier_versions=earlier_versions,
+                open_issue_titles=open_titles[series],
             )
             plan.aliases.update(walks[series].aliases)
 

@@ -97,6 +97,31 @@ class SeriesWalk:
         return open_keys
 
 
+def _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles) -> None:
+    """Give new chains the key of an open issue no chain claimed, when they match it.
+
+    With a lost state file and an unreadable or deleted earlier meeting, a
+    reworded item cannot be linked through the meetings, but its open
+    issue's title still names the same work (often the same URL).
+    """
+
+    new_keys = [key for key in chains if key not in known_keys]
+    orphans = [(key, title) for key, title in sorted(open_issue_titles.items()) if key not in chains]
+    if not new_keys or not orphans:
+        return
+    older = [Entry(title, ()) for _, title in orphans]
+    newer = [Entry(chains[key].first.item.text, ()) for key in new_keys]
+    for pairing in pair_items(older, newer, strict=True):
+        old_key, new_key_ = orphans[pairing.older][0], new_keys[pairing.newer]
+        chain = chains.pop(new_key_)
+        chain.key = old_key
+        chain.first.match = f"{pairing.reason} as the open issue"
+        chains[old_key] = chain
+        for alias, key in list(aliases.items()):
+            if key == new_key_:
+                aliases[alias] = old_key
+
+
 def policy_for(series: str, settings: Settings) -> SeriesPolicy:
     for rule in settings.series:
         if fnmatch.fnmatchcase(series, rule.match):
@@ -157,13 +182,15 @@ def walk_series(
     taken_keys: set[str],
     *,
     earlier_versions: dict[str, list[tuple[str, Occurrence]]] | None = None,
+    open_issue_titles: dict[str, str] | None = None,
 ) -> SeriesWalk:
     """Walk the meetings of one series in date order and build its chains.
 
     ``known_aliases`` come from the state file and issue markers.
     ``taken_keys`` are keys already in use anywhere; new keys avoid them.
     ``earlier_versions`` maps a file path to the items (key and occurrence)
-    it listed when it was last synced.
+    it listed when it was last synced. ``open_issue_titles`` are the titles
+    of the series' open managed issues by key.
 
     A file that cannot be read takes part with what it listed when it was
     last read (a ghost meeting), so the items on both sides of it still link
@@ -171,6 +198,7 @@ def walk_series(
     """
 
     earlier_versions = earlier_versions or {}
+    known_keys = set(taken_keys)
     failed = [d for d in documents if d.failed]
     ghosts = {}
     for document in failed:
@@ -276,6 +304,7 @@ def walk_series(
         taken_keys.update(chains)
         previous = current
 
+    _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles or {})
     return SeriesWalk(
         series=series,
         policy=policy,

@@ -63,6 +63,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.person_notes: dict[int, str] = {}
         self.person_closed: set[int] = set()
         self.synced_once = False
+        self.state_lost = False
 
     def teardown(self):
         self.harness.tracker.close_session()
@@ -143,6 +144,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule()
     def lose_state_file(self):
         # The state must be rebuilt from the issue markers alone.
+        self.state_lost = True
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.harness.state_path}{suffix}").unlink(missing_ok=True)
 
@@ -201,7 +203,12 @@ class SyncMachine(RuleBasedStateMachine):
         second = self.harness.plan(documents, allow_mass_close=True)
         assert not second.has_changes, [c.to_json() for c in second.changes]
 
-        self.check_items_have_issues(any_broken=bool(self.broken))
+        # NOTE: where an item was seen lives only in the state file, so after
+        # losing it an unreadable file's items have no known location yet.
+        if not (self.state_lost and self.broken):
+            self.check_items_have_issues(any_broken=bool(self.broken))
+        if not self.broken:
+            self.state_lost = False
         self.broken.clear()
         self.synced_once = True
 
