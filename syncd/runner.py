@@ -55,6 +55,8 @@ class Collected:
     documents: list[Document] = field(default_factory=list)
     source_problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    # True when a stop request ended the reading before every file was read.
+    stopped: bool = False
 
     @property
     def file_problems(self) -> list[Problem]:
@@ -294,6 +296,17 @@ def collect_documents(
             try:
                 for path in paths:
                     if should_stop is not None and should_stop():
+                        # A partial view must not drive closes, so the run
+                        # notes it as a failed source and writes nothing.
+                        collected.stopped = True
+                        collected.source_problems.append(
+                            Problem(
+                                path=source_settings.name,
+                                line=None,
+                                message="stopped before every file was read; "
+                                "nothing was written",
+                            )
+                        )
                         return collected
                     collected.files += 1
                     series = series_of(path, source_settings, series_for_path)
@@ -479,6 +492,9 @@ def _run(
     collected = collect_documents(
         settings, read_only=read_only, should_stop=should_stop
     )
+    if collected.stopped:
+        # Only a plan from here on: a stopped run writes nothing at all.
+        read_only = True
     opened = open_trackers(settings, read_only=read_only)
     try:
         with open_state(state_path(settings), read_only=read_only) as state:
@@ -492,7 +508,7 @@ def _run(
                 allow_mass_close=allow_mass_close,
             )
             result = None
-            if apply:
+            if not read_only:
                 from syncd.progress import Progress
 
                 with Progress(len(plan.changes), "applying changes") as progress:
@@ -515,7 +531,7 @@ def _run(
         target_problems=opened.problems,
         plan=plan,
         result=result,
-        dry_run=not apply,
+        dry_run=result is None,
         seconds=time.monotonic() - started,
         tracker_stats={
             name: stats for name, stats in tracker_stats.items() if stats is not None

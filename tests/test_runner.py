@@ -16,6 +16,7 @@ from syncd.runner import (
     dialect_name_for,
     open_trackers,
     series_of,
+    sync_run,
 )
 from syncd.settings import (
     SeriesPolicy,
@@ -130,6 +131,9 @@ def test_collect_stops_when_asked(tmp_path):
     )
 
     assert collected.files == 0
+    assert collected.stopped is True
+    [problem] = collected.source_problems
+    assert "nothing was written" in problem.message
 
 
 def test_open_trackers_reports_unbuildable_target(tmp_path, monkeypatch):
@@ -157,3 +161,19 @@ def test_open_trackers_reports_unbuildable_target(tmp_path, monkeypatch):
 
 def test_exit_code_values():
     assert (EXIT_OK, EXIT_CHANGES_PENDING, EXIT_PARTIAL) == (0, 2, 3)
+
+
+def test_stopped_sync_writes_nothing(tmp_path):
+    for day in range(1, 4):
+        (tmp_path / f"2024-05-0{day}.md").write_text(
+            "## Action items\n\nRD: Delete the channel.\n", encoding="utf-8"
+        )
+    settings = settings_for(tmp_path)
+    calls = iter([False, True, True, True])
+
+    outcome = sync_run(settings, should_stop=lambda: next(calls, True))
+
+    assert outcome.result is None
+    assert outcome.dry_run is True
+    assert outcome.exit_code() == EXIT_PARTIAL
+    assert not (tmp_path / "t.db").exists()
