@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from syncd.errors import AuthenticationError
+from syncd.logsetup import register_secret
 
 TOKEN_OPTIONS = ("token_env", "token_file", "token_credential")
 
@@ -26,6 +27,12 @@ INLINE_TOKEN_OPTIONS = ("token", "private_token", "password", "api_key")
 
 class Secret(str):
     """A string that hides its value from ``repr`` and formatting in logs."""
+
+    def __new__(cls, value: str) -> "Secret":
+        # Masked in every log line from now on, also where a client library
+        # prints it in full (a header dump at -vv, an error message).
+        register_secret(value)
+        return super().__new__(cls, value)
 
     def __repr__(self) -> str:
         return "Secret('***')"

@@ -139,3 +139,19 @@ def test_sync_logs_one_line_per_write(tmp_path):
     assert all(entry["level"] == "info" for entry in writes)
     assert all(entry["target"] == "ops" for entry in writes)
     assert {entry["ref"] for entry in writes[1:]} == {"ops#1", "ops#2"}
+
+
+def test_loaded_token_is_masked(tmp_path):
+    # The adapters' token loader registers what it reads, so a client
+    # library that prints the token (here a warning with it in full) is masked.
+    script = (
+        "import logging\n"
+        "from syncd import logsetup\n"
+        "from syncd_adapters._tokens import resolve_token\n"
+        "logsetup.configure(0)\n"
+        "token = resolve_token({'token_env': 'T'}, default_env='T', target='ops', environ={'T': 'plain-token-1234'})\n"
+        "logging.getLogger('urllib3').warning('sent Authorization ' + str.__str__(token))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "plain-token-1234" not in result.stderr
+    assert "sent Authorization ***" in result.stderr
