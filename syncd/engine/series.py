@@ -16,7 +16,7 @@ import fnmatch
 from dataclasses import dataclass, field, replace
 
 from syncd.engine.identity import fingerprint, new_key
-from syncd.engine.matching import Entry, pair_items
+from syncd.engine.matching import OLDER_SIMILAR_WITHOUT_OWNER, Entry, pair_items
 from syncd.engine.state import Occurrence
 from syncd.model import Document, Item, ItemKind
 from syncd.settings import Carry, SeriesPolicy, Settings
@@ -111,7 +111,11 @@ def _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles) -> None
         return
     older = [Entry(title, ()) for _, title in orphans]
     newer = [Entry(chains[key].first.item.text, ()) for key in new_keys]
-    for pairing in pair_items(older, newer, strict=True):
+    for pairing in pair_items(older, newer):
+        # A shared URL or the same text is evidence enough; similar words
+        # alone must be very similar, since the owners are not known here.
+        if pairing.reason.startswith("similar") and pairing.score < 1.0 + OLDER_SIMILAR_WITHOUT_OWNER:
+            continue
         old_key, new_key_ = orphans[pairing.older][0], new_keys[pairing.newer]
         chain = chains.pop(new_key_)
         chain.key = old_key

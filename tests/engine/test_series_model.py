@@ -168,3 +168,18 @@ def test_status_uses_the_synced_label(tmp_path):
     assert status[0]["labels"] == ["from-minutes"]
     assert status[0]["state"] == "open"
     assert status[0]["url"]
+
+
+def test_lost_state_and_deleted_minutes_keep_issue(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path))
+    url = "https://example.org/acme/ops/pull/41"
+    harness.sync([meeting("2024-01-04", [task(f"Review {url}", "RD")], path="ops/one.md")])
+    harness.state_path.unlink()
+
+    # The first file is gone and the item was reworded: only the open
+    # issue's title still ties the item to its issue.
+    plan, _ = harness.sync([meeting("2024-01-11", [task(f"Approve {url} after the fix", "KM")], path="ops/two.md")])
+    assert [c.action for c in plan.changes] == ["update"]
+    assert plan.changes[0].match == "same URL as the open issue"
+    [issue] = harness.issues()
+    assert issue.assignees == ("kmoreno",)
