@@ -39,9 +39,16 @@ def main(config_path: Path = EXAMPLE_CONFIG) -> int:
     sync = _step("apply it to the embedded tracker", ["sync", *config], (0,))
     if sync != 0:
         return sync
-    return _step(
+    status = _step(
         "the managed issues and where each item was seen", ["status", *config], (0,)
     )
+    if status == 0:
+        print(
+            "\nRun `make run` again: it finds nothing to change. Edit a meeting in "
+            "examples/minutes/ (reword or drop an item) and run it again to see the "
+            "update or the close; `make clean` starts over."
+        )
+    return status
 
 
 if __name__ == "__main__":
