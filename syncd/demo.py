@@ -46,7 +46,8 @@ def main(config_path: Path = EXAMPLE_CONFIG) -> int:
         print(
             "\nRun `make run` again: it finds nothing to change. Edit a meeting in "
             "examples/minutes/ (reword or drop an item) and run it again to see the "
-            "update or the close; `make clean` starts over."
+            "update or the close. `git checkout examples` undoes the edit, and "
+            "`make clean` starts over."
         )
     return status
 
