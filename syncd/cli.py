@@ -520,6 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog="syncd",
         description="Keep one tracker issue per action item in Markdown meeting minutes.",
+        epilog=(
+            "exit codes: 0 success, 1 error, 2 changes pending (plan), "
+            "3 partial failure, 75 another run holds the lock"
+        ),
     )
     parser.add_argument("--version", action="version", version=f"syncd {__version__}")
     _add_common_options(parser)
