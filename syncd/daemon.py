@@ -429,6 +429,15 @@ def monitored_sync(settings: Settings, arguments, monitor: Monitor, should_stop=
     return outcome
 
 
+def failed_targets_of(outcome) -> dict[str, str]:
+    """Return the message per target that failed in the plan or while applying it."""
+
+    failed = dict(getattr(outcome.plan, "failed_targets", None) or {})
+    if outcome.result is not None:
+        failed.update(getattr(outcome.result, "failed_targets", None) or {})
+    return failed
+
+
 def sync_cycle_function(arguments, monitor: Monitor) -> CycleFunction:
     """Return the cycle function ``syncd run`` uses: one monitored sync."""
 
@@ -443,9 +452,15 @@ def sync_cycle_function(arguments, monitor: Monitor) -> CycleFunction:
         # Files that fail to parse stay broken until someone edits them, so
         # they do not count as a failed cycle. Unreachable sources and
         # targets, failed writes and rate limits may pass, so they back off.
+        failed_targets = failed_targets_of(outcome)
+        # The plan records these without logging them, and a daemon's log
+        # must show every error it goes on after.
+        for target, message in sorted(failed_targets.items()):
+            logger.error("target %s failed: %s", target, message)
         transient = bool(
             outcome.collected.source_problems
             or outcome.target_problems
+            or failed_targets
             or rate_limited
             or (result is not None and result.failures)
         )

@@ -72,7 +72,11 @@ def from_outcome(outcome, success: bool) -> RunMetrics:
     metrics.items = collected.items
     metrics.file_errors = len(collected.file_problems)
     metrics.source_errors = len(collected.source_problems)
-    metrics.target_errors = len(outcome.target_problems)
+    failed_targets = {problem.path.removeprefix("target ") for problem in outcome.target_problems}
+    failed_targets.update(getattr(outcome.plan, "failed_targets", None) or {})
+    if outcome.result is not None:
+        failed_targets.update(getattr(outcome.result, "failed_targets", None) or {})
+    metrics.target_errors = len(failed_targets)
 
     result = outcome.result
     if result is not None:

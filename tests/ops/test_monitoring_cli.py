@@ -66,3 +66,17 @@ def test_failed_sync_pings_fail(tmp_path, ping_server):
     assert values["syncd_last_run_success"] == "0"
     assert values['syncd_last_run_errors{kind="source"}'] == "1"
     assert values['syncd_runs_total{result="failure"}'] == "1"
+
+
+def test_rejected_token_counts_target_error(tmp_path, ping_server):
+    with running_fast_fake(tokens={"another-token": "someone"}) as fake:
+        fake.add_repo("acme/ops")
+        write_minutes(tmp_path / "minutes" / "weekly", "2026-03-02", ["AB: Write the notes."])
+        github_config(tmp_path, fake)
+        result = sync(tmp_path, ping_server.url("/ping/check-id"))
+
+    assert result.returncode == 3
+    values = samples((tmp_path / "metrics" / "syncd.prom").read_text())
+    assert values['syncd_last_run_errors{kind="target"}'] == "1"
+    assert values["syncd_last_run_success"] == "0"
+    assert [path for path, _ in ping_server.received][-1] == "/ping/check-id/fail"
