@@ -28,7 +28,7 @@ import random
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -76,7 +76,6 @@ class CycleResult:
     ok: bool
     summary: str
     retry_after: float | None = None
-    details: dict = field(default_factory=dict)
 
 
 # One cycle: takes the settings and a stop check, returns what it did.

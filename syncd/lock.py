@@ -145,7 +145,7 @@ class RunLock:
             return
         fd, self._fd = self._fd, None
         try:
-            # Clear the record first, so nobody reads a finished run as the holder.
+            # Clear the record first, so a finished run is never read as the holder.
             os.ftruncate(fd, 0)
         except OSError as error:
             logger.warning("could not clear the lock file %s: %s", self.path, error)
