@@ -24,8 +24,8 @@ from bench import rate_limit  # noqa: F401
 from bench.core import PROJECT_ROOT, REGISTRY, Context, run_benchmark
 from bench.report import render_terminal, update_document
 
-# A corpus of real minutes may be kept beside the checkout; benchmarks use it
-# when it is there and say so when it is not.
+# A corpus of real minutes may be kept beside the checkout. The parse
+# benchmark uses it when it is there and notes its absence otherwise.
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 
 

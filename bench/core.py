@@ -32,7 +32,7 @@ class Figure:
     """One measured value and, next to it, the best value possible.
 
     ``minimum`` is the lowest possible cost (requests, seconds) or the target
-    the figure must reach, as text; ``verdict`` is ``ok``, ``MISSED`` or
+    the figure must reach, as text. ``verdict`` is ``ok``, ``MISSED`` or
     empty when there is nothing to compare with.
     """
 
@@ -171,7 +171,7 @@ def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
 
 
 def n_log_n_exponent(smallest: int, largest: int) -> float:
-    """The slope a pure n log n cost shows between two sizes on a log-log plot."""
+    """Return the slope of a pure n log n cost between two sizes on a log-log plot."""
 
     ratio = (largest * math.log(largest)) / (smallest * math.log(smallest))
     return math.log(ratio) / math.log(largest / smallest)
@@ -194,8 +194,8 @@ def machine_description() -> dict[str, str]:
         "cores (nproc)": str(os.cpu_count()),
         "Python": platform.python_version(),
         "OS": f"{platform.system()} {platform.release()}",
-        # Other work on a shared machine slows the figures down; the load
-        # average at the time of the run says how much there was.
+        # Other work on a shared machine slows the figures down, and the load
+        # average at the time of the run shows how much there was.
         "load average (1, 5, 15 min)": ", ".join(f"{load:.2f}" for load in os.getloadavg()),
     }
 

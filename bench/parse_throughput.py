@@ -34,7 +34,7 @@ class MinutesFile:
 
 
 def corpus_files(corpus: Path) -> list[MinutesFile]:
-    """Every minutes file of the corpus, read into memory, with its preset.
+    """Read every minutes file of the corpus into memory, with its preset.
 
     The manifest lists the files when it is there; otherwise every ``*.md``
     outside the labels folder counts.

@@ -2,7 +2,7 @@
 
 GitHub allows at most 80 content-creating requests per minute (and 500 per
 hour). The GitHub fake enforces 80 issue creates per sliding 60-second
-window, answering the 81st with a secondary rate limit and ``Retry-After``.
+window and rejects the 81st with a secondary rate limit and ``Retry-After``.
 
 Time is virtual: the adapter's pacing and retry layer takes ``clock``,
 ``monotonic`` and ``sleep`` as arguments, and the fake takes ``clock``. All
@@ -32,7 +32,10 @@ _PACING_KEYS = ("min_write_interval", "writes_per_minute", "writes_per_hour")
 
 
 class VirtualClock:
-    """Real time plus every second slept so far; ``sleep`` never blocks."""
+    """A clock that runs at real speed plus every second slept so far.
+
+    ``sleep`` moves the clock forward and returns without blocking.
+    """
 
     def __init__(self) -> None:
         self._offset = 0.0

@@ -10,7 +10,7 @@ Three syncs per tracker, of one meeting that lists N items:
    list and creating the managed label). The constant is checked by running
    two sizes: the requests beyond the creates must be the same for both.
 2. the same minutes again, and then a third time: nothing to do, so the
-   minimum is ⌈N/100⌉ list pages, each answered 304 Not Modified.
+   minimum is ⌈N/100⌉ list pages, each with the response 304 Not Modified.
 3. K items reworded: K issue updates plus the list pages.
 
 The example config (config/example.yaml and its minutes) is synced twice
