@@ -129,6 +129,10 @@ class _Pacer:
             self.times.popleft()
 
 
+class _CreatePending(Exception):
+    """A create whose outcome is unknown and whose issue the list does not show yet."""
+
+
 class _TargetStopped(Exception):
     def __init__(self, status: str, message: str):
         super().__init__(message)
@@ -180,6 +184,11 @@ def apply_plan(
         pacer = pacers.setdefault(target, _Pacer(pacing if _needs_pacing(tracker) else None))
         try:
             outcome = _apply_change(change, tracker, state, run_id, pacer, recovery)
+        except _CreatePending as error:
+            result.outcomes.append(Outcome(change, "pending", f"outcome unknown, checked again next run: {error}"))
+            if change.key is not None:
+                failed_keys.add(change.key)
+            continue
         except RateLimitedError as error:
             stopped[target] = _TargetStopped("pending", f"rate limited: {error}")
             result.rate_limited[target] = error.retry_after
@@ -362,12 +371,10 @@ def _apply_create(change: Change, tracker, state: StateStore, run_id: str, pacer
             state.journal_result(entry, status="done", result={"ref": found.ref, "recovered": True})
             _save_created(state, change, found)
             return Outcome(change, "recovered", ref=found.ref)
-        # The write did not land (as far as the list shows): try once more.
-        try:
-            issue = tracker.create(change.draft)
-        except TrackerError as retry_error:
-            state.journal_result(entry, status="failed", error=str(retry_error))
-            raise
+        # The list does not show the issue, but the create may still land (or
+        # the list may lag). Sending it again could make a duplicate, so the
+        # intent stays unfinished and the next run looks for the marker again.
+        raise _CreatePending(str(error)) from error
     except TrackerError as error:
         state.journal_result(entry, status="failed", error=str(error))
         raise

@@ -96,7 +96,7 @@ def test_ambiguous_create_looks_for_marker(tmp_path):
     assert len(keys) == 3
 
 
-def test_ambiguous_create_that_did_not_land_is_retried(tmp_path):
+def test_ambiguous_create_not_found_waits(tmp_path):
     harness = recording_harness(tmp_path)
     calls = []
 
@@ -104,10 +104,22 @@ def test_ambiguous_create_that_did_not_land_is_retried(tmp_path):
         calls.append(draft.title)
         return AmbiguousWriteError("timed out") if len(calls) == 1 else None
 
+    # The create did not land. Sending it again at once could make a
+    # duplicate if it still lands, so the item waits for the next run.
     harness.tracker.faults["create"] = first_call_fails
-    plan, result = harness.sync([meeting("2024-05-02", [task("Delete the channel.", "RD")])])
-    assert [o.status for o in result.outcomes if o.change.subject == "issue"] == ["applied"]
+    minutes = [meeting("2024-05-02", [task("Delete the channel.", "RD")])]
+    plan, result = harness.sync(minutes)
+    assert [o.status for o in result.outcomes if o.change.subject == "issue"] == ["pending"]
+    assert result.partial
+    assert harness.issues() == []
+    with StateStore.open(harness.state_path) as state:
+        assert [e.action for e in state.unfinished_journal()] == ["create"]
+
+    plan, result = harness.sync(minutes)
+    assert [o.status for o in result.outcomes] == ["applied"]
     assert len(harness.issues()) == 1
+    with StateStore.open(harness.state_path) as state:
+        assert state.unfinished_journal() == []
 
 
 def test_one_failing_item_does_not_stop_others(tmp_path):
