@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from syncd.engine.changes import JSON_VERSION, Change, Plan
 from syncd.engine.state import IssueRecord, StateStore
-from syncd.errors import AmbiguousWriteError, RateLimitedError, TrackerError
+from syncd.errors import AmbiguousWriteError, IssueLockedError, RateLimitedError, TrackerError
 from syncd.marker import marker_key
 from syncd.settings import PacingSettings
 from syncd.tracker import Issue
@@ -297,9 +297,16 @@ def _apply_change(change: Change, tracker, state: StateStore, run_id: str, pacer
 
     number = change.number
     intent = {"number": number, "action": change.action}
+    refused_comment = None
     if change.action == "close":
         if change.comment:
-            _journalled(state, run_id, change, "comment", intent, pacer, lambda: tracker.comment(number, change.comment))
+            try:
+                _journalled(state, run_id, change, "comment", intent, pacer, lambda: tracker.comment(number, change.comment))
+            except IssueLockedError as error:
+                # The closing comment is a courtesy: a locked conversation must
+                # not keep the issue open, but the refused comment is reported.
+                logger.warning("target %s: %s is locked, closing it without a comment: %s", change.target, change.ref, error)
+                refused_comment = f"{error}; closed without the comment"
         issue = _journalled(state, run_id, change, "close", intent, pacer, lambda: tracker.close(number, change.close_reason))
     elif change.action == "reopen":
         issue = _journalled(state, run_id, change, "reopen", intent, pacer, lambda: tracker.reopen(number))
@@ -318,6 +325,8 @@ def _apply_change(change: Change, tracker, state: StateStore, run_id: str, pacer
         if isinstance(issue, Issue):
             record = record.with_changes(number=issue.number, ref=issue.ref, url=issue.url)
         state.save_issue(record)
+    if refused_comment is not None:
+        return Outcome(change, "failed", refused_comment, ref=change.ref)
     return Outcome(change, "applied", ref=change.ref)
 
 
