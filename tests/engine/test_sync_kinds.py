@@ -451,3 +451,30 @@ def test_unreadable_file_without_state_closes_nothing(tmp_path):
     assert [i.state for i in harness.issues()] == [IssueState.OPEN] * 3
     assert [c.action for c in plan.changes] == ["create"]
     assert {r["reason"] for r in plan.refused} == {"ops/2024-05-02.md could not be read"}
+
+
+def test_minutes_link_is_pinned_while_file_unchanged(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path))
+    template = "https://forge.example/acme/notes/blob/{revision}/ops/2024-05-02.md#L{line}"
+    first = meeting("2024-05-02", [task("Delete the channel.", "RD")], web_url=template.replace("{revision}", "aaa111"), content_hash="h1")
+    harness.sync([first])
+    [issue] = harness.issues()
+    assert "https://forge.example/acme/notes/blob/aaa111/ops/2024-05-02.md#L10" in issue.body
+
+    # The repository moved on but this file did not change: no write.
+    moved = meeting("2024-05-02", [task("Delete the channel.", "RD")], web_url=template.replace("{revision}", "bbb222"), content_hash="h1")
+    plan, _ = harness.sync([moved])
+    assert not plan.has_changes
+
+    edited = meeting("2024-05-02", [task("Delete the channel.", "KM")], web_url=template.replace("{revision}", "ccc333"), content_hash="h2")
+    harness.sync([edited])
+    assert "blob/ccc333/ops/2024-05-02.md#L10" in harness.issues()[0].body
+
+
+def test_group_owner_becomes_label(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path))
+    plan, _ = harness.sync([meeting("2024-05-02", [task("Join the community call.", "Everyone")])])
+    [issue] = harness.issues()
+    assert "everyone" in issue.labels
+    assert issue.assignees == ()
+    assert "group Everyone, label everyone" in issue.body
