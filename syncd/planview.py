@@ -54,7 +54,9 @@ def _change_lines(change: Change) -> list[str]:
             if name in ("body", "marker"):
                 lines.append(f"    ~ {name} changed")
                 continue
-            lines.append(f"    ~ {name}: {_short(field_change.before)} -> {_short(field_change.after)}")
+            lines.append(
+                f"    ~ {name}: {_short(field_change.before)} -> {_short(field_change.after)}"
+            )
     elif change.action == "create":
         for name in ("title", "assignees", "labels"):
             if name in change.fields:
@@ -79,13 +81,21 @@ def _summary_line(counts: dict[str, int], verb: str) -> str:
 
 
 def _past(action: str) -> str:
-    return {"create": "created", "update": "updated", "close": "closed", "reopen": "reopened", "comment": "commented"}[action]
+    return {
+        "create": "created",
+        "update": "updated",
+        "close": "closed",
+        "reopen": "reopened",
+        "comment": "commented",
+    }[action]
 
 
 def _other_lines(plan: Plan) -> list[str]:
     lines = []
     for conflict in plan.conflicts:
-        lines.append(f"! conflict {conflict['ref']}: {', '.join(conflict['fields'])} {conflict['message']}")
+        lines.append(
+            f"! conflict {conflict['ref']}: {', '.join(conflict['fields'])} {conflict['message']}"
+        )
     for refused in plan.refused:
         lines.append(f"! refused to close {refused['ref']}: {refused['reason']}")
     for note in plan.notes:
@@ -118,9 +128,15 @@ def render_result_text(result) -> str:
     lines = []
     for outcome in result.outcomes:
         change_lines = _change_lines(outcome.change)
-        status = "" if outcome.status == "applied" else f"  [{outcome.status}{': ' + outcome.error if outcome.error else ''}]"
+        status = (
+            ""
+            if outcome.status == "applied"
+            else f"  [{outcome.status}{': ' + outcome.error if outcome.error else ''}]"
+        )
         if outcome.change.action == "create" and outcome.ref:
-            change_lines[0] = change_lines[0].replace(f"new issue in {outcome.change.target}", outcome.ref)
+            change_lines[0] = change_lines[0].replace(
+                f"new issue in {outcome.change.target}", outcome.ref
+            )
         change_lines[0] += status
         lines.extend(change_lines)
     other = _other_lines(result.plan)
@@ -155,20 +171,31 @@ def render_plan_markdown(plan: Plan) -> str:
     )
     lines.append("")
     if plan.changes:
-        lines += ["| | action | issue | item | details |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "| | action | issue | item | details |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for change in plan.changes:
             symbol = SYMBOLS.get(change.action, "?")
             if change.subject == "label":
-                lines.append(f"| {symbol} | create | {change.target} | label `{change.fields['label'].after}` | |")
+                lines.append(
+                    f"| {symbol} | create | {change.target} | label `{change.fields['label'].after}` | |"
+                )
                 continue
             item = _markdown_escape(_short(change.item.text)) if change.item else ""
             location = f"`{change.item.path}:{change.item.line}`" if change.item else ""
             details = "; ".join(
-                d for d in (change.match and f"matched: {change.match}", change.reason) if d
+                d
+                for d in (change.match and f"matched: {change.match}", change.reason)
+                if d
             )
-            fields = ", ".join(f"{name}" for name in change.fields if name not in ("marker",))
+            fields = ", ".join(
+                f"{name}" for name in change.fields if name not in ("marker",)
+            )
             if fields and change.action == "update":
-                details = f"{details}; changes {fields}" if details else f"changes {fields}"
+                details = (
+                    f"{details}; changes {fields}" if details else f"changes {fields}"
+                )
             action = change.action
             if change.action == "close" and change.close_reason is not None:
                 action = f"close ({change.close_reason.value})"

@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 
 from syncd.engine.changes import JSON_VERSION, Change, Plan
 from syncd.engine.state import IssueRecord, StateStore
-from syncd.errors import AmbiguousWriteError, IssueLockedError, RateLimitedError, TrackerError
+from syncd.errors import (
+    AmbiguousWriteError,
+    IssueLockedError,
+    RateLimitedError,
+    TrackerError,
+)
 from syncd.marker import marker_key
 from syncd.settings import PacingSettings
 from syncd.tracker import Issue
@@ -69,7 +74,9 @@ class SyncResult:
     def partial(self) -> bool:
         """Whether part of the run failed: a change, a target, a file or a source."""
 
-        return bool(self.failures or self.pending or self.failed_targets or self.plan.partial)
+        return bool(
+            self.failures or self.pending or self.failed_targets or self.plan.partial
+        )
 
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -104,7 +111,9 @@ class SyncResult:
 class _Pacer:
     """Spaces writes to one target: a minimum gap and per-minute and per-hour caps."""
 
-    def __init__(self, settings: PacingSettings | None, sleep=time.sleep, clock=time.monotonic):
+    def __init__(
+        self, settings: PacingSettings | None, sleep=time.sleep, clock=time.monotonic
+    ):
         self.settings = settings
         self.sleep = sleep
         self.clock = clock
@@ -117,7 +126,10 @@ class _Pacer:
         delays = [0.0]
         if self.times:
             delays.append(self.times[-1] + self.settings.min_write_interval - now)
-        for cap, window in ((self.settings.writes_per_minute, 60.0), (self.settings.writes_per_hour, 3600.0)):
+        for cap, window in (
+            (self.settings.writes_per_minute, 60.0),
+            (self.settings.writes_per_hour, 3600.0),
+        ):
             recent = [t for t in self.times if t > now - window]
             if cap and len(recent) >= cap:
                 delays.append(recent[-cap] + window - now)
@@ -168,12 +180,18 @@ def apply_plan(
         reported = _report_outcomes(result, reported, on_outcome)
         target = change.target
         if target not in stopped and should_stop is not None and should_stop():
-            stopped[target] = _TargetStopped("pending", "not started: syncd was asked to stop")
+            stopped[target] = _TargetStopped(
+                "pending", "not started: syncd was asked to stop"
+            )
         if target in stopped:
-            result.outcomes.append(Outcome(change, stopped[target].status, str(stopped[target])))
+            result.outcomes.append(
+                Outcome(change, stopped[target].status, str(stopped[target]))
+            )
             continue
         if change.key is not None and change.key in failed_keys:
-            result.outcomes.append(Outcome(change, "skipped", "an earlier change of this item failed"))
+            result.outcomes.append(
+                Outcome(change, "skipped", "an earlier change of this item failed")
+            )
             continue
         tracker = trackers.get(target)
         if tracker is None:
@@ -181,11 +199,19 @@ def apply_plan(
             result.failed_targets[target] = str(stopped[target])
             result.outcomes.append(Outcome(change, "skipped", str(stopped[target])))
             continue
-        pacer = pacers.setdefault(target, _Pacer(pacing if _needs_pacing(tracker) else None))
+        pacer = pacers.setdefault(
+            target, _Pacer(pacing if _needs_pacing(tracker) else None)
+        )
         try:
             outcome = _apply_change(change, tracker, state, run_id, pacer, recovery)
         except _CreatePending as error:
-            result.outcomes.append(Outcome(change, "pending", f"outcome unknown, checked again next run: {error}"))
+            result.outcomes.append(
+                Outcome(
+                    change,
+                    "pending",
+                    f"outcome unknown, checked again next run: {error}",
+                )
+            )
             if change.key is not None:
                 failed_keys.add(change.key)
             continue
@@ -193,7 +219,11 @@ def apply_plan(
             stopped[target] = _TargetStopped("pending", f"rate limited: {error}")
             result.rate_limited[target] = error.retry_after
             result.outcomes.append(Outcome(change, "pending", str(error)))
-            logger.warning("target %s: rate limited, %s; the remaining writes wait for the next run", target, error)
+            logger.warning(
+                "target %s: rate limited, %s; the remaining writes wait for the next run",
+                target,
+                error,
+            )
             continue
         except TrackerError as error:
             if error.target_wide:
@@ -201,7 +231,9 @@ def apply_plan(
                 result.failed_targets[target] = str(error)
                 logger.error("target %s failed: %s", target, error)
             else:
-                logger.error("%s %s failed: %s", change.action, change.ref or change.key, error)
+                logger.error(
+                    "%s %s failed: %s", change.action, change.ref or change.key, error
+                )
             if change.key is not None:
                 failed_keys.add(change.key)
             result.outcomes.append(Outcome(change, "failed", str(error)))
@@ -241,7 +273,9 @@ class _Recovery:
         self.unfinished: dict[tuple[str, str], list[int]] = {}
         for entry in state.unfinished_journal():
             if entry.action == "create" and entry.key:
-                self.unfinished.setdefault((entry.target, entry.key), []).append(entry.id)
+                self.unfinished.setdefault((entry.target, entry.key), []).append(
+                    entry.id
+                )
 
     def find(self, tracker, key: str) -> Issue | None:
         for issue in tracker.list_managed(self.label):
@@ -254,7 +288,9 @@ class _Recovery:
             self.state.settle_journal(entry_id, status)
 
 
-def _settle_interrupted_writes(state: StateStore, run_id: str, trackers, stopped, failed_keys: set[str]) -> None:
+def _settle_interrupted_writes(
+    state: StateStore, run_id: str, trackers, stopped, failed_keys: set[str]
+) -> None:
     """Settle the writes that earlier, killed runs left without a result.
 
     This run planned from what the tracker holds now, so each such write is
@@ -265,22 +301,39 @@ def _settle_interrupted_writes(state: StateStore, run_id: str, trackers, stopped
     """
 
     for entry in state.unfinished_journal():
-        if entry.run_id == run_id or entry.target in stopped or entry.target not in trackers:
+        if (
+            entry.run_id == run_id
+            or entry.target in stopped
+            or entry.target not in trackers
+        ):
             continue
         if entry.key is not None and entry.key in failed_keys:
             continue
         if entry.action == "create":
             record = state.issue_record(entry.key) if entry.key else None
-            status = "recovered" if record is not None and record.number is not None else "abandoned"
+            status = (
+                "recovered"
+                if record is not None and record.number is not None
+                else "abandoned"
+            )
         else:
             status = "superseded"
         state.settle_journal(entry.id, status)
 
 
-def _apply_change(change: Change, tracker, state: StateStore, run_id: str, pacer: _Pacer, recovery: _Recovery) -> Outcome:
+def _apply_change(
+    change: Change,
+    tracker,
+    state: StateStore,
+    run_id: str,
+    pacer: _Pacer,
+    recovery: _Recovery,
+) -> Outcome:
     if change.subject == "label":
         name, color, description = change.label
-        entry = state.journal_intent(run_id, change.target, None, "ensure_label", {"label": name})
+        entry = state.journal_intent(
+            run_id, change.target, None, "ensure_label", {"label": name}
+        )
         pacer.wait()
         tracker.ensure_label(name, color, description)
         state.journal_result(entry, status="done")
@@ -301,36 +354,99 @@ def _apply_change(change: Change, tracker, state: StateStore, run_id: str, pacer
     if change.action == "close":
         if change.comment:
             try:
-                _journalled(state, run_id, change, "comment", intent, pacer, lambda: tracker.comment(number, change.comment))
+                _journalled(
+                    state,
+                    run_id,
+                    change,
+                    "comment",
+                    intent,
+                    pacer,
+                    lambda: tracker.comment(number, change.comment),
+                )
             except IssueLockedError as error:
                 # The closing comment is a courtesy: a locked conversation must
                 # not keep the issue open, but the refused comment is reported.
-                logger.warning("target %s: %s is locked, closing it without a comment: %s", change.target, change.ref, error)
+                logger.warning(
+                    "target %s: %s is locked, closing it without a comment: %s",
+                    change.target,
+                    change.ref,
+                    error,
+                )
                 refused_comment = f"{error}; closed without the comment"
-        issue = _journalled(state, run_id, change, "close", intent, pacer, lambda: tracker.close(number, change.close_reason))
+        issue = _journalled(
+            state,
+            run_id,
+            change,
+            "close",
+            intent,
+            pacer,
+            lambda: tracker.close(number, change.close_reason),
+        )
     elif change.action == "reopen":
-        issue = _journalled(state, run_id, change, "reopen", intent, pacer, lambda: tracker.reopen(number))
+        issue = _journalled(
+            state,
+            run_id,
+            change,
+            "reopen",
+            intent,
+            pacer,
+            lambda: tracker.reopen(number),
+        )
         if change.comment:
-            _journalled(state, run_id, change, "comment", intent, pacer, lambda: tracker.comment(number, change.comment))
+            _journalled(
+                state,
+                run_id,
+                change,
+                "comment",
+                intent,
+                pacer,
+                lambda: tracker.comment(number, change.comment),
+            )
     elif change.action == "comment":
-        _journalled(state, run_id, change, "comment", intent, pacer, lambda: tracker.comment(number, change.comment))
+        _journalled(
+            state,
+            run_id,
+            change,
+            "comment",
+            intent,
+            pacer,
+            lambda: tracker.comment(number, change.comment),
+        )
         issue = None
     elif change.action == "update":
-        issue = _journalled(state, run_id, change, "update", intent, pacer, lambda: tracker.update(number, change.update))
+        issue = _journalled(
+            state,
+            run_id,
+            change,
+            "update",
+            intent,
+            pacer,
+            lambda: tracker.update(number, change.update),
+        )
     else:
         raise ValueError(f"unknown change action {change.action!r}")
 
     if change.record is not None:
         record = change.record
         if isinstance(issue, Issue):
-            record = record.with_changes(number=issue.number, ref=issue.ref, url=issue.url)
+            record = record.with_changes(
+                number=issue.number, ref=issue.ref, url=issue.url
+            )
         state.save_issue(record)
     if refused_comment is not None:
         return Outcome(change, "failed", refused_comment, ref=change.ref)
     return Outcome(change, "applied", ref=change.ref)
 
 
-def _journalled(state: StateStore, run_id: str, change: Change, action: str, intent: dict, pacer: _Pacer, call):
+def _journalled(
+    state: StateStore,
+    run_id: str,
+    change: Change,
+    action: str,
+    intent: dict,
+    pacer: _Pacer,
+    call,
+):
     entry = state.journal_intent(run_id, change.target, change.key, action, intent)
     pacer.wait()
     try:
@@ -349,15 +465,32 @@ def _journalled(state: StateStore, run_id: str, change: Change, action: str, int
         _PAST_TENSE.get(action, action),
         ref,
         change.key,
-        extra={"target": change.target, "action": action, "ref": ref, "item": change.key},
+        extra={
+            "target": change.target,
+            "action": action,
+            "ref": ref,
+            "item": change.key,
+        },
     )
     return value
 
 
-_PAST_TENSE = {"close": "closed", "reopen": "reopened", "comment": "commented on", "update": "updated"}
+_PAST_TENSE = {
+    "close": "closed",
+    "reopen": "reopened",
+    "comment": "commented on",
+    "update": "updated",
+}
 
 
-def _apply_create(change: Change, tracker, state: StateStore, run_id: str, pacer: _Pacer, recovery: _Recovery) -> Outcome:
+def _apply_create(
+    change: Change,
+    tracker,
+    state: StateStore,
+    run_id: str,
+    pacer: _Pacer,
+    recovery: _Recovery,
+) -> Outcome:
     key = change.key
     # A previous run recorded the intent to create this item but no result:
     # the issue may exist. Adopt it instead of creating a duplicate.
@@ -369,15 +502,23 @@ def _apply_create(change: Change, tracker, state: StateStore, run_id: str, pacer
             return Outcome(change, "recovered", ref=found.ref)
         recovery.settle(change.target, key, "abandoned")
 
-    entry = state.journal_intent(run_id, change.target, key, "create", {"key": key, "title": change.draft.title})
+    entry = state.journal_intent(
+        run_id, change.target, key, "create", {"key": key, "title": change.draft.title}
+    )
     pacer.wait()
     try:
         issue = tracker.create(change.draft)
     except AmbiguousWriteError as error:
-        logger.warning("create of %s had an unknown outcome (%s); looking for its marker", key, error)
+        logger.warning(
+            "create of %s had an unknown outcome (%s); looking for its marker",
+            key,
+            error,
+        )
         found = recovery.find(tracker, key)
         if found is not None:
-            state.journal_result(entry, status="done", result={"ref": found.ref, "recovered": True})
+            state.journal_result(
+                entry, status="done", result={"ref": found.ref, "recovered": True}
+            )
             _save_created(state, change, found)
             return Outcome(change, "recovered", ref=found.ref)
         # The list does not show the issue, but the create may still land (or
@@ -387,7 +528,9 @@ def _apply_create(change: Change, tracker, state: StateStore, run_id: str, pacer
     except TrackerError as error:
         state.journal_result(entry, status="failed", error=str(error))
         raise
-    state.journal_result(entry, status="done", result={"ref": issue.ref, "number": issue.number})
+    state.journal_result(
+        entry, status="done", result={"ref": issue.ref, "number": issue.number}
+    )
     _save_created(state, change, issue)
     logger.info(
         "target %s: created %s (item %s): %s",
@@ -395,17 +538,26 @@ def _apply_create(change: Change, tracker, state: StateStore, run_id: str, pacer
         issue.ref,
         key,
         change.draft.title,
-        extra={"target": change.target, "action": "create", "ref": issue.ref, "item": key},
+        extra={
+            "target": change.target,
+            "action": "create",
+            "ref": issue.ref,
+            "item": key,
+        },
     )
     return Outcome(change, "applied", ref=issue.ref)
 
 
 def _save_created(state: StateStore, change: Change, issue: Issue) -> None:
-    record: IssueRecord = change.record.with_changes(number=issue.number, ref=issue.ref, url=issue.url)
+    record: IssueRecord = change.record.with_changes(
+        number=issue.number, ref=issue.ref, url=issue.url
+    )
     state.save_issue(record)
 
 
-def _store_bookkeeping(plan: Plan, state: StateStore, result: SyncResult, failed_keys: set[str], stopped) -> None:
+def _store_bookkeeping(
+    plan: Plan, state: StateStore, result: SyncResult, failed_keys: set[str], stopped
+) -> None:
     """Store aliases, occurrences, pinned revisions and state-only record changes.
 
     Items of a target that failed or stopped are not marked as synced.

@@ -82,10 +82,16 @@ def resolve_owners(
     def person_line(token: str, person) -> OwnerLine:
         account = account_for(person, tracker_kind)
         if account is None:
-            return OwnerLine(token, person.name, f"no {tracker_kind} account in the roster")
+            return OwnerLine(
+                token, person.name, f"no {tracker_kind} account in the roster"
+            )
         if not can_assign(account):
-            warnings.append(f"owner {token} ({account}) cannot be assigned on this tracker; the issue names them instead")
-            return OwnerLine(token, f"{person.name} (@{account})", "cannot be assigned here")
+            warnings.append(
+                f"owner {token} ({account}) cannot be assigned on this tracker; the issue names them instead"
+            )
+            return OwnerLine(
+                token, f"{person.name} (@{account})", "cannot be assigned here"
+            )
         assignees.append(account)
         return OwnerLine(token, f"{person.name} (@{account})")
 
@@ -97,14 +103,19 @@ def resolve_owners(
             group = resolved.group
             if group.label:
                 labels.append(group.label)
-                lines.append(OwnerLine(token, f"group {group.name}, label {group.label}"))
+                lines.append(
+                    OwnerLine(token, f"group {group.name}, label {group.label}")
+                )
             members = []
             for member in group.members:
                 member_resolved = resolve_token(roster, member, document)
                 if member_resolved.person is not None:
                     members.append(person_line(member, member_resolved.person))
             if group.members:
-                names = ", ".join(line.resolved or line.token for line in members) or "no known members"
+                names = (
+                    ", ".join(line.resolved or line.token for line in members)
+                    or "no known members"
+                )
                 lines.append(OwnerLine(token, f"group {group.name}: {names}"))
             elif not group.label:
                 lines.append(OwnerLine(token, f"group {group.name}"))
@@ -115,7 +126,9 @@ def resolve_owners(
     return lines, sorted(set(assignees)), sorted(set(labels)), warnings
 
 
-def sighting_link(document: Document, line: int, revisions: dict, new_revisions: dict) -> str | None:
+def sighting_link(
+    document: Document, line: int, revisions: dict, new_revisions: dict
+) -> str | None:
     """Return a permalink to ``line`` at the first revision this content was seen at.
 
     Pinning to the first revision keeps links (and so bodies) stable while the
@@ -156,7 +169,9 @@ def desired_issue(
     )
     history = tuple(
         Sighting(
-            date=s.document.meeting.date.isoformat() if s.document.meeting.date else None,
+            date=s.document.meeting.date.isoformat()
+            if s.document.meeting.date
+            else None,
             path=s.document.path,
             line=s.item.line,
             link=sighting_link(s.document, s.item.line, revisions, new_revisions),
@@ -199,7 +214,9 @@ def marker_payload(decision, desired: DesiredIssue, record=None) -> MarkerPayloa
         "series": decision.series,
         "title": record.title if record is not None else desired.title,
         "block": record.block_hash if record is not None else block_hash(desired.block),
-        "assignees": list(record.assignees if record is not None else desired.assignees),
+        "assignees": list(
+            record.assignees if record is not None else desired.assignees
+        ),
         "labels": list(record.labels if record is not None else desired.labels),
         "aliases": aliases,
     }

@@ -72,7 +72,11 @@ def item_urls(text: str) -> frozenset[str]:
         url = match.group(0).rstrip(_URL_TRAILER)
         issue = _ISSUE_URL.match(url)
         if issue:
-            kind = "pull" if issue["kind"].lower() in ("pull", "pulls", "merge_requests") else "issues"
+            kind = (
+                "pull"
+                if issue["kind"].lower() in ("pull", "pulls", "merge_requests")
+                else "issues"
+            )
             found.add(f"{issue['project'].lower()}/{kind}/{issue['number']}")
             continue
         url = url.split("#", 1)[0].split("?", 1)[0].rstrip("/")

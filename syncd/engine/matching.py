@@ -53,7 +53,9 @@ class Entry:
         object.__setattr__(self, "normalized", normalize_text(self.text))
         object.__setattr__(self, "bare", text_without_urls(self.text))
         object.__setattr__(self, "urls", item_urls(self.text))
-        object.__setattr__(self, "owner_set", frozenset(o.casefold() for o in self.owners))
+        object.__setattr__(
+            self, "owner_set", frozenset(o.casefold() for o in self.owners)
+        )
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,9 @@ def score_pair(
 
     words = similarity(older.bare, newer.bare)
     if strict:
-        threshold = OLDER_SIMILAR_WITH_OWNER if shared_owner else OLDER_SIMILAR_WITHOUT_OWNER
+        threshold = (
+            OLDER_SIMILAR_WITH_OWNER if shared_owner else OLDER_SIMILAR_WITHOUT_OWNER
+        )
     else:
         threshold = SIMILAR_WITH_OWNER if shared_owner else SIMILAR_WITHOUT_OWNER
     if words < threshold:

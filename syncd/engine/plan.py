@@ -75,7 +75,14 @@ def compute_plan(
 
 
 class _Planner:
-    def __init__(self, settings: Settings, trackers, state: StateStore, roster, allow_mass_close: bool):
+    def __init__(
+        self,
+        settings: Settings,
+        trackers,
+        state: StateStore,
+        roster,
+        allow_mass_close: bool,
+    ):
         self.settings = settings
         self.trackers = trackers
         self.state = state
@@ -94,7 +101,9 @@ class _Planner:
         for name in sorted(names):
             tracker = self.trackers.get(name)
             if tracker is None:
-                self.fail_target(name, f"target {name!r} is not configured or could not be opened")
+                self.fail_target(
+                    name, f"target {name!r} is not configured or could not be opened"
+                )
                 continue
             try:
                 tracker.preflight()
@@ -112,7 +121,9 @@ class _Planner:
                 view.payloads[issue.number] = payload
                 key = payload["key"]
                 kept = view.issues_by_key.get(key)
-                if kept is None or (kept.state is not IssueState.OPEN and issue.state is IssueState.OPEN):
+                if kept is None or (
+                    kept.state is not IssueState.OPEN and issue.state is IssueState.OPEN
+                ):
                     view.issues_by_key[key] = issue
                 if kept is not None:
                     self.plan.problems.append(
@@ -126,7 +137,11 @@ class _Planner:
             self.views[name] = view
             for label in missing:
                 color = self.settings.labels.color
-                description = self.settings.labels.description if label == self.settings.labels.managed else ""
+                description = (
+                    self.settings.labels.description
+                    if label == self.settings.labels.managed
+                    else ""
+                )
                 self.plan.changes.append(
                     Change(
                         action="create",
@@ -140,7 +155,9 @@ class _Planner:
 
     def fail_target(self, name: str, message: str) -> None:
         self.plan.failed_targets[name] = message
-        self.plan.problems.append({"path": None, "line": None, "message": f"target {name}: {message}"})
+        self.plan.problems.append(
+            {"path": None, "line": None, "message": f"target {name}: {message}"}
+        )
 
     # The whole computation.
 
@@ -165,10 +182,16 @@ class _Planner:
             target = target_for(series, self.settings)
             if target is None:
                 plan.problems.append(
-                    {"path": None, "line": None, "message": f"series {series}: no route or default target"}
+                    {
+                        "path": None,
+                        "line": None,
+                        "message": f"series {series}: no route or default target",
+                    }
                 )
             series_targets[series] = target
-        used = {t for t in series_targets.values() if t} | {r.target for r in self.records.values()}
+        used = {t for t in series_targets.values() if t} | {
+            r.target for r in self.records.values()
+        }
         self.read_targets(used)
 
         known_aliases = self.state.aliases()
@@ -178,7 +201,10 @@ class _Planner:
             for payload in view.payloads.values():
                 for entry in payload.get("aliases", []):
                     if isinstance(entry, list) and len(entry) == 2:
-                        known_aliases.setdefault((payload.get("series", ""), entry[0], int(entry[1])), payload["key"])
+                        known_aliases.setdefault(
+                            (payload.get("series", ""), entry[0], int(entry[1])),
+                            payload["key"],
+                        )
 
         # What each file listed when it was last synced, to follow items
         # edited in place (a corrected typo or owner in the same minutes).
@@ -193,7 +219,9 @@ class _Planner:
             for key, issue in view.issues_by_key.items():
                 if issue.state is IssueState.OPEN:
                     payload = view.payloads.get(issue.number, {})
-                    open_titles[payload.get("series", "")][key] = payload.get("title") or issue.title
+                    open_titles[payload.get("series", "")][key] = (
+                        payload.get("title") or issue.title
+                    )
 
         walks: dict[str, SeriesWalk] = {}
         for series in sorted(by_series):
@@ -225,7 +253,15 @@ class _Planner:
             for key, chain in walk.chains.items():
                 seen.add(key)
                 decisions.append(
-                    self.decide_one(key, series, series_targets.get(series), walk, chain, key in open_keys, blocking_sources)
+                    self.decide_one(
+                        key,
+                        series,
+                        series_targets.get(series),
+                        walk,
+                        chain,
+                        key in open_keys,
+                        blocking_sources,
+                    )
                 )
         # Items the state or the markers know but no minutes read this run list.
         orphans = set(self.records)
@@ -238,7 +274,15 @@ class _Planner:
             policy = policy_for(series, self.settings)
             desired_open = None if policy.carry is Carry.ACCUMULATE else False
             decisions.append(
-                self.decide_one(key, series, record.target if record else None, walk, None, desired_open, blocking_sources)
+                self.decide_one(
+                    key,
+                    series,
+                    record.target if record else None,
+                    walk,
+                    None,
+                    desired_open,
+                    blocking_sources,
+                )
             )
         return decisions
 
@@ -249,7 +293,9 @@ class _Planner:
                 return view.payloads.get(issue.number, {}).get("series", "")
         return ""
 
-    def decide_one(self, key, series, routed_target, walk, chain, desired_open, blocking_sources) -> "_Decision":
+    def decide_one(
+        self, key, series, routed_target, walk, chain, desired_open, blocking_sources
+    ) -> "_Decision":
         record = self.records.get(key)
         issue, target = None, None
         for name, view in self.views.items():
@@ -258,10 +304,22 @@ class _Planner:
                 break
         if target is None:
             target = record.target if record and record.target else routed_target
-        decision = _Decision(key=key, series=series, target=target, chain=chain, walk=walk, record=record, issue=issue)
+        decision = _Decision(
+            key=key,
+            series=series,
+            target=target,
+            chain=chain,
+            walk=walk,
+            record=record,
+            issue=issue,
+        )
         decision.desired_open = desired_open
 
-        if target is None or target in self.plan.failed_targets or target not in self.views:
+        if (
+            target is None
+            or target in self.plan.failed_targets
+            or target not in self.views
+        ):
             decision.skip = True
             return decision
 
@@ -275,21 +333,29 @@ class _Planner:
                     f"{record.ref}: the issue no longer exists; syncd does not re-create it "
                     "(remove the state file to start over against a new tracker)"
                 )
-                self.plan.problems.append({"path": None, "line": None, "message": message})
+                self.plan.problems.append(
+                    {"path": None, "line": None, "message": message}
+                )
                 decision.skip = True
                 return decision
             except TrackerError as error:
-                self.plan.problems.append({"path": None, "line": None, "message": f"{record.ref}: {error}"})
+                self.plan.problems.append(
+                    {"path": None, "line": None, "message": f"{record.ref}: {error}"}
+                )
                 decision.skip = True
                 return decision
             decision.issue = found
 
         # Why a close would be unsafe: the input behind it is incomplete.
         if chain is None or not chain.done:
-            decision.close_blocked = self.close_blocker(decision, walk, blocking_sources)
+            decision.close_blocked = self.close_blocker(
+                decision, walk, blocking_sources
+            )
         return decision
 
-    def close_blocker(self, decision, walk: SeriesWalk | None, blocking_sources) -> str | None:
+    def close_blocker(
+        self, decision, walk: SeriesWalk | None, blocking_sources
+    ) -> str | None:
         if blocking_sources:
             names = ", ".join(sorted({p.path for p in blocking_sources}))
             return f"a source could not be read ({names})"
@@ -297,16 +363,25 @@ class _Planner:
             return None
         occurrences = self.state.occurrences(decision.key).get(decision.key, [])
         seen_paths = {o.path for o in occurrences}
-        last_date = decision.chain.last.document.meeting.date if decision.chain else None
+        last_date = (
+            decision.chain.last.document.meeting.date if decision.chain else None
+        )
         for failed in walk.failed:
             failed_date = failed.meeting.date
-            if failed.path in seen_paths or failed_date is None or last_date is None or failed_date >= last_date:
+            if (
+                failed.path in seen_paths
+                or failed_date is None
+                or last_date is None
+                or failed_date >= last_date
+            ):
                 return f"{failed.path} could not be read"
         return None
 
     # Guards against mass closing.
 
-    def apply_guards(self, decisions: list["_Decision"], walks: dict[str, SeriesWalk]) -> None:
+    def apply_guards(
+        self, decisions: list["_Decision"], walks: dict[str, SeriesWalk]
+    ) -> None:
         closing = [d for d in decisions if not d.skip and d.would_close()]
         for decision in closing:
             if decision.close_blocked:
@@ -320,8 +395,14 @@ class _Planner:
         # broken (an empty checkout, a truncated file), not all work finished.
         for series in sorted({d.series for d in closing}):
             walk = walks.get(series)
-            empty = walk is None or not walk.meetings or not any(
-                s.meeting_index == len(walk.meetings) - 1 for c in walk.chains.values() for s in c.sightings
+            empty = (
+                walk is None
+                or not walk.meetings
+                or not any(
+                    s.meeting_index == len(walk.meetings) - 1
+                    for c in walk.chains.values()
+                    for s in c.sightings
+                )
             )
             if not empty:
                 continue
@@ -336,10 +417,13 @@ class _Planner:
         guards = self.settings.guards
         for target in sorted({d.target for d in closing}):
             view = self.views[target]
-            open_count = sum(1 for i in view.issues_by_key.values() if i.state is IssueState.OPEN)
+            open_count = sum(
+                1 for i in view.issues_by_key.values() if i.state is IssueState.OPEN
+            )
             pending = [d for d in closing if d.target == target and not d.refused]
             too_many = len(pending) > guards.max_close or (
-                open_count > guards.max_close and len(pending) > guards.max_close_fraction * open_count
+                open_count > guards.max_close
+                and len(pending) > guards.max_close_fraction * open_count
             )
             if not too_many:
                 continue
@@ -356,7 +440,13 @@ class _Planner:
         plan = self.plan
         if decision.chain is not None:
             plan.occurrences[decision.key] = [
-                Occurrence(s.document.path, s.item.line, _date(s.document), s.item.text, tuple(s.item.owners))
+                Occurrence(
+                    s.document.path,
+                    s.item.line,
+                    _date(s.document),
+                    s.item.text,
+                    tuple(s.item.owners),
+                )
                 for s in decision.chain.sightings
                 if not s.ghost
             ]
@@ -385,7 +475,13 @@ class _Planner:
         if decision.chain is None:
             return None
         last = decision.chain.last
-        return ItemRef(last.document.path, last.item.line, tuple(last.item.owners), last.item.text, decision.key)
+        return ItemRef(
+            last.document.path,
+            last.item.line,
+            tuple(last.item.owners),
+            last.item.text,
+            decision.key,
+        )
 
     def desired(self, decision: "_Decision", view: TargetView) -> DesiredIssue:
         return desired_issue(
@@ -440,16 +536,28 @@ class _Planner:
                 fields=fields,
                 reason=reason,
                 match=decision.chain.last.match,
-                draft=IssueDraft(title=desired.title, body=body, labels=desired.labels, assignees=desired.assignees),
+                draft=IssueDraft(
+                    title=desired.title,
+                    body=body,
+                    labels=desired.labels,
+                    assignees=desired.assignees,
+                ),
                 record=record,
             )
         )
 
-    def report_owner_warnings(self, decision: "_Decision", desired: DesiredIssue) -> None:
+    def report_owner_warnings(
+        self, decision: "_Decision", desired: DesiredIssue
+    ) -> None:
         last = decision.chain.last
         for warning in desired.warnings:
             self.plan.problems.append(
-                {"path": last.document.path, "line": last.item.line, "message": warning, "severity": "warning"}
+                {
+                    "path": last.document.path,
+                    "line": last.item.line,
+                    "message": warning,
+                    "severity": "warning",
+                }
             )
 
     def emit_existing(self, decision: "_Decision", view: TargetView) -> None:
@@ -458,14 +566,19 @@ class _Planner:
         record = decision.record or self.record_from_marker(decision, view)
         is_open = issue.state is IssueState.OPEN
         closed_by_syncd = not is_open and (
-            record.closed_by_syncd or (issue.closed_by is not None and issue.closed_by == view.account)
+            record.closed_by_syncd
+            or (issue.closed_by is not None and issue.closed_by == view.account)
         )
         # Keep the mapping current even when nothing is written.
-        record = record.with_changes(number=issue.number, ref=issue.ref, url=issue.url, target=decision.target)
+        record = record.with_changes(
+            number=issue.number, ref=issue.ref, url=issue.url, target=decision.target
+        )
         if is_open and record.closed_by_syncd:
             record = record.with_changes(closed_by_syncd=False)
         if is_open and record.person_close_seen:
-            record = record.with_changes(person_close_seen=None, person_close_noted=False)
+            record = record.with_changes(
+                person_close_seen=None, person_close_noted=False
+            )
         wants_open = decision.desired_open
 
         changes: list[Change] = []
@@ -475,7 +588,11 @@ class _Planner:
         will_be_open = is_open
         if not is_open and wants_open:
             if closed_by_syncd:
-                changes.append(self.reopen_change(decision, issue, record, "listed again in the minutes"))
+                changes.append(
+                    self.reopen_change(
+                        decision, issue, record, "listed again in the minutes"
+                    )
+                )
                 record = record.with_changes(closed_by_syncd=False)
                 will_be_open = True
             else:
@@ -486,7 +603,9 @@ class _Planner:
 
         # Content: only for issues that are or will be open.
         if decision.chain is not None and will_be_open:
-            record, content_changes = self.content_changes(decision, view, issue, record)
+            record, content_changes = self.content_changes(
+                decision, view, issue, record
+            )
             changes.extend(content_changes)
 
         if is_open and wants_open is False and not decision.refused:
@@ -505,11 +624,15 @@ class _Planner:
                 change.record = None
         else:
             plan.unchanged += 1
-            plan.unchanged_issues.append({"tracker": decision.target, "ref": issue.ref, "key": decision.key})
+            plan.unchanged_issues.append(
+                {"tracker": decision.target, "ref": issue.ref, "key": decision.key}
+            )
             if record != decision.record:
                 plan.records[decision.key] = record
 
-    def record_from_marker(self, decision: "_Decision", view: TargetView) -> IssueRecord:
+    def record_from_marker(
+        self, decision: "_Decision", view: TargetView
+    ) -> IssueRecord:
         """Rebuild the state of one issue from its marker (a lost or new state file)."""
 
         issue = decision.issue
@@ -540,7 +663,11 @@ class _Planner:
             # First time syncd sees this close: remember how far the minutes
             # went, so only a newer meeting counts as raising the item again.
             record = record.with_changes(person_close_seen=last_date or "")
-        listed_again = bool(last_date and record.person_close_seen is not None and last_date > record.person_close_seen)
+        listed_again = bool(
+            last_date
+            and record.person_close_seen is not None
+            and last_date > record.person_close_seen
+        )
         self.plan.notes.append(
             {
                 "tracker": decision.target,
@@ -554,12 +681,19 @@ class _Planner:
         last = decision.chain.last
         where = f"{last.document.meeting.date or 'an undated meeting'} ({last.document.path}, line {last.item.line})"
         if policy.reopen is ReopenPolicy.ALWAYS:
-            change = self.reopen_change(decision, issue, record, "closed by a person but listed in a newer meeting")
+            change = self.reopen_change(
+                decision,
+                issue,
+                record,
+                "closed by a person but listed in a newer meeting",
+            )
             change.comment = (
                 f"syncd reopened this issue: it was closed on the tracker, but the meeting of {where} "
                 "lists the item again."
             )
-            return record.with_changes(person_close_seen=None, person_close_noted=False), change
+            return record.with_changes(
+                person_close_seen=None, person_close_noted=False
+            ), change
         if record.person_close_noted:
             return record, None
         comment = (
@@ -578,7 +712,9 @@ class _Planner:
         )
         return record.with_changes(person_close_noted=True), change
 
-    def reopen_change(self, decision, issue: Issue, record: IssueRecord, reason: str) -> Change:
+    def reopen_change(
+        self, decision, issue: Issue, record: IssueRecord, reason: str
+    ) -> Change:
         last = decision.chain.last
         where = f"{last.document.meeting.date or 'an undated meeting'} ({last.document.path}, line {last.item.line})"
         return Change(
@@ -613,9 +749,7 @@ class _Planner:
             )
         else:
             reason = "no longer listed in any minutes read"
-            comment = (
-                "syncd closed this issue as completed: no meeting of the series lists the item any more."
-            )
+            comment = "syncd closed this issue as completed: no meeting of the series lists the item any more."
         return Change(
             action="close",
             target=decision.target,
@@ -629,7 +763,9 @@ class _Planner:
             close_reason=CloseReason.COMPLETED,
         )
 
-    def content_changes(self, decision, view: TargetView, issue: Issue, record: IssueRecord):
+    def content_changes(
+        self, decision, view: TargetView, issue: Issue, record: IssueRecord
+    ):
         """Three-way diff of the fields syncd owns; returns the new record and changes."""
 
         desired = self.desired(decision, view)
@@ -647,7 +783,11 @@ class _Planner:
                 fields["title"] = FieldChange(issue.title, desired.title)
             elif desired.title != base_title:
                 conflicts.append("title")
-        synced_title = desired.title if (new_title is not None or issue.title == desired.title) else base_title
+        synced_title = (
+            desired.title
+            if (new_title is not None or issue.title == desired.title)
+            else base_title
+        )
 
         # The managed block of the body.
         current_hash = block_hash(parts.block)
@@ -655,7 +795,11 @@ class _Planner:
         block = parts.block
         synced_hash = record.block_hash
         if parts.block != desired.block:
-            if parts.block is None and parts.marker is None and not parts.prefix.strip():
+            if (
+                parts.block is None
+                and parts.marker is None
+                and not parts.prefix.strip()
+            ):
                 block = desired.block
             elif record.block_hash is None or current_hash == record.block_hash:
                 block = desired.block
@@ -703,7 +847,14 @@ class _Planner:
                 fields["marker"] = FieldChange(parts.marker, payload.marker)
 
         changes: list[Change] = []
-        if body_update is not None or new_title is not None or add_assignees or remove_assignees or add_labels or remove_labels:
+        if (
+            body_update is not None
+            or new_title is not None
+            or add_assignees
+            or remove_assignees
+            or add_labels
+            or remove_labels
+        ):
             changes.append(
                 Change(
                     action="update",
@@ -713,7 +864,9 @@ class _Planner:
                     number=issue.number,
                     ref=issue.ref,
                     fields=fields,
-                    reason="the minutes changed" if set(fields) - {"marker"} else "refresh the sync marker",
+                    reason="the minutes changed"
+                    if set(fields) - {"marker"}
+                    else "refresh the sync marker",
                     match=decision.chain.last.match,
                     update=IssueUpdate(
                         title=new_title,
@@ -727,12 +880,21 @@ class _Planner:
             )
 
         if conflicts:
-            new_record, comment = self.conflict(decision, issue, new_record, conflicts, desired)
+            new_record, comment = self.conflict(
+                decision, issue, new_record, conflicts, desired
+            )
             if comment is not None:
                 changes.append(comment)
         return new_record, changes
 
-    def conflict(self, decision, issue: Issue, record: IssueRecord, fields: list[str], desired: DesiredIssue):
+    def conflict(
+        self,
+        decision,
+        issue: Issue,
+        record: IssueRecord,
+        fields: list[str],
+        desired: DesiredIssue,
+    ):
         """Report a field both people and the minutes changed; comment once per new value."""
 
         values = {"title": desired.title, "body": block_hash(desired.block)}
@@ -787,7 +949,11 @@ class _Decision:
     override: str | None = None
 
     def would_close(self) -> bool:
-        return self.issue is not None and self.issue.state is IssueState.OPEN and self.desired_open is False
+        return (
+            self.issue is not None
+            and self.issue.state is IssueState.OPEN
+            and self.desired_open is False
+        )
 
     def refuse(self, reason: str, override: str | None) -> None:
         self.refused = reason

@@ -145,9 +145,16 @@ def render_block(content: BlockContent, limit: int) -> str:
     the history, so the item text, owners and source always fit.
     """
 
-    head = [BLOCK_BEGIN, "", "> " + neutralize_mentions(content.text).replace("\n", "\n> "), ""]
+    head = [
+        BLOCK_BEGIN,
+        "",
+        "> " + neutralize_mentions(content.text).replace("\n", "\n> "),
+        "",
+    ]
     if content.owners:
-        head.append("- **Owners:** " + ", ".join(_owner_text(owner) for owner in content.owners))
+        head.append(
+            "- **Owners:** " + ", ".join(_owner_text(owner) for owner in content.owners)
+        )
     else:
         head.append("- **Owners:** none named")
     meeting = content.latest.date or "undated meeting"
@@ -178,13 +185,20 @@ def render_block(content: BlockContent, limit: int) -> str:
 
     context_lines: list[str] = []
     if content.context.strip():
-        context_lines = ["**Context:**", "", neutralize_mentions(content.context.rstrip()), ""]
+        context_lines = [
+            "**Context:**",
+            "",
+            neutralize_mentions(content.context.rstrip()),
+            "",
+        ]
     block = assemble(context_lines, history)
     if len(block) <= limit:
         return block
 
     # Cut the context to what fits, with a note saying where the rest is.
-    note = f"*Context truncated: see `{content.latest.path}` line {content.latest.line}.*"
+    note = (
+        f"*Context truncated: see `{content.latest.path}` line {content.latest.line}.*"
+    )
     without_context = assemble(["**Context:**", "", note, ""], history)
     room = limit - len(without_context) - 2
     if content.context.strip() and room > 200:
@@ -194,11 +208,17 @@ def render_block(content: BlockContent, limit: int) -> str:
             return block
     if len(without_context) <= limit:
         return without_context
-    block = assemble(["**Context:**", "", note, ""], ["**Listed in:** see the minutes", ""])
+    block = assemble(
+        ["**Context:**", "", note, ""], ["**Listed in:** see the minutes", ""]
+    )
     if len(block) <= limit:
         return block
     # NOTE: only an item text longer than the body limit gets here.
-    return truncate_graphemes(block[: -len(BLOCK_END) - 1], limit - len(BLOCK_END) - 1) + "\n" + BLOCK_END
+    return (
+        truncate_graphemes(block[: -len(BLOCK_END) - 1], limit - len(BLOCK_END) - 1)
+        + "\n"
+        + BLOCK_END
+    )
 
 
 @dataclass(frozen=True)
@@ -232,7 +252,9 @@ def split_body(body: str | None) -> BodyParts:
     if begin < 0 or end < 0:
         return BodyParts(marker=marker, prefix=rest, block=None, suffix="")
     end += len(BLOCK_END)
-    return BodyParts(marker=marker, prefix=rest[:begin], block=rest[begin:end], suffix=rest[end:])
+    return BodyParts(
+        marker=marker, prefix=rest[:begin], block=rest[begin:end], suffix=rest[end:]
+    )
 
 
 def render_marker(payload: dict) -> str:

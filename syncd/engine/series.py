@@ -34,7 +34,9 @@ class Sighting:
     document: Document
     item: Item
     meeting_index: int
-    match: str | None  # why it continues the chain ("same text"), None for a chain's start
+    match: (
+        str | None
+    )  # why it continues the chain ("same text"), None for a chain's start
     # True for an item of a file that could not be read this run, taken from
     # what the file listed when it was last read.
     ghost: bool = False
@@ -91,7 +93,10 @@ class SeriesWalk:
         for key, chain in self.chains.items():
             if chain.done:
                 continue
-            if self.policy.carry is Carry.FORWARD and chain.last.meeting_index < newest - window:
+            if (
+                self.policy.carry is Carry.FORWARD
+                and chain.last.meeting_index < newest - window
+            ):
                 continue
             open_keys.add(key)
         return open_keys
@@ -106,7 +111,11 @@ def _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles) -> None
     """
 
     new_keys = [key for key in chains if key not in known_keys]
-    orphans = [(key, title) for key, title in sorted(open_issue_titles.items()) if key not in chains]
+    orphans = [
+        (key, title)
+        for key, title in sorted(open_issue_titles.items())
+        if key not in chains
+    ]
     if not new_keys or not orphans:
         return
     older = [Entry(title, ()) for _, title in orphans]
@@ -114,7 +123,10 @@ def _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles) -> None
     for pairing in pair_items(older, newer):
         # A shared URL or the same text is evidence enough; similar words
         # alone must be very similar, since the owners are not known here.
-        if pairing.reason.startswith("similar") and pairing.score < 1.0 + OLDER_SIMILAR_WITHOUT_OWNER:
+        if (
+            pairing.reason.startswith("similar")
+            and pairing.score < 1.0 + OLDER_SIMILAR_WITHOUT_OWNER
+        ):
             continue
         old_key, new_key_ = orphans[pairing.older][0], new_keys[pairing.newer]
         chain = chains.pop(new_key_)
@@ -149,7 +161,9 @@ def meeting_order(document: Document) -> tuple:
     return (date, document.path)
 
 
-def ghost_meeting(document: Document, known: list | tuple) -> tuple[Document, list[str]] | None:
+def ghost_meeting(
+    document: Document, known: list | tuple
+) -> tuple[Document, list[str]] | None:
     """Return a stand-in for an unreadable file, built from what it last listed, and its keys."""
 
     if not known:
@@ -159,10 +173,21 @@ def ghost_meeting(document: Document, known: list | tuple) -> tuple[Document, li
     if date is None and ordered[0][1].date:
         date = datetime.date.fromisoformat(ordered[0][1].date)
     items = [
-        Item(o.line, o.line, tuple(o.owners), ItemKind.TASK if o.owners else ItemKind.UNOWNED, o.text or "")
+        Item(
+            o.line,
+            o.line,
+            tuple(o.owners),
+            ItemKind.TASK if o.owners else ItemKind.UNOWNED,
+            o.text or "",
+        )
         for _, o in ordered
     ]
-    ghost = Document(path=document.path, meeting=replace(document.meeting, date=date), items=items, source=document.source)
+    ghost = Document(
+        path=document.path,
+        meeting=replace(document.meeting, date=date),
+        items=items,
+        source=document.source,
+    )
     return ghost, [key for key, _ in ordered]
 
 
@@ -216,7 +241,11 @@ def walk_series(
     previous: list[tuple[str, Entry]] = []
 
     for index, document in enumerate(meetings):
-        items = document.items if id(document) in ghosts else eligible_items(document, policy)
+        items = (
+            document.items
+            if id(document) in ghosts
+            else eligible_items(document, policy)
+        )
         entries = [Entry(item.text, item.owners) for item in items]
         keys: list[str | None] = [None] * len(items)
         reasons: list[str | None] = [None] * len(items)
@@ -253,7 +282,9 @@ def walk_series(
             alias = (series, prints[position], ordinals[position])
             known = aliases.get(alias) or known_aliases.get(alias)
             if known and known not in claimed:
-                assign(position, known, "same text" if known in chains else "known item")
+                assign(
+                    position, known, "same text" if known in chains else "known item"
+                )
 
         # 3. The same file as last synced: an item corrected in place.
         earlier = [
@@ -264,15 +295,21 @@ def walk_series(
         ]
         if earlier and any(key is None for key in keys):
             used_newer = {i for i, key in enumerate(keys) if key is not None}
-            for pairing in pair_items([e for _, e in earlier], entries, skip_newer=used_newer):
+            for pairing in pair_items(
+                [e for _, e in earlier], entries, skip_newer=used_newer
+            ):
                 key = earlier[pairing.older][0]
-                if key not in claimed and (key not in chains or chains[key].last.meeting_index < index):
+                if key not in claimed and (
+                    key not in chains or chains[key].last.meeting_index < index
+                ):
                     assign(pairing.newer, key, f"edited in place, {pairing.reason}")
 
         # 4. Shared URLs or similar text with the previous meeting.
         used_older = {i for i, (key, _) in enumerate(previous) if key in claimed}
         used_newer = {i for i, key in enumerate(keys) if key is not None}
-        for pairing in pair_items(older_entries, entries, skip_older=used_older, skip_newer=used_newer):
+        for pairing in pair_items(
+            older_entries, entries, skip_older=used_older, skip_newer=used_newer
+        ):
             assign(pairing.newer, previous[pairing.older][0], pairing.reason)
 
         # 5. An item that skipped meetings: chains that ended recently, stricter.
@@ -283,15 +320,21 @@ def walk_series(
             and index - RETURN_WINDOW <= chain.last.meeting_index < index - 1
         ]
         if returning and any(key is None for key in keys):
-            returning_entries = [Entry(c.last.item.text, c.last.item.owners) for c in returning]
+            returning_entries = [
+                Entry(c.last.item.text, c.last.item.owners) for c in returning
+            ]
             used_newer = {i for i, key in enumerate(keys) if key is not None}
-            for pairing in pair_items(returning_entries, entries, strict=True, skip_newer=used_newer):
+            for pairing in pair_items(
+                returning_entries, entries, strict=True, skip_newer=used_newer
+            ):
                 assign(pairing.newer, returning[pairing.older].key, pairing.reason)
 
         # 6. Everything else starts a new chain.
         for position in range(len(items)):
             if keys[position] is None:
-                key = new_key(series, items[position].text, taken_keys | set(chains) | claimed)
+                key = new_key(
+                    series, items[position].text, taken_keys | set(chains) | claimed
+                )
                 assign(position, key, None)
 
         current: list[tuple[str, Entry]] = []
@@ -302,7 +345,9 @@ def walk_series(
             if chain is None:
                 chain = chains[key] = Chain(key=key, series=series)
             ghost = id(document) in ghosts
-            chain.sightings.append(Sighting(document, item, index, reasons[position], ghost=ghost))
+            chain.sightings.append(
+                Sighting(document, item, index, reasons[position], ghost=ghost)
+            )
             aliases[(series, prints[position], ordinals[position])] = key
             current.append((key, entries[position]))
         taken_keys.update(chains)

@@ -4,8 +4,9 @@ One SQLite file in WAL mode. It stores, per item key, the issue it maps to
 and the values syncd last synced, which are the base of the three-way diff.
 It also stores the item's aliases (fingerprints it was known by), every
 meeting where it was seen, and a journal of writes (intent before the call,
-result after), so a run killed at any point can resume without duplicates. The same base values travel in
-each issue's body marker, so a lost state file is rebuilt from the tracker.
+result after), so a run killed at any point can resume without duplicates.
+The same base values travel in each issue's body marker, so a lost state
+file is rebuilt from the tracker.
 """
 
 from __future__ import annotations
@@ -170,7 +171,9 @@ class StateReadOnlyError(RuntimeError):
 class StateStore:
     """The SQLite state file. Open with ``StateStore.open``."""
 
-    def __init__(self, connection: sqlite3.Connection, *, path: Path | None, read_only: bool):
+    def __init__(
+        self, connection: sqlite3.Connection, *, path: Path | None, read_only: bool
+    ):
         self._db = connection
         self.path = path
         self.read_only = read_only
@@ -186,7 +189,9 @@ class StateStore:
         path = Path(path)
         if read_only:
             if path.exists():
-                connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+                connection = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro", uri=True
+                )
             else:
                 connection = sqlite3.connect(":memory:")
                 connection.executescript(_SCHEMA)
@@ -233,11 +238,15 @@ class StateStore:
     # Settings the status command needs without a config.
 
     def meta(self, name: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        row = self._db.execute(
+            "SELECT value FROM meta WHERE name = ?", (name,)
+        ).fetchone()
         return row["value"] if row else None
 
     def set_meta(self, name: str, value: str) -> None:
-        self._write("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
+        self._write(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value)
+        )
 
     # Issues.
 
@@ -296,10 +305,13 @@ class StateStore:
 
     def occurrences(self, key: str | None = None) -> dict[str, list[Occurrence]]:
         if key is None:
-            rows = self._db.execute("SELECT * FROM occurrences ORDER BY date, path, line")
+            rows = self._db.execute(
+                "SELECT * FROM occurrences ORDER BY date, path, line"
+            )
         else:
             rows = self._db.execute(
-                "SELECT * FROM occurrences WHERE key = ? ORDER BY date, path, line", (key,)
+                "SELECT * FROM occurrences WHERE key = ? ORDER BY date, path, line",
+                (key,),
             )
         found: dict[str, list[Occurrence]] = {}
         for row in rows:
@@ -323,12 +335,21 @@ class StateStore:
         existing = self._db.execute(
             "SELECT path, line FROM occurrences WHERE key = ?", (key,)
         ).fetchall()
-        stale = [(key, row["path"], row["line"]) for row in existing if row["path"] in present_paths]
-        self._db.executemany("DELETE FROM occurrences WHERE key = ? AND path = ? AND line = ?", stale)
+        stale = [
+            (key, row["path"], row["line"])
+            for row in existing
+            if row["path"] in present_paths
+        ]
+        self._db.executemany(
+            "DELETE FROM occurrences WHERE key = ? AND path = ? AND line = ?", stale
+        )
         self._db.executemany(
             "INSERT OR REPLACE INTO occurrences (key, path, line, date, text, owners)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [(key, o.path, o.line, o.date, o.text, json.dumps(list(o.owners))) for o in occurrences],
+            [
+                (key, o.path, o.line, o.date, o.text, json.dumps(list(o.owners)))
+                for o in occurrences
+            ],
         )
         self._db.commit()
 
@@ -349,18 +370,40 @@ class StateStore:
 
     # Journal.
 
-    def journal_intent(self, run_id: str, target: str, key: str | None, action: str, intent: dict) -> int:
+    def journal_intent(
+        self, run_id: str, target: str, key: str | None, action: str, intent: dict
+    ) -> int:
         cursor = self._write(
             "INSERT INTO journal (run_id, target, key, action, intent, status, started)"
             " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-            (run_id, target, key, action, json.dumps(intent, sort_keys=True), _utc_now()),
+            (
+                run_id,
+                target,
+                key,
+                action,
+                json.dumps(intent, sort_keys=True),
+                _utc_now(),
+            ),
         )
         return int(cursor.lastrowid)
 
-    def journal_result(self, entry_id: int, *, status: str, result: dict | None = None, error: str | None = None) -> None:
+    def journal_result(
+        self,
+        entry_id: int,
+        *,
+        status: str,
+        result: dict | None = None,
+        error: str | None = None,
+    ) -> None:
         self._write(
             "UPDATE journal SET status = ?, result = ?, error = ?, finished = ? WHERE id = ?",
-            (status, json.dumps(result, sort_keys=True) if result is not None else None, error, _utc_now(), entry_id),
+            (
+                status,
+                json.dumps(result, sort_keys=True) if result is not None else None,
+                error,
+                _utc_now(),
+                entry_id,
+            ),
         )
 
     def unfinished_journal(self, target: str | None = None) -> list[JournalEntry]:
@@ -371,9 +414,14 @@ class StateStore:
         if target is not None:
             sql += " AND target = ?"
             parameters = (target,)
-        return [_journal_from_row(row) for row in self._db.execute(sql + " ORDER BY id", parameters)]
+        return [
+            _journal_from_row(row)
+            for row in self._db.execute(sql + " ORDER BY id", parameters)
+        ]
 
-    def journal(self, *, run_id: str | None = None, status: str | None = None) -> list[JournalEntry]:
+    def journal(
+        self, *, run_id: str | None = None, status: str | None = None
+    ) -> list[JournalEntry]:
         clauses, parameters = [], []
         if run_id is not None:
             clauses.append("run_id = ?")
@@ -382,10 +430,14 @@ class StateStore:
             clauses.append("status = ?")
             parameters.append(status)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._db.execute(f"SELECT * FROM journal{where} ORDER BY id", tuple(parameters))
+        rows = self._db.execute(
+            f"SELECT * FROM journal{where} ORDER BY id", tuple(parameters)
+        )
         return [_journal_from_row(row) for row in rows]
 
-    def settle_journal(self, entry_id: int, status: str, error: str | None = None) -> None:
+    def settle_journal(
+        self, entry_id: int, status: str, error: str | None = None
+    ) -> None:
         """Mark an unfinished write as resolved by a later run (found or abandoned)."""
 
         self.journal_result(entry_id, status=status, error=error)
@@ -395,17 +447,27 @@ class StateStore:
     def start_run(self) -> str:
         run_id = uuid.uuid4().hex
         if not self.read_only:
-            self._write("INSERT INTO runs (id, started) VALUES (?, ?)", (run_id, _utc_now()))
+            self._write(
+                "INSERT INTO runs (id, started) VALUES (?, ?)", (run_id, _utc_now())
+            )
         return run_id
 
     def finish_run(self, run_id: str, outcome: str, counts: dict, errors: list) -> None:
         self._write(
             "UPDATE runs SET finished = ?, outcome = ?, counts = ?, errors = ? WHERE id = ?",
-            (_utc_now(), outcome, json.dumps(counts, sort_keys=True), json.dumps(errors), run_id),
+            (
+                _utc_now(),
+                outcome,
+                json.dumps(counts, sort_keys=True),
+                json.dumps(errors),
+                run_id,
+            ),
         )
 
     def last_run(self) -> RunRecord | None:
-        row = self._db.execute("SELECT * FROM runs ORDER BY started DESC, rowid DESC LIMIT 1").fetchone()
+        row = self._db.execute(
+            "SELECT * FROM runs ORDER BY started DESC, rowid DESC LIMIT 1"
+        ).fetchone()
         if row is None:
             return None
         return RunRecord(

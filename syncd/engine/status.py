@@ -11,7 +11,9 @@ from syncd.marker import marker_key
 DEFAULT_LABEL = "syncd"
 
 
-def build_status(trackers: Mapping[str, object], state: StateStore, *, label: str | None = None) -> list[dict]:
+def build_status(
+    trackers: Mapping[str, object], state: StateStore, *, label: str | None = None
+) -> list[dict]:
     """Return one entry per managed issue, read from the trackers and the state file.
 
     ``occurrences`` lists every meeting where the issue's item was seen
@@ -68,7 +70,9 @@ def build_status(trackers: Mapping[str, object], state: StateStore, *, label: st
             continue
         if record.target in trackers:
             entry = _entry_from_record(record, occurrences.get(record.key, []))
-            entry["error"] = "not in the tracker's list of managed issues (label removed or issue deleted)"
+            entry["error"] = (
+                "not in the tracker's list of managed issues (label removed or issue deleted)"
+            )
             entries.append(entry)
     return entries
 

@@ -63,9 +63,19 @@ class SimpleRoster:
         return ResolvedOwner(token=token, reason="unknown owner")
 
 
-def task(text: str, *owners: str, line: int = 0, done: bool = False, context: str = "") -> Item:
+def task(
+    text: str, *owners: str, line: int = 0, done: bool = False, context: str = ""
+) -> Item:
     kind = ItemKind.TASK if owners else ItemKind.UNOWNED
-    return Item(line=line, end_line=line, owners=tuple(owners), kind=kind, text=text, done=done, context=context)
+    return Item(
+        line=line,
+        end_line=line,
+        owners=tuple(owners),
+        kind=kind,
+        text=text,
+        done=done,
+        context=context,
+    )
 
 
 def meeting(
@@ -84,13 +94,17 @@ def meeting(
     for position, item in enumerate(items):
         if item.line == 0:
             line = 10 + 2 * position
-            item = Item(line, line, item.owners, item.kind, item.text, item.done, item.context)
+            item = Item(
+                line, line, item.owners, item.kind, item.text, item.done, item.context
+            )
         numbered.append(item)
     from syncd.model import SourceRevision
 
     return Document(
         path=path or f"{series}/{date}.md",
-        meeting=Meeting(series=series, date=datetime.date.fromisoformat(date) if date else None),
+        meeting=Meeting(
+            series=series, date=datetime.date.fromisoformat(date) if date else None
+        ),
         items=numbered,
         errors=list(errors or []),
         source=SourceRevision(web_url=web_url),
@@ -111,11 +125,20 @@ def make_settings(
     targets: tuple[str, ...] = ("main",),
 ) -> Settings:
     policy = SeriesPolicy(
-        carry=carry, missing_meetings=missing_meetings, since=since, unowned_items=unowned_items, reopen=reopen
+        carry=carry,
+        missing_meetings=missing_meetings,
+        since=since,
+        unowned_items=unowned_items,
+        reopen=reopen,
     )
     return Settings(
         sources=(SourceSettings(name="minutes", root=tmp_path / "minutes"),),
-        targets=tuple(TargetSettings(name=name, kind="local", options={"path": str(tmp_path / "tracker.db")}) for name in targets),
+        targets=tuple(
+            TargetSettings(
+                name=name, kind="local", options={"path": str(tmp_path / "tracker.db")}
+            )
+            for name in targets
+        ),
         default_target=targets[0],
         series=(SeriesRule(match="*", policy=policy),),
         people=PEOPLE,
@@ -150,7 +173,12 @@ class Harness:
     def plan(self, documents, *, allow_mass_close: bool = False, source_problems=()):
         """Compute a plan as ``syncd plan`` does: read-only tracker and state."""
 
-        reader = LocalTracker("main", self.tmp_path / "tracker.db", read_only=True, assignable=self.assignable)
+        reader = LocalTracker(
+            "main",
+            self.tmp_path / "tracker.db",
+            read_only=True,
+            assignable=self.assignable,
+        )
         with StateStore.open(self.state_path, read_only=True) as state:
             return compute_plan(
                 documents,
@@ -162,7 +190,14 @@ class Harness:
                 allow_mass_close=allow_mass_close,
             )
 
-    def sync(self, documents, *, allow_mass_close: bool = False, source_problems=(), trackers=None):
+    def sync(
+        self,
+        documents,
+        *,
+        allow_mass_close: bool = False,
+        source_problems=(),
+        trackers=None,
+    ):
         trackers = trackers or {"main": self.tracker}
         with StateStore.open(self.state_path) as state:
             plan = compute_plan(
@@ -178,13 +213,24 @@ class Harness:
         return plan, result
 
     def issues(self):
-        return sorted(self.tracker.list_managed(self.settings.labels.managed), key=lambda i: i.number)
+        return sorted(
+            self.tracker.list_managed(self.settings.labels.managed),
+            key=lambda i: i.number,
+        )
 
     def open_issues(self):
         return [i for i in self.issues() if i.state.value == "open"]
 
 
-WRITE_METHODS = ("create", "update", "close", "reopen", "comment", "ensure_label", "ensure_milestone")
+WRITE_METHODS = (
+    "create",
+    "update",
+    "close",
+    "reopen",
+    "comment",
+    "ensure_label",
+    "ensure_milestone",
+)
 
 
 class RecordingTracker(LocalTracker):
@@ -237,7 +283,11 @@ class RecordingTracker(LocalTracker):
         return self._call("ensure_milestone", title)
 
 
-def recording_harness(tmp_path: Path, settings: Settings | None = None, **kwargs) -> Harness:
+def recording_harness(
+    tmp_path: Path, settings: Settings | None = None, **kwargs
+) -> Harness:
     harness = Harness(tmp_path, settings or make_settings(tmp_path), **kwargs)
-    harness.tracker = RecordingTracker("main", tmp_path / "tracker.db", assignable=harness.assignable)
+    harness.tracker = RecordingTracker(
+        "main", tmp_path / "tracker.db", assignable=harness.assignable
+    )
     return harness

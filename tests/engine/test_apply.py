@@ -13,7 +13,7 @@ from syncd.errors import (
 )
 from syncd.marker import marker_key
 
-from tests.engine.support import make_settings, meeting, recording_harness, task
+from tests.engine.support import meeting, recording_harness, task
 
 
 class Killed(BaseException):
@@ -21,7 +21,16 @@ class Killed(BaseException):
 
 
 def three_items():
-    return [meeting("2024-05-02", [task("Delete the channel.", "RD"), task("Update the rota.", "KM"), task("Book the room.", "LP")])]
+    return [
+        meeting(
+            "2024-05-02",
+            [
+                task("Delete the channel.", "RD"),
+                task("Update the rota.", "KM"),
+                task("Book the room.", "LP"),
+            ],
+        )
+    ]
 
 
 def test_journal_records_intent_and_result(tmp_path):
@@ -30,7 +39,13 @@ def test_journal_records_intent_and_result(tmp_path):
 
     with StateStore.open(harness.state_path) as state:
         entries = state.journal()
-        assert [e.action for e in entries] == ["ensure_label", "ensure_label", "create", "create", "create"]
+        assert [e.action for e in entries] == [
+            "ensure_label",
+            "ensure_label",
+            "create",
+            "create",
+            "create",
+        ]
         assert {e.status for e in entries} == {"done"}
         assert all(e.finished for e in entries)
         assert state.unfinished_journal() == []
@@ -73,11 +88,19 @@ def test_unfinished_create_is_adopted_in_apply(tmp_path):
     harness = recording_harness(tmp_path)
     harness.sync([meeting("2024-05-01", [])])
     with StateStore.open(harness.state_path) as state:
-        plan = compute_plan(three_items(), settings=harness.settings, trackers={"main": harness.tracker}, state=state, roster=harness.roster)
+        plan = compute_plan(
+            three_items(),
+            settings=harness.settings,
+            trackers={"main": harness.tracker},
+            state=state,
+            roster=harness.roster,
+        )
     first = next(c for c in plan.changes if c.action == "create")
     made = harness.tracker.create(first.draft)
     with StateStore.open(harness.state_path) as state:
-        state.journal_intent("crashed-run", "main", first.key, "create", {"key": first.key})
+        state.journal_intent(
+            "crashed-run", "main", first.key, "create", {"key": first.key}
+        )
         result = apply_plan(plan, trackers={"main": harness.tracker}, state=state)
     assert [o.status for o in result.outcomes] == ["recovered", "applied", "applied"]
     assert result.outcomes[0].ref == made.ref
@@ -86,11 +109,15 @@ def test_unfinished_create_is_adopted_in_apply(tmp_path):
 
 def test_ambiguous_create_looks_for_marker(tmp_path):
     harness = recording_harness(tmp_path)
-    harness.tracker.after_write["create"] = lambda draft: AmbiguousWriteError("connection reset after send")
+    harness.tracker.after_write["create"] = lambda draft: AmbiguousWriteError(
+        "connection reset after send"
+    )
     plan, result = harness.sync(three_items()[:1])
     harness.tracker.after_write.clear()
 
-    assert [o.status for o in result.outcomes if o.change.subject == "issue"] == ["recovered"] * 3
+    assert [o.status for o in result.outcomes if o.change.subject == "issue"] == [
+        "recovered"
+    ] * 3
     assert len(harness.issues()) == 3
     keys = {marker_key(i.body) for i in harness.issues()}
     assert len(keys) == 3
@@ -109,7 +136,9 @@ def test_ambiguous_create_not_found_waits(tmp_path):
     harness.tracker.faults["create"] = first_call_fails
     minutes = [meeting("2024-05-02", [task("Delete the channel.", "RD")])]
     plan, result = harness.sync(minutes)
-    assert [o.status for o in result.outcomes if o.change.subject == "issue"] == ["pending"]
+    assert [o.status for o in result.outcomes if o.change.subject == "issue"] == [
+        "pending"
+    ]
     assert result.partial
     assert harness.issues() == []
     with StateStore.open(harness.state_path) as state:
@@ -125,11 +154,16 @@ def test_ambiguous_create_not_found_waits(tmp_path):
 def test_one_failing_item_does_not_stop_others(tmp_path):
     harness = recording_harness(tmp_path)
     harness.tracker.faults["create"] = lambda draft: (
-        ValidationFailedError("title is invalid", field="title") if draft.title == "Update the rota." else None
+        ValidationFailedError("title is invalid", field="title")
+        if draft.title == "Update the rota."
+        else None
     )
     plan, result = harness.sync(three_items())
 
-    assert sorted(i.title for i in harness.issues()) == ["Book the room.", "Delete the channel."]
+    assert sorted(i.title for i in harness.issues()) == [
+        "Book the room.",
+        "Delete the channel.",
+    ]
     assert [o.change.item.text for o in result.failures] == ["Update the rota."]
     assert result.partial
     assert result.to_json()["partial"] is True
@@ -145,7 +179,9 @@ def test_one_failing_item_does_not_stop_others(tmp_path):
 def test_target_wide_error_stops_that_target(tmp_path):
     harness = recording_harness(tmp_path)
     harness.sync([meeting("2024-05-01", [])])
-    harness.tracker.faults["create"] = lambda draft: AuthenticationError("token expired", target="main")
+    harness.tracker.faults["create"] = lambda draft: AuthenticationError(
+        "token expired", target="main"
+    )
     plan, result = harness.sync(three_items())
 
     assert [o.status for o in result.outcomes] == ["failed", "skipped", "skipped"]
@@ -160,7 +196,11 @@ def test_rate_limit_leaves_rest_pending(tmp_path):
 
     def limit_second(draft):
         calls.append(draft)
-        return RateLimitedError("secondary rate limit", retry_after=60) if len(calls) == 2 else None
+        return (
+            RateLimitedError("secondary rate limit", retry_after=60)
+            if len(calls) == 2
+            else None
+        )
 
     harness.tracker.faults["create"] = limit_second
     plan, result = harness.sync(three_items())
@@ -185,7 +225,13 @@ def test_pacing_spaces_writes(tmp_path):
         slept.append(seconds)
         now[0] += seconds
 
-    pacer = _Pacer(PacingSettings(min_write_interval=1.0, writes_per_minute=3, writes_per_hour=None), sleep=sleep, clock=lambda: now[0])
+    pacer = _Pacer(
+        PacingSettings(
+            min_write_interval=1.0, writes_per_minute=3, writes_per_hour=None
+        ),
+        sleep=sleep,
+        clock=lambda: now[0],
+    )
     for _ in range(4):
         pacer.wait()
     assert slept[:2] == [1.0, 1.0]

@@ -24,8 +24,12 @@ def test_normalize_folds_case_space_and_form():
 
 
 def test_fingerprint_ignores_location_but_not_series():
-    assert fingerprint("ops", "Delete the channel.") == fingerprint("ops", "delete the  channel")
-    assert fingerprint("ops", "Delete the channel.") != fingerprint("infra", "Delete the channel.")
+    assert fingerprint("ops", "Delete the channel.") == fingerprint(
+        "ops", "delete the  channel"
+    )
+    assert fingerprint("ops", "Delete the channel.") != fingerprint(
+        "infra", "Delete the channel."
+    )
 
 
 def test_new_key_avoids_taken_keys():
@@ -40,7 +44,10 @@ def test_new_key_avoids_taken_keys():
     [
         ("Review https://github.com/acme/ops/pull/12.", {"acme/ops/pull/12"}),
         ("See https://gitlab.com/acme/infra/-/merge_requests/7", {"acme/infra/pull/7"}),
-        ("Track https://github.com/acme/ops/issues/3#issuecomment-1", {"acme/ops/issues/3"}),
+        (
+            "Track https://github.com/acme/ops/issues/3#issuecomment-1",
+            {"acme/ops/issues/3"},
+        ),
         ("Read https://example.org/docs/?page=2", {"example.org/docs"}),
         ("No links here", set()),
     ],
@@ -64,7 +71,11 @@ def test_matching_prefers_exact_then_url_then_similar():
         Entry("Approve https://example.org/acme/ops/pull/5", ("LP",)),
         Entry("Update the rota.", ("NH",)),
     ]
-    assert sorted(pairs(older, newer)) == [(0, 2, "same"), (1, 1, "same"), (2, 0, "similar")]
+    assert sorted(pairs(older, newer)) == [
+        (0, 2, "same"),
+        (1, 1, "same"),
+        (2, 0, "similar"),
+    ]
     reasons = {p.newer: p.reason for p in pair_items(older, newer)}
     assert reasons[1] == "same URL"
     assert reasons[0].startswith("similar 0.")
@@ -108,7 +119,10 @@ def test_truncate_keeps_grapheme_clusters():
 
 
 def test_title_is_one_line_with_link_text():
-    assert render_title("Read [the guide](https://example.org)\n  today", 256) == "Read the guide today"
+    assert (
+        render_title("Read [the guide](https://example.org)\n  today", 256)
+        == "Read the guide today"
+    )
     assert len(render_title("x" * 400, 256)) == 256
 
 
@@ -128,7 +142,9 @@ def test_split_body_keeps_people_text():
     assert parts.prefix == "above\n"
     assert parts.block == f"{BLOCK_BEGIN}\nmanaged\n{BLOCK_END}"
     assert parts.suffix == "\nbelow"
-    assert parts.join("<!-- new -->", "NEW") == "<!-- new -->\nabove\nNEWbelow".replace("NEWbelow", "NEW\nbelow")
+    assert parts.join("<!-- new -->", "NEW") == "<!-- new -->\nabove\nNEWbelow".replace(
+        "NEWbelow", "NEW\nbelow"
+    )
 
 
 def test_split_body_without_block():

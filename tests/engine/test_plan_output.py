@@ -12,8 +12,14 @@ from tests.engine.support import Harness, make_settings, meeting, task
 
 def two_meetings():
     return [
-        meeting("2024-05-02", [task("Delete the channel.", "RD"), task("Update the rota.", "KM")]),
-        meeting("2024-05-09", [task("Delete the channel.", "KM"), task("Book the room for @team.", "LP")]),
+        meeting(
+            "2024-05-02",
+            [task("Delete the channel.", "RD"), task("Update the rota.", "KM")],
+        ),
+        meeting(
+            "2024-05-09",
+            [task("Delete the channel.", "KM"), task("Book the room for @team.", "LP")],
+        ),
     ]
 
 
@@ -63,13 +69,18 @@ def test_plan_text_reads_like_terraform(tmp_path):
     assert "    ~ assignees: [rdiaz] -> [kmoreno]" in lines
     assert "- close (completed) main#2: Update the rota." in lines
     assert "+ create new issue in main: Book the room for @team." in lines
-    assert lines[-1] == "Plan: 1 to create, 1 to update, 1 to close, 0 to reopen, 0 to comment, 0 unchanged."
+    assert (
+        lines[-1]
+        == "Plan: 1 to create, 1 to update, 1 to close, 0 to reopen, 0 to comment, 0 unchanged."
+    )
 
 
 def test_plan_text_shows_refusals_and_no_changes(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path, guards=Guards(max_close=0)))
     harness.sync(two_meetings()[:1])
-    text = render_plan_text(harness.plan([meeting("2024-05-09", [task("Delete the channel.", "RD")])]))
+    text = render_plan_text(
+        harness.plan([meeting("2024-05-09", [task("Delete the channel.", "RD")])])
+    )
     assert "! refused to close main#2:" in text
     assert "--allow-mass-close" in text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from syncd.engine import StateStore, build_status
-from syncd.settings import Carry, Route, SeriesPolicy, SeriesRule, TargetSettings
+from syncd.settings import Carry, Route, TargetSettings
 from syncd.tracker import IssueState
 from syncd_adapters.local import LocalTracker
 
@@ -14,9 +14,24 @@ from tests.engine.support import Harness, make_settings, meeting, task
 
 def history():
     return [
-        meeting("2024-01-04", [task("Write the handbook.", "RD"), task("Fix the mirror.", "KM")]),
-        meeting("2024-01-11", [task("Write the handbook.", "RD"), task("Fix the mirror.", "KM", done=True)]),
-        meeting("2024-01-18", [task("Write the handbook chapter two.", "RD"), task("Plan the offsite.", "LP")]),
+        meeting(
+            "2024-01-04",
+            [task("Write the handbook.", "RD"), task("Fix the mirror.", "KM")],
+        ),
+        meeting(
+            "2024-01-11",
+            [
+                task("Write the handbook.", "RD"),
+                task("Fix the mirror.", "KM", done=True),
+            ],
+        ),
+        meeting(
+            "2024-01-18",
+            [
+                task("Write the handbook chapter two.", "RD"),
+                task("Plan the offsite.", "LP"),
+            ],
+        ),
         meeting("2024-01-25", [task("Plan the offsite.", "LP")]),
     ]
 
@@ -47,13 +62,19 @@ def test_replayed_history_links_and_closes(tmp_path):
         harness.sync(meetings[:count])
 
     issues = {i.title: i for i in harness.issues()}
-    assert set(issues) == {"Write the handbook chapter two.", "Fix the mirror.", "Plan the offsite."}
+    assert set(issues) == {
+        "Write the handbook chapter two.",
+        "Fix the mirror.",
+        "Plan the offsite.",
+    }
     assert issues["Write the handbook chapter two."].state is IssueState.CLOSED
     assert issues["Fix the mirror."].state is IssueState.CLOSED
     assert issues["Plan the offsite."].state is IssueState.OPEN
     comments = harness.tracker.list_comments(issues["Fix the mirror."].number)
     assert any("mark the item done" in c.body for c in comments)
-    comments = harness.tracker.list_comments(issues["Write the handbook chapter two."].number)
+    comments = harness.tracker.list_comments(
+        issues["Write the handbook chapter two."].number
+    )
     assert any("last meeting that listed it was 2024-01-18" in c.body for c in comments)
 
 
@@ -75,18 +96,25 @@ def test_missing_meetings_tolerates_a_skip(tmp_path):
 
 def test_accumulate_keeps_items_until_done(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path, carry=Carry.ACCUMULATE))
-    one = meeting("2024-01-04", [task("Fix the mirror.", "KM"), task("Renew the grant.", "RD")])
+    one = meeting(
+        "2024-01-04", [task("Fix the mirror.", "KM"), task("Renew the grant.", "RD")]
+    )
     two = meeting("2024-01-11", [task("Order the badges.", "LP")])
     harness.sync([one, two])
     assert len(harness.open_issues()) == 3
 
     three = meeting("2024-01-18", [task("Fix the mirror.", "KM", done=True)])
     harness.sync([one, two, three])
-    assert sorted(i.title for i in harness.open_issues()) == ["Order the badges.", "Renew the grant."]
+    assert sorted(i.title for i in harness.open_issues()) == [
+        "Order the badges.",
+        "Renew the grant.",
+    ]
 
 
 def test_accumulate_since_ignores_older_meetings(tmp_path):
-    settings = make_settings(tmp_path, carry=Carry.ACCUMULATE, since=datetime.date(2024, 1, 10))
+    settings = make_settings(
+        tmp_path, carry=Carry.ACCUMULATE, since=datetime.date(2024, 1, 10)
+    )
     harness = Harness(tmp_path, settings)
     old = meeting("2024-01-04", [task("Fix the mirror.", "KM")])
     new = meeting("2024-01-11", [task("Order the badges.", "LP")])
@@ -95,14 +123,24 @@ def test_accumulate_since_ignores_older_meetings(tmp_path):
 
 
 def test_unowned_items_follow_policy(tmp_path):
-    minutes = [meeting("2024-01-04", [task("We keep the Tuesday slot."), task("Fix the mirror.", "KM")])]
+    minutes = [
+        meeting(
+            "2024-01-04",
+            [task("We keep the Tuesday slot."), task("Fix the mirror.", "KM")],
+        )
+    ]
     skipping = Harness(tmp_path / "skip", make_settings(tmp_path / "skip"))
     skipping.sync(minutes)
     assert [i.title for i in skipping.issues()] == ["Fix the mirror."]
 
-    keeping = Harness(tmp_path / "keep", make_settings(tmp_path / "keep", unowned_items=True))
+    keeping = Harness(
+        tmp_path / "keep", make_settings(tmp_path / "keep", unowned_items=True)
+    )
     keeping.sync(minutes)
-    assert sorted(i.title for i in keeping.issues()) == ["Fix the mirror.", "We keep the Tuesday slot."]
+    assert sorted(i.title for i in keeping.issues()) == [
+        "Fix the mirror.",
+        "We keep the Tuesday slot.",
+    ]
 
 
 def test_series_are_routed_to_targets(tmp_path):
@@ -160,7 +198,9 @@ def test_reword_after_lost_state_keeps_issue(tmp_path):
 def test_status_uses_the_synced_label(tmp_path):
     from syncd.settings import LabelSettings
 
-    harness = Harness(tmp_path, make_settings(tmp_path, labels=LabelSettings(managed="from-minutes")))
+    harness = Harness(
+        tmp_path, make_settings(tmp_path, labels=LabelSettings(managed="from-minutes"))
+    )
     harness.sync(history())
     with StateStore.open(harness.state_path, read_only=True) as state:
         status = build_status({"main": harness.tracker}, state)
@@ -173,12 +213,22 @@ def test_status_uses_the_synced_label(tmp_path):
 def test_lost_state_and_deleted_minutes_keep_issue(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
     url = "https://example.org/acme/ops/pull/41"
-    harness.sync([meeting("2024-01-04", [task(f"Review {url}", "RD")], path="ops/one.md")])
+    harness.sync(
+        [meeting("2024-01-04", [task(f"Review {url}", "RD")], path="ops/one.md")]
+    )
     harness.state_path.unlink()
 
     # The first file is gone and the item was reworded: only the open
     # issue's title still ties the item to its issue.
-    plan, _ = harness.sync([meeting("2024-01-11", [task(f"Approve {url} after the fix", "KM")], path="ops/two.md")])
+    plan, _ = harness.sync(
+        [
+            meeting(
+                "2024-01-11",
+                [task(f"Approve {url} after the fix", "KM")],
+                path="ops/two.md",
+            )
+        ]
+    )
     assert [c.action for c in plan.changes] == ["update"]
     assert plan.changes[0].match == "same URL as the open issue"
     [issue] = harness.issues()

@@ -51,7 +51,9 @@ class SyncMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="syncd-machine-"))
-        self.harness = Harness(self.folder, make_settings(self.folder, reopen=ReopenPolicy.NEVER))
+        self.harness = Harness(
+            self.folder, make_settings(self.folder, reopen=ReopenPolicy.NEVER)
+        )
         self.items: list[ModelItem] = []
         self.meetings = []
         self.meeting_items: list[list[ModelItem]] = []
@@ -70,8 +72,11 @@ class SyncMachine(RuleBasedStateMachine):
 
     # Changes to the list of items.
 
-    @rule(words=st.lists(st.sampled_from(WORDS), min_size=3, max_size=5, unique=True),
-          owner=st.sampled_from(OWNERS), with_url=st.booleans())
+    @rule(
+        words=st.lists(st.sampled_from(WORDS), min_size=3, max_size=5, unique=True),
+        owner=st.sampled_from(OWNERS),
+        with_url=st.booleans(),
+    )
     def add_item(self, words, owner, with_url):
         self.next_uid += 1
         url = 100 + self.next_uid if with_url else None
@@ -83,7 +88,9 @@ class SyncMachine(RuleBasedStateMachine):
         index = data.draw(st.integers(0, len(self.items) - 1))
         item = self.items[index]
         words = list(item.words)
-        words[data.draw(st.integers(0, len(words) - 1))] = data.draw(st.sampled_from(WORDS))
+        words[data.draw(st.integers(0, len(words) - 1))] = data.draw(
+            st.sampled_from(WORDS)
+        )
         self.items[index] = replace(item, words=tuple(words))
 
     @precondition(lambda self: self.items)
@@ -128,7 +135,12 @@ class SyncMachine(RuleBasedStateMachine):
             person = self.harness.person()
             person.ensure_label("needs-review", "cccccc")
             note = f"Note by a person on {issue.number}."
-            person.update(issue.number, IssueUpdate(add_labels=("needs-review",), body=issue.body + "\n\n" + note))
+            person.update(
+                issue.number,
+                IssueUpdate(
+                    add_labels=("needs-review",), body=issue.body + "\n\n" + note
+                ),
+            )
             self.person_labels[issue.number] = "needs-review"
             self.person_notes[issue.number] = note
 
@@ -168,7 +180,10 @@ class SyncMachine(RuleBasedStateMachine):
             self.broken.add(len(self.meetings) - 1)
         date = START + datetime.timedelta(days=7 * len(self.meetings))
         self.meetings.append(
-            meeting(date.isoformat(), [task(item.text, item.owner, done=item.done) for item in self.items])
+            meeting(
+                date.isoformat(),
+                [task(item.text, item.owner, done=item.done) for item in self.items],
+            )
         )
         self.meeting_items.append(list(self.items))
         # A done item is not carried into the next meeting.
@@ -184,7 +199,11 @@ class SyncMachine(RuleBasedStateMachine):
         documents = []
         for index, document in enumerate(self.meetings):
             if index in self.broken:
-                document = replace(document, items=[], errors=[Problem(document.path, 1, "front matter is not closed")])
+                document = replace(
+                    document,
+                    items=[],
+                    errors=[Problem(document.path, 1, "front matter is not closed")],
+                )
             documents.append(document)
         return documents
 
@@ -198,7 +217,9 @@ class SyncMachine(RuleBasedStateMachine):
         assert not result.failures, [o.error for o in result.failures]
 
         closed = {c.ref for c in plan.changes if c.action == "close"}
-        assert closed <= closable, f"closed because a file could not be read: {sorted(closed - closable)}"
+        assert closed <= closable, (
+            f"closed because a file could not be read: {sorted(closed - closable)}"
+        )
 
         second = self.harness.plan(documents, allow_mass_close=True)
         assert not second.has_changes, [c.to_json() for c in second.changes]
@@ -224,7 +245,9 @@ class SyncMachine(RuleBasedStateMachine):
         at = {}
         for entry in status:
             for occurrence in entry["occurrences"]:
-                at.setdefault((occurrence["path"], occurrence["line"]), []).append(entry)
+                at.setdefault((occurrence["path"], occurrence["line"]), []).append(
+                    entry
+                )
         refs_seen = set()
         for item in newest.items:
             if item.done:
@@ -235,15 +258,17 @@ class SyncMachine(RuleBasedStateMachine):
             number = entry["number"]
             if number in self.person_closed:
                 continue
-            assert entry["state"] == "open", f"{item.text!r}: issue {entry['ref']} is {entry['state']}"
+            assert entry["state"] == "open", (
+                f"{item.text!r}: issue {entry['ref']} is {entry['state']}"
+            )
             assert entry["ref"] not in refs_seen, f"two open items share {entry['ref']}"
             refs_seen.add(entry["ref"])
         # Issues of items that are gone stay open while a file cannot be read;
         # the next sync that reads every file closes them.
         open_refs = {e["ref"] for e in status if e["state"] == "open"}
-        assert any_broken or open_refs <= refs_seen | {e["ref"] for e in status if e["number"] in self.person_closed}, (
-            f"open issues without an open item: {sorted(open_refs - refs_seen)}"
-        )
+        assert any_broken or open_refs <= refs_seen | {
+            e["ref"] for e in status if e["number"] in self.person_closed
+        }, f"open issues without an open item: {sorted(open_refs - refs_seen)}"
 
         # An item with a URL keeps its issue through rewording and reassignment.
         for model_item, listed in zip(newest_models, newest.items):
@@ -252,7 +277,9 @@ class SyncMachine(RuleBasedStateMachine):
             ref = at[(newest.path, listed.line)][0]["ref"]
             previous = self.url_refs.get(model_item.uid)
             if previous is not None:
-                assert ref == previous, f"{listed.text!r} moved from {previous} to {ref}"
+                assert ref == previous, (
+                    f"{listed.text!r} moved from {previous} to {ref}"
+                )
             self.url_refs[model_item.uid] = ref
 
     @rule()

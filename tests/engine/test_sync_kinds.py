@@ -14,7 +14,13 @@ from syncd.settings import Carry, Guards, LabelSettings, ReopenPolicy
 from syncd.tracker import IssueState, IssueUpdate
 from syncd_adapters.local import LocalTracker
 
-from tests.engine.support import Harness, make_settings, meeting, recording_harness, task
+from tests.engine.support import (
+    Harness,
+    make_settings,
+    meeting,
+    recording_harness,
+    task,
+)
 
 
 def file_digest(path) -> str | None:
@@ -28,13 +34,20 @@ def file_digest(path) -> str | None:
 
 def test_renamed_file_and_moved_line_keep_issue(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
-    before = meeting("2024-05-02", [task("Delete the calendar-announce channel.", "RD", line=9)], path="minutes/2024-05-02-ops.md")
+    before = meeting(
+        "2024-05-02",
+        [task("Delete the calendar-announce channel.", "RD", line=9)],
+        path="minutes/2024-05-02-ops.md",
+    )
     harness.sync([before])
     [original] = harness.issues()
 
     renamed = meeting(
         "2024-05-02",
-        [task("Book the room for the June offsite.", "KM", line=9), task("Delete the calendar-announce channel.", "RD", line=10)],
+        [
+            task("Book the room for the June offsite.", "KM", line=9),
+            task("Delete the calendar-announce channel.", "RD", line=10),
+        ],
         path="minutes/2024-05-02-ops-weekly.md",
     )
     plan, result = harness.sync([renamed])
@@ -51,9 +64,14 @@ def test_renamed_file_and_moved_line_keep_issue(tmp_path):
 
 def test_reworded_and_reassigned_item_updates_same_issue(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
-    first = meeting("2024-05-02", [task("Review https://example.org/acme/ops/pull/12", "RD")])
+    first = meeting(
+        "2024-05-02", [task("Review https://example.org/acme/ops/pull/12", "RD")]
+    )
     harness.sync([first])
-    second = meeting("2024-05-09", [task("Approve https://example.org/acme/ops/pull/12 after the fix", "KM")])
+    second = meeting(
+        "2024-05-09",
+        [task("Approve https://example.org/acme/ops/pull/12 after the fix", "KM")],
+    )
     plan, _ = harness.sync([first, second])
 
     [issue] = harness.issues()
@@ -64,7 +82,10 @@ def test_reworded_and_reassigned_item_updates_same_issue(tmp_path):
 
 def test_identical_items_in_one_meeting_stay_two(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
-    minutes = meeting("2024-05-02", [task("Send the reminder.", "RD"), task("Send the reminder.", "RD")])
+    minutes = meeting(
+        "2024-05-02",
+        [task("Send the reminder.", "RD"), task("Send the reminder.", "RD")],
+    )
     harness.sync([minutes])
     assert len(harness.open_issues()) == 2
 
@@ -77,12 +98,25 @@ def test_identical_items_in_one_meeting_stay_two(tmp_path):
 
 def test_unreadable_file_closes_nothing(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
-    older = meeting("2024-05-02", [task("Delete the channel.", "RD"), task("Update the rota.", "KM")], path="ops/2024-05-02.md")
+    older = meeting(
+        "2024-05-02",
+        [task("Delete the channel.", "RD"), task("Update the rota.", "KM")],
+        path="ops/2024-05-02.md",
+    )
     harness.sync([older])
     before = {i.number: i.updated_at for i in harness.issues()}
 
-    broken = meeting("", [], path="ops/2024-05-02.md", errors=[Problem("ops/2024-05-02.md", 3, "front matter is not closed")])
-    newer = meeting("2024-05-09", [task("Rotate the staging password.", "KM")], path="ops/2024-05-09.md")
+    broken = meeting(
+        "",
+        [],
+        path="ops/2024-05-02.md",
+        errors=[Problem("ops/2024-05-02.md", 3, "front matter is not closed")],
+    )
+    newer = meeting(
+        "2024-05-09",
+        [task("Rotate the staging password.", "KM")],
+        path="ops/2024-05-09.md",
+    )
     plan, result = harness.sync([broken, newer])
 
     issues = harness.issues()
@@ -97,7 +131,11 @@ def test_newest_file_unreadable_closes_nothing(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
     older = meeting("2024-05-02", [task("Delete the channel.", "RD")])
     harness.sync([older])
-    broken = meeting("2024-05-09", [], errors=[Problem("ops/2024-05-09.md", None, "invalid UTF-8 at byte 12")])
+    broken = meeting(
+        "2024-05-09",
+        [],
+        errors=[Problem("ops/2024-05-09.md", None, "invalid UTF-8 at byte 12")],
+    )
     plan, _ = harness.sync([older, broken])
 
     assert harness.open_issues()
@@ -108,7 +146,9 @@ def test_newest_file_unreadable_closes_nothing(tmp_path):
 def test_unreadable_source_closes_nothing(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
     harness.sync([meeting("2024-05-02", [task("Delete the channel.", "RD")])])
-    plan, result = harness.sync([], source_problems=[Problem("minutes", None, "git fetch failed")])
+    plan, result = harness.sync(
+        [], source_problems=[Problem("minutes", None, "git fetch failed")]
+    )
 
     assert len(harness.open_issues()) == 1
     assert not plan.has_changes
@@ -158,7 +198,9 @@ def test_empty_source_refuses_mass_close(tmp_path):
 
 
 def test_close_limit_refuses_large_share(tmp_path):
-    settings = make_settings(tmp_path, guards=Guards(max_close=10, max_close_fraction=0.25))
+    settings = make_settings(
+        tmp_path, guards=Guards(max_close=10, max_close_fraction=0.25)
+    )
     harness = Harness(tmp_path, settings)
     first = meeting("2024-05-02", [task(f"Task number {n}.", "RD") for n in range(20)])
     harness.sync([first])
@@ -181,8 +223,20 @@ def test_close_limit_refuses_large_share(tmp_path):
 def test_unchanged_minutes_make_no_writes(tmp_path):
     harness = recording_harness(tmp_path)
     minutes = [
-        meeting("2024-05-02", [task("Delete the channel.", "RD"), task("Update the rota.", "KM", context="- step one\n- step two")]),
-        meeting("2024-05-09", [task("Delete the channel.", "RD"), task("Update the rota.", "KM", context="- step one\n- step two")]),
+        meeting(
+            "2024-05-02",
+            [
+                task("Delete the channel.", "RD"),
+                task("Update the rota.", "KM", context="- step one\n- step two"),
+            ],
+        ),
+        meeting(
+            "2024-05-09",
+            [
+                task("Delete the channel.", "RD"),
+                task("Update the rota.", "KM", context="- step one\n- step two"),
+            ],
+        ),
     ]
     harness.sync(minutes)
     harness.tracker.writes.clear()
@@ -191,14 +245,22 @@ def test_unchanged_minutes_make_no_writes(tmp_path):
         plan, _ = harness.sync(minutes)
         assert not plan.has_changes
         assert plan.unchanged == 2
-        assert [entry["ref"] for entry in plan.to_json()["unchanged"]] == ["main#1", "main#2"]
+        assert [entry["ref"] for entry in plan.to_json()["unchanged"]] == [
+            "main#1",
+            "main#2",
+        ]
     assert harness.tracker.writes == []
 
 
 def test_rendering_is_deterministic(tmp_path):
     first = Harness(tmp_path / "a", make_settings(tmp_path / "a"))
     second = Harness(tmp_path / "b", make_settings(tmp_path / "b"))
-    minutes = [meeting("2024-05-02", [task("Delete the channel.", "RD", "KM"), task("Ping @someone.", "LP")])]
+    minutes = [
+        meeting(
+            "2024-05-02",
+            [task("Delete the channel.", "RD", "KM"), task("Ping @someone.", "LP")],
+        )
+    ]
     first.sync(minutes)
     second.sync(minutes)
     assert [(i.title, i.body, i.assignees, i.labels) for i in first.issues()] == [
@@ -209,19 +271,30 @@ def test_rendering_is_deterministic(tmp_path):
 # A person closed the issue: stays closed.
 
 
-@pytest.mark.parametrize("policy", [ReopenPolicy.NEVER, ReopenPolicy.COMMENT, ReopenPolicy.ALWAYS])
+@pytest.mark.parametrize(
+    "policy", [ReopenPolicy.NEVER, ReopenPolicy.COMMENT, ReopenPolicy.ALWAYS]
+)
 def test_person_closed_issue_stays_closed(tmp_path, policy):
-    harness = recording_harness(tmp_path, make_settings(tmp_path, carry=Carry.ACCUMULATE, reopen=policy))
+    harness = recording_harness(
+        tmp_path, make_settings(tmp_path, carry=Carry.ACCUMULATE, reopen=policy)
+    )
     old = meeting("2024-05-02", [task("Delete the channel.", "RD")])
     harness.sync([old])
     [issue] = harness.issues()
-    harness.person().close(issue.number, reason=__import__("syncd.tracker", fromlist=["CloseReason"]).CloseReason.COMPLETED)
+    harness.person().close(
+        issue.number,
+        reason=__import__(
+            "syncd.tracker", fromlist=["CloseReason"]
+        ).CloseReason.COMPLETED,
+    )
     harness.tracker.writes.clear()
 
     for _ in range(3):
         plan, _ = harness.sync([old])
         assert not plan.has_changes
-        assert any("closed on the tracker by a person" in n["message"] for n in plan.notes)
+        assert any(
+            "closed on the tracker by a person" in n["message"] for n in plan.notes
+        )
     assert harness.tracker.writes == []
     assert harness.issues()[0].state is IssueState.CLOSED
 
@@ -233,7 +306,9 @@ def test_person_closed_issue_listed_again_follows_policy(tmp_path):
         (ReopenPolicy.ALWAYS, IssueState.OPEN, 1),
     ]:
         folder = tmp_path / policy.value
-        harness = Harness(folder, make_settings(folder, carry=Carry.ACCUMULATE, reopen=policy))
+        harness = Harness(
+            folder, make_settings(folder, carry=Carry.ACCUMULATE, reopen=policy)
+        )
         old = meeting("2024-05-02", [task("Delete the channel.", "RD")])
         harness.sync([old])
         [issue] = harness.issues()
@@ -246,16 +321,26 @@ def test_person_closed_issue_listed_again_follows_policy(tmp_path):
         for _ in range(3):
             harness.sync([old, newer])
         issue = harness.issues()[0]
-        comments = [c for c in harness.tracker.list_comments(issue.number) if "lists the item" in c.body]
+        comments = [
+            c
+            for c in harness.tracker.list_comments(issue.number)
+            if "lists the item" in c.body
+        ]
         assert issue.state is expect_state, policy
         assert len(comments) == expect_comments, policy
 
 
 def test_syncd_closed_issue_reopens_when_item_returns(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
-    one = meeting("2024-05-02", [task("Delete the channel.", "RD"), task("Update the rota.", "KM")])
+    one = meeting(
+        "2024-05-02",
+        [task("Delete the channel.", "RD"), task("Update the rota.", "KM")],
+    )
     two = meeting("2024-05-09", [task("Update the rota.", "KM")])
-    three = meeting("2024-05-16", [task("Update the rota.", "KM"), task("Delete the channel.", "RD")])
+    three = meeting(
+        "2024-05-16",
+        [task("Update the rota.", "KM"), task("Delete the channel.", "RD")],
+    )
     harness.sync([one])
     harness.sync([one, two])
     assert len(harness.open_issues()) == 1
@@ -265,14 +350,19 @@ def test_syncd_closed_issue_reopens_when_item_returns(tmp_path):
     assert len(harness.open_issues()) == 2
     assert len(harness.issues()) == 2
     reopened = [i for i in harness.issues() if i.title == "Delete the channel."][0]
-    assert any("lists the item again" in c.body for c in harness.tracker.list_comments(reopened.number))
+    assert any(
+        "lists the item again" in c.body
+        for c in harness.tracker.list_comments(reopened.number)
+    )
 
 
 # Fields people own survive updates.
 
 
 def test_human_fields_survive_reassignment(tmp_path):
-    harness = Harness(tmp_path, make_settings(tmp_path, labels=LabelSettings(extra=("from-minutes",))))
+    harness = Harness(
+        tmp_path, make_settings(tmp_path, labels=LabelSettings(extra=("from-minutes",)))
+    )
     first = meeting("2024-05-02", [task("Delete the channel.", "RD")])
     harness.sync([first])
     [issue] = harness.issues()
@@ -307,7 +397,9 @@ def test_person_edited_title_is_kept(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
     harness.sync([meeting("2024-05-02", [task("Delete the channel.", "RD")])])
     [issue] = harness.issues()
-    harness.person().update(issue.number, IssueUpdate(title="Delete the #announce channel"))
+    harness.person().update(
+        issue.number, IssueUpdate(title="Delete the #announce channel")
+    )
 
     # The item changes in a way that leaves the title alone: no conflict.
     plan, _ = harness.sync([meeting("2024-05-02", [task("Delete the channel.", "KM")])])
@@ -333,14 +425,18 @@ def test_person_edit_inside_block_is_conflict(tmp_path):
     first = meeting("2024-05-02", [task("Delete the channel.", "RD")])
     harness.sync([first])
     [issue] = harness.issues()
-    edited = issue.body.replace("> Delete the channel.", "> Delete the channel (after the audit).")
+    edited = issue.body.replace(
+        "> Delete the channel.", "> Delete the channel (after the audit)."
+    )
     harness.person().update(issue.number, IssueUpdate(body=edited))
 
     # The person's edit stays while the minutes leave the block alone.
     plan, _ = harness.sync([first])
     assert not plan.has_changes
 
-    plan, _ = harness.sync([first, meeting("2024-05-09", [task("Delete the channel.", "KM")])])
+    plan, _ = harness.sync(
+        [first, meeting("2024-05-09", [task("Delete the channel.", "KM")])]
+    )
     [issue] = harness.issues()
     assert "> Delete the channel (after the audit)." in issue.body
     assert issue.assignees == ("kmoreno",)
@@ -352,9 +448,14 @@ def test_person_edit_inside_block_is_conflict(tmp_path):
 
 def test_huge_context_is_truncated_with_marker_kept(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
-    log = "\n".join(f"    row {n:04d}: kernel: oops at 0xdeadbeef in module {n}" for n in range(1_800))
+    log = "\n".join(
+        f"    row {n:04d}: kernel: oops at 0xdeadbeef in module {n}"
+        for n in range(1_800)
+    )
     assert len(log) > 90_000
-    minutes = [meeting("2024-05-02", [task("Investigate the crash.", "RD", context=log)])]
+    minutes = [
+        meeting("2024-05-02", [task("Investigate the crash.", "RD", context=log)])
+    ]
     plan, result = harness.sync(minutes)
 
     assert not result.failures
@@ -379,7 +480,13 @@ def test_long_title_cut_at_grapheme(tmp_path):
 
 def test_mentions_are_neutralised(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
-    harness.sync([meeting("2024-05-02", [task("Ask @octo-team and @lee about `@keep` it.", "RD")])])
+    harness.sync(
+        [
+            meeting(
+                "2024-05-02", [task("Ask @octo-team and @lee about `@keep` it.", "RD")]
+            )
+        ]
+    )
     [issue] = harness.issues()
     assert "@octo-team" not in issue.body
     assert "@&#8203;octo-team" in issue.body
@@ -388,7 +495,14 @@ def test_mentions_are_neutralised(tmp_path):
 
 def test_unassignable_owner_named_not_assigned(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path), assignable=("rdiaz",))
-    plan, _ = harness.sync([meeting("2024-05-02", [task("Update the rota.", "KM"), task("Ping the vendor.", "ZZ")])])
+    plan, _ = harness.sync(
+        [
+            meeting(
+                "2024-05-02",
+                [task("Update the rota.", "KM"), task("Ping the vendor.", "ZZ")],
+            )
+        ]
+    )
     issues = harness.issues()
     assert [i.assignees for i in issues] == [(), ()]
     assert "Kai Moreno" in issues[0].body
@@ -416,16 +530,28 @@ def test_dry_run_writes_nothing(tmp_path):
     state_before = file_digest(harness.state_path)
 
     minutes = [
-        meeting("2024-05-09", [task("Delete the channel.", "RD", done=True), task("Update the on-call rota.", "KM")]),
+        meeting(
+            "2024-05-09",
+            [
+                task("Delete the channel.", "RD", done=True),
+                task("Update the on-call rota.", "KM"),
+            ],
+        ),
     ]
     plan = harness.plan(minutes)
     assert file_digest(tracker_file) == tracker_before
     assert file_digest(harness.state_path) == state_before
     described = sorted((c.action, c.subject, c.reason) for c in plan.changes)
     assert ("create", "label", "would create label from-minutes") in described
-    assert [c.action for c in plan.changes if c.subject == "issue"] == ["update", "close", "create"] or sorted(
-        c.action for c in plan.changes if c.subject == "issue"
-    ) == ["close", "create", "update"]
+    assert [c.action for c in plan.changes if c.subject == "issue"] == [
+        "update",
+        "close",
+        "create",
+    ] or sorted(c.action for c in plan.changes if c.subject == "issue") == [
+        "close",
+        "create",
+        "update",
+    ]
 
     fresh_state = Harness(tmp_path / "other", make_settings(tmp_path / "other"))
     assert not fresh_state.state_path.exists()
@@ -433,47 +559,86 @@ def test_dry_run_writes_nothing(tmp_path):
     assert not fresh_state.state_path.exists()
 
     applied, result = harness.sync(minutes)
-    assert [(c.action, c.subject) for c in applied.changes] == [(c.action, c.subject) for c in plan.changes]
+    assert [(c.action, c.subject) for c in applied.changes] == [
+        (c.action, c.subject) for c in plan.changes
+    ]
     assert not result.failures
     assert harness.tracker.missing_labels(["from-minutes"]) == []
 
 
 def test_unreadable_file_without_state_closes_nothing(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
-    older = meeting("2024-05-02", [task("Delete the channel.", "RD"), task("Update the rota.", "KM")], path="ops/2024-05-02.md")
+    older = meeting(
+        "2024-05-02",
+        [task("Delete the channel.", "RD"), task("Update the rota.", "KM")],
+        path="ops/2024-05-02.md",
+    )
     harness.sync([older])
     harness.state_path.unlink()
 
-    broken = meeting("", [], path="ops/2024-05-02.md", errors=[Problem("ops/2024-05-02.md", 3, "front matter is not closed")])
-    newer = meeting("2024-05-09", [task("Rotate the staging password.", "KM")], path="ops/2024-05-09.md")
+    broken = meeting(
+        "",
+        [],
+        path="ops/2024-05-02.md",
+        errors=[Problem("ops/2024-05-02.md", 3, "front matter is not closed")],
+    )
+    newer = meeting(
+        "2024-05-09",
+        [task("Rotate the staging password.", "KM")],
+        path="ops/2024-05-09.md",
+    )
     plan, result = harness.sync([broken, newer])
 
     assert [i.state for i in harness.issues()] == [IssueState.OPEN] * 3
     assert [c.action for c in plan.changes] == ["create"]
-    assert {r["reason"] for r in plan.refused} == {"ops/2024-05-02.md could not be read"}
+    assert {r["reason"] for r in plan.refused} == {
+        "ops/2024-05-02.md could not be read"
+    }
 
 
 def test_minutes_link_is_pinned_while_file_unchanged(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
-    template = "https://forge.example/acme/notes/blob/{revision}/ops/2024-05-02.md#L{line}"
-    first = meeting("2024-05-02", [task("Delete the channel.", "RD")], web_url=template.replace("{revision}", "aaa111"), content_hash="h1")
+    template = (
+        "https://forge.example/acme/notes/blob/{revision}/ops/2024-05-02.md#L{line}"
+    )
+    first = meeting(
+        "2024-05-02",
+        [task("Delete the channel.", "RD")],
+        web_url=template.replace("{revision}", "aaa111"),
+        content_hash="h1",
+    )
     harness.sync([first])
     [issue] = harness.issues()
-    assert "https://forge.example/acme/notes/blob/aaa111/ops/2024-05-02.md#L10" in issue.body
+    assert (
+        "https://forge.example/acme/notes/blob/aaa111/ops/2024-05-02.md#L10"
+        in issue.body
+    )
 
     # The repository moved on but this file did not change: no write.
-    moved = meeting("2024-05-02", [task("Delete the channel.", "RD")], web_url=template.replace("{revision}", "bbb222"), content_hash="h1")
+    moved = meeting(
+        "2024-05-02",
+        [task("Delete the channel.", "RD")],
+        web_url=template.replace("{revision}", "bbb222"),
+        content_hash="h1",
+    )
     plan, _ = harness.sync([moved])
     assert not plan.has_changes
 
-    edited = meeting("2024-05-02", [task("Delete the channel.", "KM")], web_url=template.replace("{revision}", "ccc333"), content_hash="h2")
+    edited = meeting(
+        "2024-05-02",
+        [task("Delete the channel.", "KM")],
+        web_url=template.replace("{revision}", "ccc333"),
+        content_hash="h2",
+    )
     harness.sync([edited])
     assert "blob/ccc333/ops/2024-05-02.md#L10" in harness.issues()[0].body
 
 
 def test_group_owner_becomes_label(tmp_path):
     harness = Harness(tmp_path, make_settings(tmp_path))
-    plan, _ = harness.sync([meeting("2024-05-02", [task("Join the community call.", "Everyone")])])
+    plan, _ = harness.sync(
+        [meeting("2024-05-02", [task("Join the community call.", "Everyone")])]
+    )
     [issue] = harness.issues()
     assert "everyone" in issue.labels
     assert issue.assignees == ()
