@@ -172,7 +172,15 @@ class _Planner:
                 plan.problems.append(problem.to_json())
             if document.failed:
                 plan.failed_documents += 1
-        blocking_sources = [p for p in source_problems if p.severity is Severity.ERROR]
+        # A target that could not be opened is absent from ``trackers`` and
+        # fails on its own below; it says nothing about the minutes, so it
+        # must not stop closes in the other targets.
+        target_paths = {f"target {target.name}" for target in self.settings.targets}
+        blocking_sources = [
+            p
+            for p in source_problems
+            if p.severity is Severity.ERROR and p.path not in target_paths
+        ]
         for problem in source_problems:
             plan.problems.append(problem.to_json())
         plan.source_failed = bool(blocking_sources)

@@ -643,3 +643,16 @@ def test_group_owner_becomes_label(tmp_path):
     assert "everyone" in issue.labels
     assert issue.assignees == ()
     assert "group Everyone, label everyone" in issue.body
+
+
+def test_unopened_target_does_not_block_other_closes(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path, targets=("main", "infra")))
+    first = meeting("2024-05-02", [task("Delete the channel.", "RD")])
+    harness.sync([first])
+
+    problem = Problem("target infra", None, "token is missing")
+    plan, result = harness.sync(
+        [first, meeting("2024-05-09", [])], source_problems=[problem], allow_mass_close=True
+    )
+    assert [c.action for c in plan.changes] == ["close"]
+    assert harness.open_issues() == []
