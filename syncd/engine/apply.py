@@ -352,6 +352,17 @@ def _apply_change(
     intent = {"number": number, "action": change.action}
     refused_comment = None
     if change.action == "close":
+        # Close first: a close that fails then posts no comment, so the next
+        # run's retry cannot leave the same closing comment twice.
+        issue = _journalled(
+            state,
+            run_id,
+            change,
+            "close",
+            intent,
+            pacer,
+            lambda: tracker.close(number, change.close_reason),
+        )
         if change.comment:
             try:
                 _journalled(
@@ -364,24 +375,20 @@ def _apply_change(
                     lambda: tracker.comment(number, change.comment),
                 )
             except IssueLockedError as error:
-                # The closing comment is a courtesy: a locked conversation must
-                # not keep the issue open, but the refused comment is reported.
+                # A locked conversation refuses comments. The issue is closed,
+                # and the missing comment is reported.
                 logger.warning(
-                    "target %s: %s is locked, closing it without a comment: %s",
+                    "target %s: %s is locked, closed it without a comment: %s",
                     change.target,
                     change.ref,
                     error,
                 )
                 refused_comment = f"{error}; closed without the comment"
-        issue = _journalled(
-            state,
-            run_id,
-            change,
-            "close",
-            intent,
-            pacer,
-            lambda: tracker.close(number, change.close_reason),
-        )
+            except TrackerError:
+                # The close happened, so the state must say so even though
+                # the comment failed.
+                _save_record(state, change, issue)
+                raise
     elif change.action == "reopen":
         issue = _journalled(
             state,
@@ -426,6 +433,13 @@ def _apply_change(
     else:
         raise ValueError(f"unknown change action {change.action!r}")
 
+    _save_record(state, change, issue)
+    if refused_comment is not None:
+        return Outcome(change, "failed", refused_comment, ref=change.ref)
+    return Outcome(change, "applied", ref=change.ref)
+
+
+def _save_record(state: StateStore, change: Change, issue) -> None:
     if change.record is not None:
         record = change.record
         if isinstance(issue, Issue):
@@ -433,9 +447,6 @@ def _apply_change(
                 number=issue.number, ref=issue.ref, url=issue.url
             )
         state.save_issue(record)
-    if refused_comment is not None:
-        return Outcome(change, "failed", refused_comment, ref=change.ref)
-    return Outcome(change, "applied", ref=change.ref)
 
 
 def _journalled(
