@@ -66,8 +66,10 @@ def compute_plan(
 ) -> Plan:
     """Return the plan that brings the trackers in line with ``documents``.
 
-    Documents with errors contribute no closes; nor does any source listed
-    in ``source_problems``. Only read methods of the trackers are called.
+    Documents with errors contribute no closes, and neither does any source
+    listed in ``source_problems``. Only read methods of the trackers are
+    called. ``now`` is accepted but unused: nothing in a plan depends on the
+    clock, which keeps issue bodies deterministic.
     """
 
     planner = _Planner(settings, trackers, state, roster, allow_mass_close)
