@@ -28,7 +28,7 @@ def _forget(dialects: Iterable[Dialect]) -> None:
 
     normalize_title.cache_clear()
     for dialect in dialects:
-        compiled_for(dialect).classify_memo.clear()
+        compiled_for(dialect).forget()
 
 
 def bench_parse(

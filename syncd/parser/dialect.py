@@ -369,15 +369,19 @@ def normalize_title(text: str) -> str:
 def _scan_hazard(dialect: Dialect) -> re.Pattern | None:
     """Lines that may hold items outside headed sections in this dialect.
 
-    A text with such a line is parsed whole rather than by sections.
+    A text with such a line is parsed whole rather than by sections. The
+    pattern is searched in the text with a line feed put in front of it.
     """
 
     def words(phrase: str) -> str:
         return r"[\W_]+".join(re.escape(word) for word in normalize_title(phrase).split())
 
     # One character class for everything before the word (indentation, list
-    # and quote markers, a checkbox, bold), so the search stays linear.
-    prefix = r"^[ \t>*_+\-\d.)\[\]xX]*"
+    # and quote markers, a checkbox, bold), so the search stays linear. The
+    # pattern is searched in the text with a line feed put in front: a
+    # literal line feed lets the regex engine skip to line starts, where a
+    # "^" would be tried at every character.
+    prefix = r"\n[ \t>*_+\-\d.)\[\]xX]*"
     alternatives = []
     if dialect.inline_markers and dialect.markers:
         alternatives.append(prefix + "(?:" + "|".join(words(m) for m in dialect.markers) + r")\b")
@@ -394,8 +398,11 @@ class CompiledDialect:
     """Sets and patterns derived from a Dialect, built once per dialect."""
 
     def __init__(self, dialect: Dialect) -> None:
-        # Entry text -> classification, filled by the extractor.
+        # Entry text -> classification, filled by the extractor, and owner
+        # text -> tokens, filled by owners.split_tokens. Both only ever grow
+        # within a run; forget() empties them.
         self.classify_memo: dict = {}
+        self.token_memo: dict = {}
         self.titles = frozenset(normalize_title(title) for title in dialect.section_titles)
         self.review_titles = frozenset(normalize_title(title) for title in dialect.review_titles)
         self.ignore_under = tuple(normalize_title(title) for title in dialect.ignore_under)
@@ -461,6 +468,12 @@ class CompiledDialect:
     @staticmethod
     def title_of(text: str) -> str:
         return normalize_title(text)
+
+    def forget(self) -> None:
+        """Empty the memos, so the next parse starts as in a fresh process."""
+
+        self.classify_memo.clear()
+        self.token_memo.clear()
 
 
 def compiled_for(dialect: Dialect) -> CompiledDialect:

@@ -63,31 +63,50 @@ class OwnerMatch:
     placeholder: bool = False
 
 
-def split_tokens(text: str, compiled) -> list[str] | None:
-    """Split ``text`` into owner tokens, or None when it is not a token list."""
+def split_tokens(text: str, compiled) -> tuple[str, ...] | None:
+    """Split ``text`` into owner tokens, or None when it is not a token list.
 
+    The same few owner prefixes recur in every file of a series, so results
+    are kept per dialect (``compiled.token_memo``).
+    """
+
+    memo = compiled.token_memo
+    found = memo.get(text, _MISSING)
+    if found is _MISSING:
+        found = _split_tokens(text, compiled)
+        if len(memo) >= _TOKEN_MEMO_LIMIT:
+            memo.clear()
+        memo[text] = found
+    return found
+
+
+_MISSING = object()
+_TOKEN_MEMO_LIMIT = 20_000
+
+
+def _split_tokens(text: str, compiled) -> tuple[str, ...] | None:
     text = text.strip()
     if not text:
         return None
     parts = compiled.separator.split(text)
     tokens = []
+    not_owners = compiled.not_owners
     for part in parts:
         part = part.strip()
         if not part:
             return None
-        if part.startswith("@"):
-            handle = _HANDLE.fullmatch(part)
-            if handle is None:
+        if part[0] == "@":
+            if _HANDLE.fullmatch(part) is None:
                 return None
         elif _TOKEN.fullmatch(part) is None:
             return None
         # Upper-case initials ("AS", "AT") are names even when the same
         # letters in lower case are a stop word.
         is_initials = len(part) >= 2 and part.isupper()
-        if not is_initials and part.casefold() in compiled.not_owners:
+        if not is_initials and part.casefold() in not_owners:
             return None
         tokens.append(part)
-    return tokens
+    return tuple(tokens)
 
 
 def _strip_placeholder_word(text: str, compiled) -> str | None:
@@ -109,35 +128,66 @@ def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
     prefix = match.group("owners").strip()
     qualifier = match.group("qualifier")
     rest = _raw_rest(line)
-    first_word = prefix.split(None, 1)[0].casefold() if prefix else ""
-    if first_word.strip("*_~`") in compiled.note_first_words or not first_word.isalnum():
-        if compiled.title_of(prefix) in compiled.note_prefixes:
-            return OwnerMatch(note=True)
-
-    if prefix.casefold() in compiled.placeholder_owners and qualifier is None:
+    reading = _prefix_reading(prefix, qualifier is None, compiled)
+    if reading is _NOTE:
+        return OwnerMatch(note=True)
+    if reading is _PLACEHOLDER:
         # "TODO: text" is a placeholder for the owner, but "TODO: RD: text" names RD.
         if depth == 0:
             inner = colon_prefix(rest, compiled, depth=1)
             if inner is not None and inner.owners:
                 return inner
         return OwnerMatch(text=rest, placeholder=True)
-    unplaced = _strip_placeholder_word(prefix, compiled)
-    if unplaced is not None:
-        prefix = unplaced
-
-    tokens = split_tokens(prefix, compiled)
-    if tokens is None:
+    if reading is None:
         return OwnerMatch(text=None)
     if qualifier:
         rest = f"{qualifier} {rest}".strip() if rest.strip() else rest
     if not rest.strip() or (qualifier and rest.strip() == qualifier):
-        return OwnerMatch(owners=tuple(tokens), owner_only=True)
-    return OwnerMatch(owners=tuple(tokens), text=rest)
+        return OwnerMatch(owners=reading, owner_only=True)
+    return OwnerMatch(owners=reading, text=rest)
+
+
+_NOTE = object()
+_PLACEHOLDER = object()
+
+
+def _prefix_reading(prefix: str, unqualified: bool, compiled):
+    """What an owner prefix is: _NOTE, _PLACEHOLDER, a token tuple, or None.
+
+    It depends on the prefix alone, and prefixes recur, so it is kept in
+    ``compiled.token_memo`` beside the token lists (under a tuple key).
+    """
+
+    key = (prefix, unqualified)
+    memo = compiled.token_memo
+    found = memo.get(key, _MISSING)
+    if found is not _MISSING:
+        return found
+    first_word = prefix.split(None, 1)[0].casefold() if prefix else ""
+    found = _MISSING
+    if first_word.strip("*_~`") in compiled.note_first_words or not first_word.isalnum():
+        if compiled.title_of(prefix) in compiled.note_prefixes:
+            found = _NOTE
+    if found is _MISSING and unqualified and prefix.casefold() in compiled.placeholder_owners:
+        found = _PLACEHOLDER
+    if found is _MISSING:
+        unplaced = _strip_placeholder_word(prefix, compiled)
+        found = split_tokens(prefix if unplaced is None else unplaced, compiled)
+    if len(memo) >= _TOKEN_MEMO_LIMIT:
+        memo.clear()
+    memo[key] = found
+    return found
 
 
 def _raw_rest(line: str) -> str:
     """Return the raw text after the prefix colon, Markdown kept."""
 
+    index = line.find(":")
+    if index >= 0 and line[index + 1 : index + 2] != ":" and not line.startswith("://", index):
+        # The usual case: the first colon is the prefix colon.
+        stripped = line[index + 1 :].lstrip()
+        if stripped[:2] not in ("**", "__"):
+            return stripped
     index = 0
     while True:
         index = line.find(":", index)

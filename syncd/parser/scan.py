@@ -27,19 +27,22 @@ from syncd.parser.extract import strip_closing_hashes
 
 # Lines that make the simple reading unsafe. Each pattern starts with a line
 # feed (the text is searched with one put in front), which lets the regex
-# engine skip ahead to line starts instead of trying every character.
+# engine skip ahead to line starts instead of trying every character. Group
+# "underline" is a line of = or - (a setext underline, or a rule that might
+# be one): unsafe only right under a line of text. The other alternatives
+# are unsafe wherever they are.
 _HAZARD = re.compile(
-    r"\n(?: {0,3}<"  # an HTML block may swallow the next lines
+    # The lookahead rules out most lines at their first character.
+    r"\n(?=[ <=\-])(?: {0,3}<"  # an HTML block may swallow the next lines
     r"| {1,3}#{1,6}(?:[ \t]|$)"  # an indented heading may sit in a list item
     r"| {1,3}(?:```|~~~)"  # an indented fence may belong to a list item
+    r"|(?P<underline> {0,3}(?:=+|-+)[ \t]*$)"
     r")",
     re.MULTILINE,
 )
-# A line of = or - (a setext underline, or a rule that might be one).
-_UNDERLINE = re.compile(r"\n {0,3}(?:=+|-+)[ \t]*$", re.MULTILINE)
-# Column-0 heading-like lines: "## Title", and "###Title" (a hazard).
-_ATX = re.compile(r"\n(#{1,6})([^\n]*)")
-_FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$", re.MULTILINE)
+# Column-0 heading-like lines ("## Title", and "###Title", a hazard) and
+# column-0 fence openings, found in one pass.
+_ATX_OR_FENCE = re.compile(r"\n(?=[#`~])(?:(#{1,6})([^\n]*)|(`{3,}|~{3,})([^\n]*))")
 
 
 @dataclass(slots=True)
@@ -61,29 +64,8 @@ class RegionPlan:
 def _closing_fence(char: str, length: int) -> re.Pattern:
     """Compile the pattern of a line closing a fence of ``length`` ``char`` characters."""
 
-    return re.compile(r"^ {0,3}" + re.escape(char) + "{" + str(length) + r",}[ \t]*$", re.MULTILINE)
-
-
-def _fenced_ranges(text: str) -> list[tuple[int, int]]:
-    """Find the character ranges of column-0 fenced code blocks (unclosed: to the end)."""
-
-    ranges = []
-    position = 0
-    while True:
-        match = _FENCE.search(text, position)
-        if match is None:
-            return ranges
-        fence, info = match.group(1), match.group(2)
-        if fence[0] == "`" and "`" in info:
-            # Not a fence: an inline code span at the start of a paragraph.
-            position = match.end()
-            continue
-        close = _closing_fence(fence[0], len(fence)).search(text, match.end() + 1)
-        end = len(text) if close is None else close.end()
-        ranges.append((match.start(), end))
-        if close is None:
-            return ranges
-        position = end
+    # Searched in the text with a line feed put in front, like _HAZARD.
+    return re.compile(r"\n {0,3}" + re.escape(char) + "{" + str(length) + r",}[ \t]*$", re.MULTILINE)
 
 
 def plan_regions(text: str, titles: frozenset[str], extra_hazard: re.Pattern | None = None):
@@ -93,23 +75,36 @@ def plan_regions(text: str, titles: frozenset[str], extra_hazard: re.Pattern | N
     """
 
     lined = "\n" + text
-    if _HAZARD.search(lined) is not None:
-        return None
-    for underline in _UNDERLINE.finditer(lined):
-        # Right under a line of text it makes that text a heading.
-        before = lined.rfind("\n", 0, underline.start())
-        if before >= 0 and lined[before + 1 : underline.start()].strip():
+    for hazard in _HAZARD.finditer(lined):
+        if hazard.group("underline") is None:
             return None
-    if extra_hazard is not None and extra_hazard.search(text) is not None:
+        # Right under a line of text it makes that text a heading.
+        before = lined.rfind("\n", 0, hazard.start())
+        if before >= 0 and lined[before + 1 : hazard.start()].strip():
+            return None
+    if extra_hazard is not None and extra_hazard.search(lined) is not None:
         return None
-    fenced = _fenced_ranges(text) if ("```" in text or "~~~" in text) else []
     headings: list[Heading] = []
-    fence_index = 0
-    for match in _ATX.finditer(lined):
-        start = match.start()  # the line's offset in text (lined has one more char)
-        while fence_index < len(fenced) and fenced[fence_index][1] <= start:
-            fence_index += 1
-        if fence_index < len(fenced) and fenced[fence_index][0] <= start:
+    position = 0
+    search = _ATX_OR_FENCE.search
+    while True:
+        match = search(lined, position)
+        if match is None:
+            break
+        # match.start() is the line's offset in text (lined has one more char).
+        start = match.start()
+        position = match.end()
+        fence = match.group(3)
+        if fence is not None:
+            if fence[0] == "`" and "`" in match.group(4):
+                # Not a fence: an inline code span at the start of a paragraph.
+                continue
+            # Headings inside the fenced block are code. An unclosed fence
+            # runs to the end of the text.
+            close = _closing_fence(fence[0], len(fence)).search(lined, position)
+            if close is None:
+                break
+            position = close.end()
             continue
         content = match.group(2)
         if content and content[0] not in " \t":
@@ -120,7 +115,7 @@ def plan_regions(text: str, titles: frozenset[str], extra_hazard: re.Pattern | N
         if "&" in content:
             # Entities render as their characters in a parsed heading.
             content = html.unescape(content)
-        headings.append(Heading(len(match.group(1)), content, start, match.end() - 1))
+        headings.append(Heading(len(match.group(1)), content, start, position - 1))
 
     regions: list[tuple[int, int]] = []
     index = 0
