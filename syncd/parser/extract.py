@@ -27,6 +27,8 @@ _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _ALNUM = re.compile(r"[^\W_]")
 _INITIALS_STUB = re.compile(r"^(?:[A-Z][a-z]?){1,3}$")
 _MEMO_LIMIT = 20_000
+# The lines after the first of a one-line entry (shared, never changed).
+_NO_LINES: list[str] = []
 # Section levels: a bare title line ("Action Items" with no heading markup)
 # runs to the next heading of any level.
 _BARE_LEVEL = 7
@@ -147,7 +149,7 @@ class Extractor:
             if block.kind == PARAGRAPH and check_pseudo:
                 data, start, end = self.data, block.start, block.end
                 # Look for "#" at a line start without copying the block.
-                if (
+                if data.find(b"#", start, end) >= 0 and (
                     data.find(b"#", start, min(end, start + 4)) >= 0
                     or data.find(b"\n#", start, end) >= 0
                     or data.find(b"\n #", start, end) >= 0
@@ -254,7 +256,9 @@ class Extractor:
                 lines = self.block_lines(block.start, block.end)
                 if not lines:
                     continue
-                last, pending = self.emit_groups(self.group_lines(lines), None, ())
+                # One line (the usual "XX: task") is one group.
+                groups = [lines] if len(lines) == 1 else self.group_lines(lines)
+                last, pending = self.emit_groups(groups, None, ())
                 last_text_end_line = lines[-1][0]
             elif kind == LIST:
                 start_line = self.lines.line_of(block.start)
@@ -464,8 +468,9 @@ class Extractor:
 
     def _classify(self, entry: Entry, dry_run: bool) -> _Classified | None:
         dialect, compiled = self.dialect, self.compiled
-        first = entry.lines[0][1]
-        following = [text for _number, text in entry.lines[1:]]
+        lines = entry.lines
+        first = lines[0][1]
+        following = [text for _number, text in lines[1:]] if len(lines) > 1 else _NO_LINES
         owners: tuple[str, ...] = ()
         text: str | None = None
 
@@ -491,7 +496,7 @@ class Extractor:
                 if match.note:
                     return None
                 if match.owner_only:
-                    return _Classified(owners=match.owners, owner_only=True)
+                    return _Classified(match.owners, "", True)
                 if match.owners:
                     owners, text = match.owners, match.text
                 elif match.placeholder:
@@ -502,7 +507,7 @@ class Extractor:
             match = owner_forms.handle_owner(first, compiled)
             if match is not None:
                 if match.owner_only and not following:
-                    return _Classified(owners=match.owners, owner_only=True)
+                    return _Classified(match.owners, "", True)
                 owners = match.owners
                 text = match.text
         if not owners and dialect.leading_paren_owners and first[:1] in "([":
@@ -532,7 +537,7 @@ class Extractor:
             return None
         if not dry_run and self._is_placeholder(full):
             return None
-        return _Classified(owners=tuple(owners), text=full)
+        return _Classified(owners if type(owners) is tuple else tuple(owners), full)
 
     def _is_placeholder(self, text: str) -> bool:
         if len(text) > self.compiled.placeholder_length:

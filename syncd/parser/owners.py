@@ -130,21 +130,21 @@ def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
     rest = _raw_rest(line)
     reading = _prefix_reading(prefix, qualifier is None, compiled)
     if reading is _NOTE:
-        return OwnerMatch(note=True)
+        return OwnerMatch((), None, False, True)
     if reading is _PLACEHOLDER:
         # "TODO: text" is a placeholder for the owner, but "TODO: RD: text" names RD.
         if depth == 0:
             inner = colon_prefix(rest, compiled, depth=1)
             if inner is not None and inner.owners:
                 return inner
-        return OwnerMatch(text=rest, placeholder=True)
+        return OwnerMatch((), rest, False, False, True)
     if reading is None:
-        return OwnerMatch(text=None)
+        return OwnerMatch()
     if qualifier:
         rest = f"{qualifier} {rest}".strip() if rest.strip() else rest
     if not rest.strip() or (qualifier and rest.strip() == qualifier):
-        return OwnerMatch(owners=reading, owner_only=True)
-    return OwnerMatch(owners=reading, text=rest)
+        return OwnerMatch(reading, None, True)
+    return OwnerMatch(reading, rest)
 
 
 _NOTE = object()
