@@ -43,7 +43,6 @@ _WORD_DATE = re.compile(
 # flow lists, comments, nesting, tabs, duplicate keys, multi-line values)
 # goes to the real loader, which also reports every error.
 _SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*))?")
-_SIMPLE_ENTRY = re.compile(r"([ ]*)-[ ]+(.*)")
 _PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _NULLS = frozenset({"~", "null", "Null", "NULL"})
 
@@ -103,16 +102,17 @@ def _simple_yaml(text: str) -> YamlDocument | None:
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        # Only a line starting with spaces or "-" can be a list entry.
-        entry = _SIMPLE_ENTRY.fullmatch(line) if line[0] in " -" else None
-        if entry is not None:
-            item = (entry.group(2) or "").rstrip(" ")
+        # Only a line starting with spaces or "-" can be a list entry:
+        # spaces, "-", one or more spaces, the value.
+        entry = line.lstrip(" ") if line[0] in " -" else ""
+        if entry[:2] == "- ":
+            item = entry[2:].strip(" ")
             if current_list is None or not item:
                 return None
             ok, scalar = _scalar(item)
             if not ok or not isinstance(scalar, str):
                 return None
-            indent = len(entry.group(1))
+            indent = len(line) - len(entry)
             if list_indent < 0:
                 list_indent = indent
             elif indent != list_indent:

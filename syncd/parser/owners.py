@@ -127,7 +127,12 @@ def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
         return None
     prefix = match.group("owners").strip()
     qualifier = match.group("qualifier")
-    rest = _raw_rest(line)
+    if plain is line:
+        # No markup and no spaces around: the colon the pattern matched is
+        # the line's first colon, so the raw rest is the matched rest.
+        rest = match.group("rest").lstrip()
+    else:
+        rest = _raw_rest(line)
     reading = _prefix_reading(prefix, qualifier is None, compiled)
     if reading is _NOTE:
         return OwnerMatch((), None, False, True)
