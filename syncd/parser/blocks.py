@@ -9,6 +9,8 @@ from the source by range, so the Markdown an author wrote is kept as is.
 
 from __future__ import annotations
 
+import re
+
 import pyromark
 
 _OPTIONS = (
@@ -74,13 +76,17 @@ def _tag_name(value) -> str:
     return ""
 
 
-def parse_blocks(text: str, base: int = 0) -> Block:
+def parse_blocks(text: str, base: int = 0, end: int | None = None) -> Block:
     """Parse ``text`` and return a root block holding the top-level blocks.
 
     ``base`` is added to every offset, for text cut out of a larger file.
+    ``end`` is the root's end offset when the caller knows it (``base`` plus
+    the UTF-8 length of ``text``), which saves encoding the text again.
     """
 
-    root = Block(OTHER, base, base + len(text.encode("utf-8")))
+    if end is None:
+        end = base + len(text.encode("utf-8"))
+    root = Block(OTHER, base, end)
     stack = [root]
     heading: Block | None = None
     heading_parts: list[str] = []
@@ -127,3 +133,43 @@ def parse_blocks(text: str, base: int = 0) -> Block:
                         block.checked = bool(event["TaskListMarker"])
                     break
     return root
+
+
+# Heading text that parses to itself: no escapes, code, emphasis, links,
+# HTML, entities, strikethrough or hashes.
+_PLAIN_HEADING = re.compile(r"[^\\`*_\[\]<>!&~#\r\n]+")
+
+
+def plain_section(text: str, base: int, level: int, title: str) -> list[Block] | None:
+    """Return the blocks of a section of plain paragraphs without parsing it, or None.
+
+    ``text`` starts with a column-0 ATX heading of ``level`` whose text is
+    ``title``. When every other non-blank line starts with an ASCII letter,
+    no line can open or close any block but a paragraph, so the blocks are
+    the heading and one paragraph per run of non-blank lines, with the byte
+    ranges pyromark gives them. None means: parse the text.
+    """
+
+    if "\r" in text or _PLAIN_HEADING.fullmatch(title) is None or title != title.strip():
+        return None
+    data = text.encode("utf-8")
+    lines = data.split(b"\n")
+    position = min(len(lines[0]) + 1, len(data))
+    heading = Block(HEADING, base, base + position, level)
+    heading.text = title
+    blocks = [heading]
+    paragraph_start = -1
+    for line in lines[1:]:
+        if line[:1].isalpha():
+            if paragraph_start < 0:
+                paragraph_start = position
+        elif not line.strip(b" \t"):
+            if paragraph_start >= 0:
+                blocks.append(Block(PARAGRAPH, base + paragraph_start, base + position))
+                paragraph_start = -1
+        else:
+            return None
+        position += len(line) + 1
+    if paragraph_start >= 0:
+        blocks.append(Block(PARAGRAPH, base + paragraph_start, base + min(position, len(data))))
+    return blocks

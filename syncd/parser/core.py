@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Iterable
 
 from syncd.model import Document, Meeting, Problem, Severity
-from syncd.parser.blocks import HEADING, OTHER, Block, parse_blocks
+from syncd.parser.blocks import HEADING, OTHER, Block, parse_blocks, plain_section
 from syncd.parser.dialect import Dialect, compiled_for
 from syncd.parser.extract import extract_items
 from syncd.parser.meeting import (
@@ -75,7 +75,7 @@ def _failed(path: str, series: str, content_hash: str, message: str) -> Document
     )
 
 
-def _parse_body(body: str, body_start: int, dialect: Dialect, fast: bool) -> Block:
+def _parse_body(body: str, body_start: int, body_end: int, dialect: Dialect, fast: bool) -> Block:
     """The block tree of ``body``: whole, or only its action sections.
 
     ``scan.plan_regions`` decides when parsing only the sections gives the
@@ -86,7 +86,7 @@ def _parse_body(body: str, body_start: int, dialect: Dialect, fast: bool) -> Blo
     compiled = compiled_for(dialect)
     plan = plan_regions(body, compiled.titles, compiled.scan_hazard) if fast else None
     if plan is None:
-        return parse_blocks(body, base=body_start)
+        return parse_blocks(body, base=body_start, end=body_end)
     ascii_body = body.isascii()
     # Character index -> byte offset, counted on from the previous index
     # because indexes come mostly in increasing order.
@@ -102,20 +102,29 @@ def _parse_body(body: str, body_start: int, dialect: Dialect, fast: bool) -> Blo
         last[0], last[1] = index, offset
         return body_start + offset
 
-    root = Block(OTHER, body_start, body_start + len(body.encode("utf-8")))
+    root = Block(OTHER, body_start, body_end)
     region_index = 0
     regions = plan.regions
+    # The heading each region starts with, by the region's start.
+    region_headings = {}
     for heading in plan.headings:
         while region_index < len(regions) and regions[region_index][1] <= heading.start:
             region_index += 1
         if region_index < len(regions) and regions[region_index][0] <= heading.start:
+            if regions[region_index][0] == heading.start:
+                region_headings[heading.start] = heading
             continue
         block = Block(HEADING, byte_offset(heading.start), byte_offset(heading.end), heading.level)
         block.text = heading.text
         root.children.append(block)
     for start, end in regions:
-        region = parse_blocks(body[start:end], base=byte_offset(start))
-        root.children.extend(region.children)
+        heading = region_headings[start]
+        base = byte_offset(start)
+        blocks = plain_section(body[start:end], base, heading.level, heading.text)
+        if blocks is None:
+            # The region's root is dropped, so its end offset is never read.
+            blocks = parse_blocks(body[start:end], base=base, end=body_end).children
+        root.children.extend(blocks)
     root.children.sort(key=lambda block: block.start)
     return root
 
@@ -136,7 +145,7 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
     body_start = len(text[: front.body_start].encode("utf-8")) if front.body_start else 0
     encoded = prepared.encoded
     body = text[front.body_start :] if front.body_start else text
-    root = _parse_body(body, body_start, dialect, fast)
+    root = _parse_body(body, body_start, len(encoded), dialect, fast)
     lines = LineIndex(encoded)
 
     fm = front.data
