@@ -112,7 +112,7 @@ class Extractor:
             end -= 1
         if end <= start:
             return []
-        text = self.source(start, end)
+        text = data[start:end].decode("utf-8", "replace")
         if "<!--" in text:
             text = remove_comments(text)
         first = self.lines.line_of(start)
@@ -202,8 +202,12 @@ class Extractor:
         current: list[Block] | None = None
         current_level = 0
         parents: list[tuple[int, str]] = []
-        for block in self.top_blocks(root):
-            heading = self.heading_of(block)
+        blocks = self.top_blocks(root) if self.dialect.headings_without_space else root.children
+        for block in blocks:
+            if block.kind == HEADING:
+                heading = (block.level, normalize_title(block.text))
+            else:
+                heading = self.heading_of(block)
             if heading is None:
                 if current is not None:
                     current.append(block)

@@ -111,7 +111,9 @@ def plan_regions(text: str, titles: frozenset[str], extra_hazard: re.Pattern | N
             if content[0] == "#":
                 continue  # seven or more hashes: a paragraph
             return None  # "###Title": decided by the full parse
-        content = strip_closing_hashes(content)
+        content = content.strip()
+        if content.endswith("#"):
+            content = strip_closing_hashes(content)
         if "&" in content:
             # Entities render as their characters in a parsed heading.
             content = html.unescape(content)
