@@ -611,8 +611,14 @@ class _Planner:
                     changes.append(reopen)
                     will_be_open = True
 
-        # Content: only for issues that are or will be open.
-        if decision.chain is not None and will_be_open:
+        # Content: only for issues that are or will be open. A chain that
+        # includes a file that could not be read this run is left as it is:
+        # its stored copy lacks the meeting details, so rendering it would
+        # rewrite the body now and again once the file is fixed.
+        chain_is_complete = decision.chain is not None and not any(
+            sighting.ghost for sighting in decision.chain.sightings
+        )
+        if chain_is_complete and will_be_open:
             record, content_changes = self.content_changes(
                 decision, view, issue, record
             )
