@@ -458,6 +458,13 @@ class CompiledDialect:
             r"(?:\s+for\s+(?P<for>[^:*]{1,60}?))?\s*(?:\*\*|__)?\s*(?P<sep>[:,])(?:\s*(?:\*\*|__))?\s*",
             re.IGNORECASE,
         ) if markers else None
+        # A block without the first word of any marker holds no marker line.
+        # The check runs on ASCII bytes only, because the marker pattern's
+        # case folding matches some non-ASCII letters too (Kelvin sign, "ı").
+        first_words = [marker.split()[0] for marker in markers if marker.split()]
+        self.marker_prefilter = re.compile(
+            b"|".join(re.escape(word.encode("ascii")) for word in first_words), re.IGNORECASE
+        ) if first_words and all(word.isascii() for word in first_words) else None
         self.scan_hazard = _scan_hazard(dialect)
         # A short marker the dialect writes in upper case ("AI") must be
         # written that way, so "Ai" and "ai-assisted" never match.

@@ -413,6 +413,13 @@ class Extractor:
     # -- inline markers --------------------------------------------------------
 
     def marker_entries(self, block: Block) -> None:
+        prefilter = self.compiled.marker_prefilter
+        if prefilter is not None:
+            # Removing a comment can join two halves of a word, so a block
+            # with one is always read.
+            raw = self.data[block.start : block.end]
+            if raw.isascii() and b"<!--" not in raw and prefilter.search(raw) is None:
+                return
         kind = block.kind
         if kind == PARAGRAPH:
             self._marker_lines(self.block_lines(block.start, block.end))

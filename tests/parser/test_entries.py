@@ -341,6 +341,22 @@ def test_inline_markers_found_anywhere():
     assert document.items[2].text == "Update the calendar."
 
 
+def test_inline_markers_in_any_case_and_across_comments():
+    data = (
+        "## Release\n"
+        "\n"
+        "Plain talk without the word.\n"
+        "\n"
+        "* acTION: Lee to tag the release.\n"
+        "* Act<!-- a note -->ion: Kim to write the notes.\n"
+        "* Nothing here either.\n"
+    )
+
+    document = parse(data, dialect="nodejs-tsc")
+
+    assert [(item.line, item.owners) for item in document.items] == [(5, ("Lee",)), (6, ("Kim",))]
+
+
 def test_inline_markers_off_by_default():
     assert parse("## Notes\nAction: Kim to go.\n").items == []
 
