@@ -14,7 +14,8 @@ from syncd.parser.dialect import Dialect
 from syncd.yamltext import YamlDocument, YamlError, load_yaml
 
 _FENCE_LINE = re.compile(r"---[ \t]*")
-_CLOSE_LINE = re.compile(r"(?:---|\.\.\.)[ \t]*")
+# A line feed and a closing line: "---" or "...", then spaces or tabs only.
+_CLOSE_AFTER_FEED = re.compile(r"\n(?:---|\.\.\.)[ \t]*(?=\n|\Z)")
 _YEAR_FOLDER = re.compile(r"(?:19|20)\d\d(?:-\d\d)?")
 _NAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])(?!\d)")
 _ISO_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
@@ -180,15 +181,11 @@ def split_front_matter(text: str) -> FrontMatter:
     first_end = text.find("\n")
     if first_end < 0 or not _FENCE_LINE.fullmatch(text[:first_end]):
         return FrontMatter()
-    position = first_end + 1
-    while True:
-        end = text.find("\n", position)
-        line = text[position:] if end < 0 else text[position:end]
-        if _CLOSE_LINE.fullmatch(line):
-            break
-        if end < 0:
-            return FrontMatter()
-        position = end + 1
+    close = _CLOSE_AFTER_FEED.search(text, first_end)
+    if close is None:
+        return FrontMatter()
+    position = close.start() + 1
+    end = text.find("\n", position)
     yaml_text = text[first_end + 1 : position]
     body_start = len(text) if end < 0 else end + 1
     try:
