@@ -677,8 +677,20 @@ class _Planner:
         policy = policy_for(decision.series, self.settings)
         if record.person_close_seen is None:
             # First time syncd sees this close: remember how far the minutes
-            # went, so only a newer meeting counts as raising the item again.
-            record = record.with_changes(person_close_seen=last_date or "")
+            # went at the last sync, so only a newer meeting counts as raising
+            # the item again. A meeting added since that sync may be newer
+            # than the close, so it counts, at the cost of at most one note
+            # when the person closed after reading it. Without stored
+            # occurrences (a lost state file) the newest meeting now is used.
+            synced_dates = [
+                occurrence.date
+                for occurrence in self.state.occurrences(decision.key).get(
+                    decision.key, []
+                )
+                if occurrence.date
+            ]
+            seen = max(synced_dates) if synced_dates else last_date
+            record = record.with_changes(person_close_seen=seen or "")
         listed_again = bool(
             last_date
             and record.person_close_seen is not None
