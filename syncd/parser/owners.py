@@ -133,7 +133,10 @@ def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
         rest = match.group("rest").lstrip()
     else:
         rest = _raw_rest(line)
-    reading = _prefix_reading(prefix, qualifier is None, compiled)
+    # Most prefixes have been read before in this run.
+    reading = compiled.token_memo.get((prefix, qualifier is None), _MISSING)
+    if reading is _MISSING:
+        reading = _prefix_reading(prefix, qualifier is None, compiled)
     if reading is _NOTE:
         return OwnerMatch((), None, False, True)
     if reading is _PLACEHOLDER:
@@ -147,7 +150,9 @@ def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
         return OwnerMatch()
     if qualifier:
         rest = f"{qualifier} {rest}".strip() if rest.strip() else rest
-    if not rest.strip() or (qualifier and rest.strip() == qualifier):
+        if not rest.strip() or rest.strip() == qualifier:
+            return OwnerMatch(reading, None, True)
+    elif not rest.strip():
         return OwnerMatch(reading, None, True)
     return OwnerMatch(reading, rest)
 
