@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from syncd import __version__
 from syncd.errors import ConfigError, LockHeldError, SyncdError
 from syncd.lock import EXIT_LOCKED
-from syncd.messages import format_error, format_problem
+from syncd.messages import format_error, format_problem, plural
 from syncd.runner import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 
 logger = logging.getLogger("syncd.cli")
@@ -278,40 +278,50 @@ def _print_outcome(
         _print_json(outcome.to_json(), out)
         return
     if output_format == "markdown":
-        out.write(planview.render_plan_markdown(outcome.plan))
+        out.write(
+            planview.render_plan_markdown(
+                outcome.plan, failed_files=outcome.collected.failed_files
+            )
+        )
         problems = outcome.problems()
         if problems:
             out.write("\n**Problems** (each affects only its own file or target):\n\n")
             for problem in problems:
                 out.write(f"- `{format_problem(problem)}`\n")
         return
-    if outcome.result is not None:
-        out.write(planview.render_result_text(outcome.result))
-    else:
-        out.write(planview.render_plan_text(outcome.plan))
     collected = outcome.collected
+    if outcome.result is not None:
+        out.write(
+            planview.render_result_text(
+                outcome.result, failed_files=collected.failed_files
+            )
+        )
+    else:
+        out.write(
+            planview.render_plan_text(outcome.plan, failed_files=collected.failed_files)
+        )
     problems = outcome.problems()
     if problems:
         out.write(
-            f"\n{len(problems)} problems (each affects only its own file or target):\n"
+            f"\n{plural(len(problems), 'problem')} "
+            "(each affects only its own file or target):\n"
         )
         _print_problems(problems, out)
     warnings = outcome.warnings()
-    noun = "warning" if len(warnings) == 1 else "warnings"
     if warnings and verbose:
-        out.write(f"\n{len(warnings)} {noun}:\n")
+        out.write(f"\n{plural(len(warnings), 'warning')}:\n")
         for warning in warnings:
             out.write(f"{warning}\n")
     elif warnings:
         out.write(
-            f"\n{len(warnings)} {noun}, such as owners left unassigned; "
+            f"\n{plural(len(warnings), 'warning')}, such as owners left unassigned; "
             "-v lists them, and --format json includes them\n"
         )
     if outcome.dry_run:
         out.write("\ndry run: nothing was written to the trackers or the state.\n")
     out.write(
-        f"\nread {collected.files} files ({collected.failed_files} failed), "
-        f"{collected.items} items, in {outcome.seconds:.1f} s\n"
+        f"\nread {plural(collected.files, 'file')} ({collected.failed_files} failed), "
+        f"{plural(collected.items, 'item')}, in {outcome.seconds:.1f} s\n"
     )
 
 
@@ -396,7 +406,7 @@ def render_status_text(issues: list[dict]) -> str:
                 f"{indent}seen: {occurrence.get('path')}:{occurrence.get('line')}{date}"
             )
     open_count = sum(1 for issue in issues if issue.get("state") == "open")
-    lines.append(f"\n{len(issues)} issues, {open_count} open")
+    lines.append(f"\n{plural(len(issues), 'issue')}, {open_count} open")
     return "\n".join(lines) + "\n"
 
 
@@ -434,14 +444,14 @@ def _config_handler(arguments: argparse.Namespace, out: TextIO) -> int:
             out,
         )
     elif problems:
-        noun = "problem" if len(problems) == 1 else "problems"
-        out.write(f"{path}: invalid, {len(problems)} {noun}:\n")
+        out.write(f"{path}: invalid, {plural(len(problems), 'problem')}:\n")
         for problem in problems:
             out.write(f"  {problem}\n")
     else:
         out.write(
-            f"{path}: valid ({len(settings.sources)} sources, {len(settings.targets)} targets, "
-            f"{len(settings.people)} people)\n"
+            f"{path}: valid ({plural(len(settings.sources), 'source')}, "
+            f"{plural(len(settings.targets), 'target')}, "
+            f"{plural(len(settings.people), 'person', 'people')})\n"
         )
     return EXIT_ERROR if problems else EXIT_OK
 

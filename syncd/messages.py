@@ -25,6 +25,14 @@ from syncd.errors import (
 from syncd.model import Problem
 
 
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """Return ``1 issue`` or ``2 issues``: the count with the noun in the right number."""
+
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {plural_noun or noun + 's'}"
+
+
 def format_location(path: str, line: int | None) -> str:
     return path if line is None else f"{path}:{line}"
 
@@ -57,9 +65,7 @@ def format_error(error: BaseException) -> str:
     """Return the text shown for an error that ended a command."""
 
     if isinstance(error, ConfigError):
-        count = len(error.problems)
-        noun = "problem" if count == 1 else "problems"
-        lines = [f"error: invalid configuration ({count} {noun}):"]
+        lines = [f"error: invalid configuration ({plural(len(error.problems), 'problem')}):"]
         lines += [f"  {format_config_problem(problem)}" for problem in error.problems]
         return "\n".join(lines)
     if isinstance(error, LockHeldError):

@@ -7,6 +7,7 @@ turns the same data into text for people.
 from __future__ import annotations
 
 from syncd.engine.changes import ACTIONS, Change, Plan
+from syncd.messages import plural
 
 SYMBOLS = {"create": "+", "update": "~", "close": "-", "reopen": "+", "comment": "#"}
 VALUE_WIDTH = 60
@@ -64,30 +65,89 @@ def _change_lines(change: Change) -> list[str]:
     return lines
 
 
+_COMMENTING_ACTIONS = ("close", "reopen")
+_APPLIED = ("applied", "recovered")
+
+
+def count_changes(changes) -> dict[str, int]:
+    """Count changes by what they write: issues per action, labels and comments.
+
+    The per-action keys count changes to issues only. ``labels`` counts label
+    creations, and ``comments`` counts every comment posted: ``comment``
+    changes plus the comment that a close or a reopen posts with it.
+    """
+
+    counts = {action: 0 for action in ACTIONS}
+    counts["labels"] = 0
+    counts["comments"] = 0
+    for change in changes:
+        if change.subject == "label":
+            counts["labels"] += 1
+            continue
+        counts[change.action] = counts.get(change.action, 0) + 1
+        if change.action == "comment" or (
+            change.action in _COMMENTING_ACTIONS and change.comment
+        ):
+            counts["comments"] += 1
+    return counts
+
+
+def plan_summary(plan: Plan) -> dict[str, int]:
+    """Return the plan's summary: the engine's counts with labels and comments apart."""
+
+    summary = dict(plan.summary())
+    summary.update(count_changes(plan.changes))
+    return summary
+
+
+def result_summary(result) -> dict[str, int]:
+    """Return what a sync wrote, counted like ``plan_summary``.
+
+    A close whose comment failed (a locked issue) is closed but has status
+    ``failed``, so it counts under ``failed`` and not as closed.
+    """
+
+    summary = dict(result.summary())
+    applied = [o.change for o in result.outcomes if o.status in _APPLIED]
+    summary.update(count_changes(applied))
+    return summary
+
+
+_PAST = {
+    "create": "created",
+    "update": "updated",
+    "close": "closed",
+    "reopen": "reopened",
+}
+
+
 def _summary_line(counts: dict[str, int], verb: str) -> str:
     if verb == "plan":
-        parts = [f"{counts.get(action, 0)} to {action}" for action in ACTIONS]
+        parts = [
+            plural(counts.get("create", 0), "issue") + " to create",
+            *(f"{counts.get(a, 0)} to {a}" for a in ("update", "close", "reopen")),
+            plural(counts.get("comments", 0), "comment") + " to post",
+        ]
+        if counts.get("labels"):
+            parts.append(plural(counts["labels"], "label") + " to create")
     else:
-        parts = [f"{counts.get(action, 0)} {_past(action)}" for action in ACTIONS]
+        parts = [
+            plural(counts.get("create", 0), "issue") + " created",
+            *(f"{counts.get(a, 0)} {_PAST[a]}" for a in ("update", "close", "reopen")),
+            plural(counts.get("comments", 0), "comment") + " posted",
+        ]
+        if counts.get("labels"):
+            parts.append(plural(counts["labels"], "label") + " created")
     parts.append(f"{counts.get('unchanged', 0)} unchanged")
     if counts.get("conflict"):
-        parts.append(f"{counts['conflict']} conflicts")
+        parts.append(plural(counts["conflict"], "conflict"))
     if counts.get("refused"):
-        parts.append(f"{counts['refused']} closes refused")
-    for extra in ("failed", "pending"):
-        if counts.get(extra):
-            parts.append(f"{counts[extra]} {extra}")
+        parts.append(plural(counts["refused"], "close") + " refused")
+    if counts.get("failed"):
+        parts.append(f"{counts['failed']} failed")
+    if counts.get("pending"):
+        parts.append(f"{counts['pending']} pending")
     return ("Plan: " if verb == "plan" else "Result: ") + ", ".join(parts) + "."
-
-
-def _past(action: str) -> str:
-    return {
-        "create": "created",
-        "update": "updated",
-        "close": "closed",
-        "reopen": "reopened",
-        "comment": "commented",
-    }[action]
 
 
 def _other_lines(plan: Plan) -> list[str]:
@@ -105,7 +165,48 @@ def _other_lines(plan: Plan) -> list[str]:
     return lines
 
 
-def render_plan_text(plan: Plan) -> str:
+def no_change_lines(
+    plan: Plan, failed_targets: dict[str, str] | None = None, failed_files: int = 0
+) -> list[str]:
+    """Return the sentences shown when nothing is to be written, each one true.
+
+    "The trackers match the minutes" holds only when every target was
+    compared with every file and no close was held back by a guard.
+    """
+
+    failed = sorted({*plan.failed_targets, *(failed_targets or {})})
+    failed_files = max(failed_files, plan.failed_documents)
+    lines = []
+    if failed:
+        names = ", ".join(failed)
+        noun = "target" if len(failed) == 1 else "targets"
+        lines.append(
+            f"Nothing was planned for the failed {noun} {names}: "
+            "fix the error above and run again."
+        )
+    if plan.refused:
+        count = len(plan.refused)
+        closes = plural(count, "close")
+        verb = "is" if count == 1 else "are"
+        lines.append(
+            f"No changes were made, but {closes} refused by a guard {verb} pending "
+            "(see above)."
+        )
+    if failed_files or plan.source_failed:
+        what = plural(failed_files, "file") if failed_files else "a source"
+        lines.append(
+            f"No changes for the minutes that were read, but {what} failed and "
+            "their items were not compared."
+        )
+    if not lines:
+        if plan.conflicts:
+            lines.append("No changes: the trackers match the minutes, except the conflicts above.")
+        else:
+            lines.append("No changes: the trackers match the minutes.")
+    return lines
+
+
+def render_plan_text(plan: Plan, failed_files: int = 0) -> str:
     """Return the plan as text in the style of ``terraform plan``."""
 
     lines = []
@@ -117,12 +218,12 @@ def render_plan_text(plan: Plan) -> str:
             lines.append("")
         lines.extend(other)
     if not plan.changes:
-        lines.append("No changes: the trackers match the minutes.")
-    lines.append(_summary_line(plan.summary(), "plan"))
+        lines.extend(no_change_lines(plan, failed_files=failed_files))
+    lines.append(_summary_line(plan_summary(plan), "plan"))
     return "\n".join(lines) + "\n"
 
 
-def render_result_text(result) -> str:
+def render_result_text(result, failed_files: int = 0) -> str:
     """Return what a sync did, one line per change with its outcome."""
 
     lines = []
@@ -148,8 +249,10 @@ def render_result_text(result) -> str:
             lines.append("")
         lines.extend(other)
     if not result.outcomes:
-        lines.append("No changes: the trackers match the minutes.")
-    lines.append(_summary_line(result.summary(), "result"))
+        lines.extend(
+            no_change_lines(result.plan, result.failed_targets, failed_files)
+        )
+    lines.append(_summary_line(result_summary(result), "result"))
     return "\n".join(lines) + "\n"
 
 
@@ -160,15 +263,23 @@ def _markdown_escape(text: str) -> str:
     return text.replace("@", "@&#8203;")
 
 
-def render_plan_markdown(plan: Plan) -> str:
+def _bold_count(count: int, noun: str) -> str:
+    return f"**{count}** {noun if count == 1 else noun + 's'}"
+
+
+def render_plan_markdown(plan: Plan, failed_files: int = 0) -> str:
     """Return the plan as Markdown, for a pull-request comment."""
 
-    counts = plan.summary()
+    counts = plan_summary(plan)
     lines = ["### syncd plan", ""]
-    lines.append(
-        ", ".join(f"**{counts.get(action, 0)}** to {action}" for action in ACTIONS)
-        + f", {counts.get('unchanged', 0)} unchanged"
-    )
+    parts = [
+        _bold_count(counts.get("create", 0), "issue") + " to create",
+        *(f"**{counts.get(a, 0)}** to {a}" for a in ("update", "close", "reopen")),
+        _bold_count(counts.get("comments", 0), "comment") + " to post",
+    ]
+    if counts.get("labels"):
+        parts.append(_bold_count(counts["labels"], "label") + " to create")
+    lines.append(", ".join(parts) + f", {counts.get('unchanged', 0)} unchanged")
     lines.append("")
     if plan.changes:
         lines += [
@@ -204,7 +315,7 @@ def render_plan_markdown(plan: Plan) -> str:
             )
         lines.append("")
     else:
-        lines += ["No changes: the trackers match the minutes.", ""]
+        lines += [*no_change_lines(plan, failed_files=failed_files), ""]
     other = _other_lines(plan)
     if other:
         lines += ["**Needs attention:**", ""]

@@ -151,7 +151,14 @@ class RunOutcome:
         return found
 
     def to_json(self) -> dict:
+        from syncd.planview import plan_summary, result_summary
+
         body = dict((self.result if self.result is not None else self.plan).to_json())
+        # The per-action counts are of issues; labels and comments have their own.
+        if self.result is not None:
+            body["summary"] = result_summary(self.result)
+        else:
+            body["summary"] = plan_summary(self.plan)
         body["dry_run"] = self.dry_run
         body["files"] = {
             "read": self.collected.files,
