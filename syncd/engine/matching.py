@@ -16,9 +16,11 @@ their words are: ``Approve pull/288`` and ``Approve pull/173`` are two tasks.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from syncd.engine.identity import item_urls, normalize_text, text_without_urls
 
@@ -36,6 +38,11 @@ SUBSET_MIN_WORDS = 3
 # that skipped meetings) needs a higher score, because more unrelated items compete.
 OLDER_SIMILAR_WITH_OWNER = 0.86
 OLDER_SIMILAR_WITHOUT_OWNER = 0.93
+# Unpaired remainders up to this many pairs are compared whole for similar
+# text (in rapidfuzz's C loop); larger ones go through a trigram index and
+# keep this many candidates per newer item.
+FUZZY_FULL_LIMIT = 50_000
+FUZZY_CANDIDATES = 16
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,11 @@ class Entry:
     bare: str = field(init=False)
     urls: frozenset[str] = field(init=False)
     owner_set: frozenset[str] = field(init=False)
+
+    @cached_property
+    def trigrams(self) -> frozenset[str]:
+        padded = f"  {self.bare} "
+        return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "normalized", normalize_text(self.text))
@@ -118,39 +130,68 @@ def score_pair(
     return 1.0 + words + owner_bonus, f"similar {words:.2f}"
 
 
-def pair_items(
-    older: list[Entry],
-    newer: list[Entry],
-    *,
-    strict: bool = False,
-    skip_older: set[int] | frozenset[int] = frozenset(),
-    skip_newer: set[int] | frozenset[int] = frozenset(),
-) -> list[Pairing]:
-    """Pair items one to one, best score first; ties go to the earlier items.
+def _fuzzy_candidates(
+    older: list[Entry], newer: list[Entry], older_left: list[int], newer_left: list[int]
+) -> list[tuple[int, int]]:
+    """Return the (older, newer) pairs worth scoring by similar text.
 
-    The greedy order keeps the result deterministic and puts exact matches
-    ahead of URL matches ahead of fuzzy ones, so a split item keeps its issue
-    on the successor that resembles it most.
+    Up to ``FUZZY_FULL_LIMIT`` pairs, rapidfuzz's C loop keeps every pair
+    that one of the three scores behind ``similarity`` could pass, so
+    nothing is lost. Past it, an inverted index of character trigrams picks
+    for each newer item the older items that share the most trigrams with
+    it, at most ``FUZZY_CANDIDATES`` of them, so the cost stays linear in
+    the items: texts 0.80 alike share most of their trigrams.
     """
 
-    candidates: list[Pairing] = []
-    for newer_index, new_entry in enumerate(newer):
-        if newer_index in skip_newer:
-            continue
-        for older_index, old_entry in enumerate(older):
-            if older_index in skip_older:
+    if not older_left or not newer_left:
+        return []
+    if len(older_left) * len(newer_left) <= FUZZY_FULL_LIMIT:
+        choices = {older_index: older[older_index].bare for older_index in older_left}
+        cutoff = 100 * SIMILAR_WITH_OWNER
+        pairs = []
+        for newer_index in newer_left:
+            query = newer[newer_index].bare
+            if not query:
                 continue
-            scored = score_pair(old_entry, new_entry, strict=strict)
-            if scored is None:
-                continue
-            score, reason = scored
-            candidates.append(Pairing(older_index, newer_index, score, reason))
+            found: set[int] = set()
+            for scorer, floor in (
+                (fuzz.ratio, cutoff),
+                (fuzz.token_sort_ratio, cutoff),
+                (fuzz.token_set_ratio, cutoff / SUBSET_DISCOUNT),
+            ):
+                for _, _, older_index in process.extract(
+                    query, choices, scorer=scorer, score_cutoff=floor, limit=None
+                ):
+                    found.add(older_index)
+            pairs.extend((older_index, newer_index) for older_index in sorted(found))
+        return pairs
 
+    index: dict[str, list[int]] = {}
+    for older_index in older_left:
+        for gram in older[older_index].trigrams:
+            index.setdefault(gram, []).append(older_index)
+    # A trigram that half the older items share says nothing about any pair.
+    common = max(FUZZY_CANDIDATES, len(older_left) // 2)
+    pairs = []
+    for newer_index in newer_left:
+        counts: dict[int, int] = {}
+        for gram in newer[newer_index].trigrams:
+            holders = index.get(gram)
+            if holders is None or len(holders) > common:
+                continue
+            for older_index in holders:
+                counts[older_index] = counts.get(older_index, 0) + 1
+        best = heapq.nlargest(
+            FUZZY_CANDIDATES, counts.items(), key=lambda entry: (entry[1], -entry[0])
+        )
+        pairs.extend((older_index, newer_index) for older_index, _ in best)
+    return pairs
+
+
+def _greedy(candidates: list[Pairing], used_older: set[int], used_newer: set[int]):
     # Prefer the pair whose positions in the two lists are closest when scores
     # tie: copied-forward lists keep their order.
     candidates.sort(key=lambda p: (-p.score, abs(p.older - p.newer), p.newer, p.older))
-    used_older: set[int] = set()
-    used_newer: set[int] = set()
     pairings = []
     for pairing in candidates:
         if pairing.older in used_older or pairing.newer in used_newer:
@@ -158,5 +199,76 @@ def pair_items(
         used_older.add(pairing.older)
         used_newer.add(pairing.newer)
         pairings.append(pairing)
+    return pairings
+
+
+def pair_items(
+    older: list[Entry],
+    newer: list[Entry],
+    *,
+    strict: bool = False,
+    skip_older: set[int] | frozenset[int] = frozenset(),
+    skip_newer: set[int] | frozenset[int] = frozenset(),
+    exact_only: bool = False,
+) -> list[Pairing]:
+    """Pair items one to one, best score first; ties go to the closest positions.
+
+    The greedy order keeps the result deterministic and puts exact matches
+    ahead of URL matches ahead of fuzzy ones, so a split item keeps its issue
+    on the successor that resembles it most.
+
+    No step compares every older item with every newer one: equal texts and
+    shared URLs are found through dictionaries, and similar texts are looked
+    for only among the items still unpaired after that, through a trigram
+    index (``_fuzzy_candidates``). With ``exact_only`` only equal texts pair.
+    """
+
+    older_left = [i for i in range(len(older)) if i not in skip_older]
+    newer_left = [i for i in range(len(newer)) if i not in skip_newer]
+
+    by_text: dict[str, list[int]] = {}
+    by_url: dict[str, list[int]] = {}
+    for older_index in older_left:
+        entry = older[older_index]
+        by_text.setdefault(entry.normalized, []).append(older_index)
+        for url in entry.urls:
+            by_url.setdefault(url, []).append(older_index)
+
+    candidates: list[Pairing] = []
+    for newer_index in newer_left:
+        entry = newer[newer_index]
+        related = set(by_text.get(entry.normalized, ()))
+        if not exact_only:
+            for url in entry.urls:
+                related.update(by_url.get(url, ()))
+        for older_index in related:
+            scored = score_pair(older[older_index], entry, strict=strict)
+            if scored is None:
+                continue
+            if exact_only and scored[1] != "same text":
+                continue
+            candidates.append(Pairing(older_index, newer_index, *scored))
+
+    used_older: set[int] = set()
+    used_newer: set[int] = set()
+    pairings = _greedy(candidates, used_older, used_newer)
+
+    if not exact_only:
+        # Similar text, only for what is still unpaired. Two items that both
+        # name URLs were settled above: with none in common they never pair.
+        older_rest = [i for i in older_left if i not in used_older]
+        newer_rest = [i for i in newer_left if i not in used_newer]
+        fuzzy: list[Pairing] = []
+        for older_index, newer_index in _fuzzy_candidates(
+            older, newer, older_rest, newer_rest
+        ):
+            old_entry, new_entry = older[older_index], newer[newer_index]
+            if old_entry.urls and new_entry.urls:
+                continue
+            scored = score_pair(old_entry, new_entry, strict=strict)
+            if scored is not None:
+                fuzzy.append(Pairing(older_index, newer_index, *scored))
+        pairings.extend(_greedy(fuzzy, used_older, used_newer))
+
     pairings.sort(key=lambda p: p.newer)
     return pairings

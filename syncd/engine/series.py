@@ -119,6 +119,9 @@ def _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles) -> None
     if not new_keys or not orphans:
         return
     older = [Entry(title, ()) for _, title in orphans]
+    aliases_by_key: dict[str, list] = {}
+    for alias, key in aliases.items():
+        aliases_by_key.setdefault(key, []).append(alias)
     newer = [Entry(chains[key].first.item.text, ()) for key in new_keys]
     for pairing in pair_items(older, newer):
         # A shared URL or the same text is evidence enough; similar words
@@ -133,9 +136,18 @@ def _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles) -> None
         chain.key = old_key
         chain.first.match = f"{pairing.reason} as the open issue"
         chains[old_key] = chain
-        for alias, key in list(aliases.items()):
-            if key == new_key_:
-                aliases[alias] = old_key
+        for alias in aliases_by_key.pop(new_key_, ()):
+            aliases[alias] = old_key
+
+
+class _AnyOf:
+    """Membership in any of several collections, without building their union."""
+
+    def __init__(self, *collections) -> None:
+        self.collections = collections
+
+    def __contains__(self, value: object) -> bool:
+        return any(value in collection for collection in self.collections)
 
 
 def policy_for(series: str, settings: Settings) -> SeriesPolicy:
@@ -239,6 +251,10 @@ def walk_series(
     chains: dict[str, Chain] = {}
     aliases: dict[AliasKey, str] = {}
     previous: list[tuple[str, Entry]] = []
+    # The keys each meeting listed, and the order chains were started in.
+    keys_seen_at: list[set[str]] = []
+    chain_order: dict[str, int] = {}
+    last_entry: dict[str, Entry] = {}
 
     for index, document in enumerate(meetings):
         items = (
@@ -271,9 +287,8 @@ def walk_series(
 
         # 1. The same text as an item of the previous meeting.
         older_entries = [entry for _, entry in previous]
-        for pairing in pair_items(older_entries, entries):
-            if pairing.reason == "same text":
-                assign(pairing.newer, previous[pairing.older][0], pairing.reason)
+        for pairing in pair_items(older_entries, entries, exact_only=True):
+            assign(pairing.newer, previous[pairing.older][0], pairing.reason)
 
         # 2. A fingerprint seen before under a known key (also after deleted minutes).
         for position in range(len(items)):
@@ -313,16 +328,18 @@ def walk_series(
             assign(pairing.newer, previous[pairing.older][0], pairing.reason)
 
         # 5. An item that skipped meetings: chains that ended recently, stricter.
-        returning = [
-            chain
-            for chain in chains.values()
-            if chain.key not in claimed
-            and index - RETURN_WINDOW <= chain.last.meeting_index < index - 1
-        ]
+        # Only the meetings inside the window are looked at, not every chain.
+        returning = sorted(
+            (
+                chains[key]
+                for seen_at in range(max(0, index - RETURN_WINDOW), index - 1)
+                for key in keys_seen_at[seen_at]
+                if key not in claimed and chains[key].last.meeting_index == seen_at
+            ),
+            key=lambda chain: chain_order[chain.key],
+        )
         if returning and any(key is None for key in keys):
-            returning_entries = [
-                Entry(c.last.item.text, c.last.item.owners) for c in returning
-            ]
+            returning_entries = [last_entry[c.key] for c in returning]
             used_newer = {i for i, key in enumerate(keys) if key is not None}
             for pairing in pair_items(
                 returning_entries, entries, strict=True, skip_newer=used_newer
@@ -333,7 +350,7 @@ def walk_series(
         for position in range(len(items)):
             if keys[position] is None:
                 key = new_key(
-                    series, items[position].text, taken_keys | set(chains) | claimed
+                    series, items[position].text, _AnyOf(taken_keys, chains, claimed)
                 )
                 assign(position, key, None)
 
@@ -344,13 +361,16 @@ def walk_series(
             chain = chains.get(key)
             if chain is None:
                 chain = chains[key] = Chain(key=key, series=series)
+                chain_order[key] = len(chain_order)
             ghost = id(document) in ghosts
             chain.sightings.append(
                 Sighting(document, item, index, reasons[position], ghost=ghost)
             )
             aliases[(series, prints[position], ordinals[position])] = key
             current.append((key, entries[position]))
-        taken_keys.update(chains)
+            last_entry[key] = entries[position]
+        keys_seen_at.append({key for key, _ in current})
+        taken_keys.update(keys_seen_at[-1])
         previous = current
 
     _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles or {})
