@@ -53,6 +53,25 @@ class TargetView:
         return self.assignable[account]
 
 
+# A newest meeting with no items while at least this many open issues of the
+# series would close is taken for broken input rather than finished work.
+SUSPICIOUS_EMPTY_AFTER = 3
+
+
+def _suddenly_empty(walk: SeriesWalk, closing: int) -> bool:
+    """Return whether a series with many open items lost them all at once."""
+
+    if not walk.meetings:
+        return True
+    newest = len(walk.meetings) - 1
+    listed = any(
+        sighting.meeting_index == newest
+        for chain in walk.chains.values()
+        for sighting in chain.sightings
+    )
+    return not listed and closing >= SUSPICIOUS_EMPTY_AFTER
+
+
 def compute_plan(
     documents: list[Document],
     *,
@@ -400,26 +419,22 @@ class _Planner:
         if self.allow_mass_close:
             return
 
-        # A series whose newest meeting lists nothing, or that has no readable
-        # meeting left, while issues of it are open: the input is most likely
-        # broken (an empty checkout, a truncated file), not all work finished.
+        # A series that has no readable meeting left, or whose newest meeting
+        # lists nothing when the one before listed many items, while issues of
+        # it are open: the input is most likely broken (an empty checkout, a
+        # truncated file), not all work finished. A short list that runs out
+        # (the last item or two dropped) is ordinary and passes.
         for series in sorted({d.series for d in closing}):
             walk = walks.get(series)
-            empty = (
-                walk is None
-                or not walk.meetings
-                or not any(
-                    s.meeting_index == len(walk.meetings) - 1
-                    for c in walk.chains.values()
-                    for s in c.sightings
-                )
-            )
+            closing_here = sum(1 for d in closing if d.series == series)
+            empty = walk is None or _suddenly_empty(walk, closing_here)
             if not empty:
                 continue
             for decision in closing:
                 if decision.series == series and not decision.refused:
                     decision.refuse(
-                        f"series {series or '(none)'} has no items in its newest meeting; "
+                        f"series {series or '(none)'} has no items in its newest meeting, "
+                        f"while {closing_here} of its issues are open; "
                         f"pass {MASS_CLOSE_FLAG} if that is right",
                         override=MASS_CLOSE_FLAG,
                     )

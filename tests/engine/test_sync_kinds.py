@@ -197,6 +197,19 @@ def test_empty_source_refuses_mass_close(tmp_path):
     assert harness.open_issues() == []
 
 
+def test_last_item_of_a_series_drops_without_override(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path))
+    first = meeting("2024-05-02", [task("Order the cables.", "RD")])
+    harness.sync([first])
+
+    finished = meeting("2024-05-09", [])
+    plan, _ = harness.sync([first, finished])
+
+    assert not plan.guard_tripped
+    assert [c.action for c in plan.changes] == ["close"]
+    assert harness.open_issues() == []
+
+
 def test_close_limit_refuses_large_share(tmp_path):
     settings = make_settings(
         tmp_path, guards=Guards(max_close=10, max_close_fraction=0.25)
