@@ -199,3 +199,35 @@ def test_corrupt_cache_file_means_no_cache(tmp_path):
 
     assert cache.problem is not None
     assert len(document.items) == 3
+
+
+def test_bench_command_picks_dialect_by_folder(tmp_path, capsys):
+    from syncd.parser.bench import main as bench_main
+
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "ours" / "2024-05-02.md").write_text("## TODOs and Decisions\n\nRD: Review the patch.\n")
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "2024-05-02.md").write_text("## Notes\n\nAction: Kim to tag it.\n")
+
+    status = bench_main(["--repeat", "1", "--folder-dialect", "theirs=nodejs-tsc", str(tmp_path)])
+
+    output = capsys.readouterr().out
+    assert status == 0
+    assert "2 files" in output
+    assert "2 items" in output
+
+
+def test_bench_parse_counts_items_with_per_file_dialects(tmp_path):
+    from syncd.parser.bench import bench_parse
+
+    (tmp_path / "a.md").write_text("## TODOs and Decisions\n\nRD: Review the patch.\n")
+    (tmp_path / "b.md").write_text("## Notes\n\nAction: Kim to tag it.\n")
+    markers = load_dialect("nodejs-tsc")
+    sections = load_dialect("unikraft")
+
+    figures = bench_parse(
+        [tmp_path], dialect=lambda path: markers if path.endswith("b.md") else sections, repeat=1
+    )
+
+    assert figures["files"] == 2
+    assert figures["items"] == 2
