@@ -52,7 +52,7 @@ from syncd.config_schema import (
     dotted,
 )
 from syncd.config_schema import schema_key_paths  # noqa: F401 - part of this API
-from syncd.yamltext import KeyPath, YamlDocument, YamlError, load_yaml
+from syncd.yamltext import DuplicateKey, KeyPath, YamlDocument, YamlError, load_yaml
 
 ENV_CONFIG = "SYNCD_CONFIG"
 DEFAULT_CONFIG_NAME = "syncd.yaml"
@@ -518,13 +518,24 @@ def load_config(path: str | os.PathLike) -> Settings:
 def parse_config(text: str, *, path: str, base: Path) -> Settings:
     """Check config ``text`` read from ``path``; relative paths resolve against ``base``."""
 
+    duplicates: list[DuplicateKey] = []
     try:
-        document = load_yaml(text)
+        document = load_yaml(text, collect_duplicates=duplicates)
     except YamlError as error:
-        raise ConfigError(
-            [ConfigProblem(path, error.line, "", error.message)]
-        ) from None
+        # The text cannot be read as YAML past this point, so no other
+        # problem of the file can be found until this one is fixed.
+        message = f"{error.message}; fix this first; other problems may be hidden"
+        raise ConfigError([ConfigProblem(path, error.line, "", message)]) from None
     checker = Checker(path=path, document=document)
+    for duplicate in duplicates:
+        checker.problems.append(
+            ConfigProblem(
+                path=path,
+                line=duplicate.line,
+                key_path=dotted(duplicate.key_path),
+                message=duplicate.message,
+            )
+        )
     if document.data is None:
         checker.problem((), "the config file is empty: it needs sources and targets")
         raise ConfigError(checker.problems)
@@ -601,7 +612,7 @@ def validate_config_file(
         settings = load_config(path)
     except ConfigError as error:
         return None, list(error.problems)
-    document = load_yaml(Path(path).read_bytes().decode("utf-8-sig"))
+    document = load_yaml(Path(path).read_bytes().decode("utf-8-sig"), [])
     problems = []
     for source in settings.sources:
         if (

@@ -7,7 +7,8 @@ that way, so this loader:
 
 - resolves every plain scalar to a string, except an empty value or ``~`` or
   ``null``, which is None; callers convert strings by their own schema;
-- rejects a duplicated mapping key, naming both lines;
+- rejects a duplicated mapping key, naming both lines, or on request
+  collects every duplicate and keeps the first value;
 - records the 1-based line of every mapping key and sequence entry, so
   errors can point at the key that is wrong;
 - turns PyYAML's errors into ``YamlError`` with a line and a hint, for
@@ -17,7 +18,7 @@ that way, so this loader:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -32,6 +33,14 @@ class YamlError(Exception):
         super().__init__(message)
         self.message = message
         self.line = line
+
+
+class DuplicateKey(NamedTuple):
+    """A mapping key given twice: the 1-based line of the repeat, the message, the key path."""
+
+    line: int
+    message: str
+    key_path: KeyPath
 
 
 @dataclass
@@ -73,7 +82,13 @@ _TextLoader.add_implicit_resolver(
 )
 
 
-def _build(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], loader) -> Any:
+def _build(
+    node: yaml.Node,
+    path: KeyPath,
+    lines: dict[KeyPath, int],
+    loader,
+    duplicates: list[DuplicateKey] | None = None,
+) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, ScalarNode):
         if node.tag == "tag:yaml.org,2002:null":
@@ -92,7 +107,7 @@ def _build(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], loader) ->
         for index, child in enumerate(node.value):
             child_path = path + (index,)
             lines[child_path] = child.start_mark.line + 1
-            result.append(_build(child, child_path, lines, loader))
+            result.append(_build(child, child_path, lines, loader, duplicates))
         return result
     if isinstance(node, MappingNode):
         result: dict[str, Any] = {}
@@ -105,14 +120,19 @@ def _build(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], loader) ->
             key = key_node.value
             line = key_node.start_mark.line + 1
             if key in seen:
-                raise YamlError(
-                    f"duplicate key {key!r} at line {line} (first defined at line {seen[key]})",
-                    line,
+                message = (
+                    f"duplicate key {key!r} at line {line} (first defined at line {seen[key]})"
                 )
+                if duplicates is None:
+                    raise YamlError(message, line)
+                # Keep the first value and go on, so the caller can report
+                # this together with every other problem of the text.
+                duplicates.append(DuplicateKey(line, message, path + (key,)))
+                continue
             seen[key] = line
             child_path = path + (key,)
             lines[child_path] = line
-            result[key] = _build(value_node, child_path, lines, loader)
+            result[key] = _build(value_node, child_path, lines, loader, duplicates)
         return result
     raise YamlError(f"unsupported YAML node {node.tag}", node.start_mark.line + 1)
 
@@ -129,11 +149,15 @@ def _hint_for(problem: str, text: str = "", line: int | None = None) -> str:
     return ""
 
 
-def load_yaml(text: str) -> YamlDocument:
+def load_yaml(
+    text: str, collect_duplicates: list[DuplicateKey] | None = None
+) -> YamlDocument:
     """Load one YAML document from ``text``.
 
     An empty document loads as None. Raises YamlError for invalid YAML,
-    duplicate keys or several documents in one text.
+    duplicate keys or several documents in one text. With
+    ``collect_duplicates``, a duplicate key does not raise: the first value
+    is kept and a ``DuplicateKey`` is appended to that list.
     """
 
     loader = _TextLoader(text)
@@ -151,5 +175,5 @@ def load_yaml(text: str) -> YamlDocument:
     if node is None:
         return YamlDocument(None, {})
     lines: dict[KeyPath, int] = {}
-    data = _build(node, (), lines, loader)
+    data = _build(node, (), lines, loader, collect_duplicates)
     return YamlDocument(data, lines)

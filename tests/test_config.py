@@ -159,6 +159,75 @@ def test_tab_indentation_has_hint(tmp_path):
     assert "tabs are not allowed" in problem.message
 
 
+def test_duplicates_and_schema_problems_together(tmp_path):
+    text = (
+        "sources:\n"
+        "  minutes:\n"
+        "    root: minutes\n"
+        "    root: other\n"
+        "targets:\n"
+        "  main:\n"
+        "    kind: local\n"
+        "    path: tracker.db\n"
+        "    colour: blue\n"
+        "state_dir: a\n"
+        "state_dir: b\n"
+        "gaurds: {}\n"
+    )
+    path = write_config(tmp_path, text)
+
+    problems = problems_of(path)
+
+    by_line = {problem.line: problem for problem in problems}
+    assert len(problems) == 4
+    assert "duplicate key 'root'" in by_line[4].message
+    assert by_line[4].key_path == "sources.minutes.root"
+    assert "duplicate key 'state_dir'" in by_line[11].message
+    assert by_line[11].key_path == "state_dir"
+    assert by_line[9].key_path == "targets.main.colour"
+    assert by_line[12].key_path == "gaurds"
+
+
+def test_duplicate_key_keeps_first_value(tmp_path):
+    text = MINIMAL + "state_dir: first\nstate_dir: second\ngaurds: {}\n"
+    path = write_config(tmp_path, text)
+
+    problems = problems_of(path)
+
+    assert [problem.line for problem in problems] == [9, 10]
+
+
+def test_tab_error_says_fix_first(tmp_path):
+    path = tmp_path / "syncd.yaml"
+    path.write_text("sources:\n\tminutes:\n\t\troot: x\n", encoding="utf-8")
+
+    [problem] = problems_of(path)
+
+    assert "fix this first; other problems may be hidden" in problem.message
+
+
+def test_yaml_loader_still_raises_by_default():
+    from syncd.yamltext import YamlError, load_yaml
+
+    with pytest.raises(YamlError) as raised:
+        load_yaml("a: 1\na: 2\n")
+
+    assert raised.value.line == 2
+
+
+def test_yaml_loader_collects_duplicates():
+    from syncd.yamltext import load_yaml
+
+    found = []
+    document = load_yaml("a: 1\nb:\n  c: x\n  c: y\na: 2\n", collect_duplicates=found)
+
+    assert document.data == {"a": "1", "b": {"c": "x"}}
+    assert [(entry.line, entry.key_path) for entry in found] == [
+        (4, ("b", "c")),
+        (5, ("a",)),
+    ]
+
+
 def test_empty_config_is_error(tmp_path):
     path = write_config(tmp_path, "# nothing yet\n")
 

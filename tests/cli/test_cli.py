@@ -562,6 +562,9 @@ def test_status_before_first_sync(project):
 
 
 def test_emptied_minutes_close_nothing(project):
+    # The series guard takes an emptied meeting for broken input once three
+    # or more of its issues would close.
+    project.write_minutes("ops/2024-05-02.md", MEETING_ONE + "RD: Renew the TLS certificate.\n")
     project.syncd("sync")
     (project.minutes / "ops" / "2024-05-02.md").write_bytes(b"")
 
@@ -615,3 +618,17 @@ def test_warnings_counted_and_listed_with_verbose(project):
     assert "warning, such as owners left unassigned" in quiet.stdout
     assert "ops/2024-05-09.md:13: warning:" in verbose.stdout
     assert "ZQ" in verbose.stdout
+
+
+def test_config_validate_reports_duplicates_with_schema(project):
+    project.write_config(
+        project.config.read_text(encoding="utf-8")
+        + "state_dir: again\ngaurds:\n  max_close: 3\n"
+    )
+
+    run = project.syncd("config", "validate", "--config", str(project.config))
+
+    assert run.code == 1
+    assert "invalid, 2 problems:" in run.stdout
+    assert ":20: state_dir: duplicate key 'state_dir'" in run.stdout
+    assert ":21: gaurds: unknown key 'gaurds'" in run.stdout

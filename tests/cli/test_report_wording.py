@@ -52,6 +52,14 @@ def test_failed_target_plan_markdown(project):
 
 
 def test_refused_closes_said_pending(project):
+    # Three open items dropped at once trip the series guard.
+    project.write_minutes(
+        "ops/2024-05-02.md",
+        "---\ndate: 2024-05-02\n---\n\n## Action items\n\n"
+        "RD: Delete the calendar-announce channel.\n"
+        "KM: Book the room for the June offsite.\n"
+        "RD: Renew the TLS certificate.\n",
+    )
     project.syncd("sync")
     project.write_minutes(
         "ops/2024-05-09.md",
@@ -63,7 +71,7 @@ def test_refused_closes_said_pending(project):
     assert run.code == 3
     assert "! refused to close" in run.stdout
     assert MATCH_SENTENCE not in run.stdout
-    assert "2 closes refused by a guard are pending" in run.stdout
+    assert "3 closes refused by a guard are pending" in run.stdout
 
 
 def test_failed_file_not_called_matching(project):
