@@ -20,7 +20,6 @@ from __future__ import annotations
 import fnmatch
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -398,15 +397,6 @@ def open_state(path: Path, *, read_only: bool):
 
     from syncd.engine import StateStore
 
-    if read_only and path.exists():
-        from syncd_adapters.local import read_only_uri
-
-        # NOTE: this builds the store around its own connection because
-        # StateStore.open(read_only=True) uses plain mode=ro, which creates
-        # the -wal and -shm files of a WAL database.
-        connection = sqlite3.connect(read_only_uri(path), uri=True)
-        connection.row_factory = sqlite3.Row
-        return StateStore(connection, path=path, read_only=True)
     return StateStore.open(path, read_only=read_only)
 
 

@@ -12,7 +12,9 @@ file is rebuilt from the tracker.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -188,15 +190,31 @@ class StateStore:
 
         path = Path(path)
         if read_only:
-            if path.exists():
-                connection = sqlite3.connect(
-                    f"{path.resolve().as_uri()}?mode=ro", uri=True
-                )
-            else:
+            copy_dir = None
+            if not path.exists():
                 connection = sqlite3.connect(":memory:")
                 connection.executescript(_SCHEMA)
+            elif not Path(f"{path}-wal").exists():
+                # No write-ahead log: every commit is in the main file, and
+                # immutable=1 makes SQLite read it without creating -wal or
+                # -shm files (which plain mode=ro does for a WAL database).
+                connection = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True
+                )
+            else:
+                # A writer may be live, and mode=ro would still create or
+                # touch the -shm file. Read a private copy of the file and its
+                # log instead; a commit racing the copy is at worst not seen.
+                copy_dir = Path(tempfile.mkdtemp(prefix="syncd-state-"))
+                copy = copy_dir / path.name
+                shutil.copyfile(path, copy)
+                shutil.copyfile(f"{path}-wal", f"{copy}-wal")
+                connection = sqlite3.connect(copy)
+                connection.execute("PRAGMA query_only=ON")
             connection.row_factory = sqlite3.Row
-            return cls(connection, path=path, read_only=True)
+            store = cls(connection, path=path, read_only=True)
+            store._copy_dir = copy_dir
+            return store
 
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path, timeout=30)
@@ -221,6 +239,10 @@ class StateStore:
 
     def close(self) -> None:
         self._db.close()
+        copy_dir = getattr(self, "_copy_dir", None)
+        if copy_dir is not None:
+            shutil.rmtree(copy_dir, ignore_errors=True)
+            self._copy_dir = None
 
     def __enter__(self) -> "StateStore":
         return self

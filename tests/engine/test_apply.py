@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from syncd.engine import StateStore, apply_plan, compute_plan
+from syncd.engine.state import StateReadOnlyError
 from syncd.errors import (
     AmbiguousWriteError,
     AuthenticationError,
@@ -252,3 +253,39 @@ def test_state_file_uses_wal(tmp_path):
     import sqlite3
 
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _folder_snapshot(folder):
+    return {
+        entry.name: (entry.stat().st_size, entry.stat().st_mtime_ns, entry.read_bytes())
+        for entry in sorted(folder.iterdir())
+    }
+
+
+def test_read_only_open_of_a_closed_wal_file_creates_nothing(tmp_path):
+    path = tmp_path / "state.db"
+    with StateStore.open(path) as state:
+        state.set_meta("marker", "kept")
+    before = _folder_snapshot(tmp_path)
+    assert sorted(before) == ["state.db"]
+
+    with StateStore.open(path, read_only=True) as state:
+        assert state.meta("marker") == "kept"
+    assert _folder_snapshot(tmp_path) == before
+
+
+def test_read_only_open_beside_a_live_writer_changes_nothing(tmp_path):
+    path = tmp_path / "state.db"
+    writer = StateStore.open(path)
+    try:
+        writer.set_meta("marker", "in the log")
+        before = _folder_snapshot(tmp_path)
+        assert "state.db-wal" in before
+
+        with StateStore.open(path, read_only=True) as state:
+            assert state.meta("marker") == "in the log"
+            with pytest.raises(StateReadOnlyError):
+                state.set_meta("marker", "changed")
+        assert _folder_snapshot(tmp_path) == before
+    finally:
+        writer.close()
