@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from collections.abc import Iterable
 
 from syncd.model import Document, Meeting, Problem, Severity
@@ -22,6 +23,9 @@ from syncd.parser.meeting import (
 from syncd.parser.scan import plan_regions
 from syncd.parser.text import DEFAULT_MAX_BYTES, InputProblem, LineIndex, prepare_text
 from syncd.roster import derived_initials, fold
+
+# A YAML mapping key at the start of a line, as front matter begins.
+_YAML_KEY_LINE = re.compile(r"[A-Za-z_][\w-]*:(?:[ \t]|$)")
 
 
 def parse_bytes(
@@ -135,8 +139,17 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
     front = split_front_matter(text)
     warnings: list[Problem] = []
     if not front.present and text.startswith("---") and "\n" in text:
-        first_line = text.split("\n", 1)[0].strip()
-        if first_line == "---":
+        first_line, rest = text.split("\n", 1)
+        if first_line.strip() == "---":
+            if _YAML_KEY_LINE.match(rest):
+                # A key line right after the opening '---' means front matter
+                # that was cut off (a half-written save or checkout). Its items
+                # cannot be trusted, so nothing that came from it may close.
+                raise FrontMatterProblem(
+                    "front matter opened by '---' on line 1 is never closed: "
+                    "the file may be cut off or still being written",
+                    1,
+                )
             warnings.append(
                 Problem(path, 1, "'---' on line 1 is never closed, so it is not front matter",
                         Severity.WARNING)

@@ -613,6 +613,20 @@ def _dedent(text: str) -> str:
     return "\n".join(lines)
 
 
+def _rebalance_strike(entry_text: str, task_text: str) -> str:
+    """Move a strike that opened before the owner prefix into the task text.
+
+    ``~~KM: Book the room.~~`` leaves ``Book the room.~~`` once the prefix is
+    cut, and that dangling marker would end up in the issue title.
+    """
+
+    if "~~" not in task_text or task_text.count("~~") % 2 == 0:
+        return task_text
+    if not entry_text.lstrip(" -*+").startswith("~~") or task_text.startswith("~~"):
+        return task_text
+    return "~~" + task_text
+
+
 def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, known_names=None) -> list[Item]:
     """Extract every item of the document parsed into ``root`` from ``data``."""
 
@@ -635,7 +649,7 @@ def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, 
                 max(entry.end_line, entry.lines[-1][0]),
                 result.owners,
                 ItemKind.TASK if result.owners else ItemKind.UNOWNED,
-                result.text,
+                _rebalance_strike(first_text, result.text),
                 extractor.is_done(entry, first_text),
                 "\n".join(entry.context),
             )

@@ -189,9 +189,11 @@ def split_front_matter(text: str) -> FrontMatter:
     yaml_text = text[first_end + 1 : position]
     body_start = len(text) if end < 0 else end + 1
     try:
-        document = _simple_yaml(yaml_text) or load_yaml(yaml_text)
+        # The blank line stands for the opening ``---``, so every line number
+        # load_yaml reports, in its messages too, is a line of the file.
+        document = _simple_yaml(yaml_text) or load_yaml("\n" + yaml_text)
     except YamlError as error:
-        line = error.line + 1 if error.line is not None else 1
+        line = error.line if error.line is not None else 1
         raise FrontMatterProblem(f"front matter: {error.message}", line) from None
     data = document.data
     if data is None:
