@@ -165,13 +165,22 @@ def _print_problems(problems, out: TextIO) -> None:
 
 def _add_parse_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help="minutes files to parse"
+        "paths",
+        nargs="+",
+        metavar="FILE",
+        help=(
+            "minutes files to parse; a folder is rejected, so give its files "
+            "(FOLDER/*.md) or make it a config source and run syncd plan"
+        ),
     )
     parser.add_argument(
         "--dialect",
         metavar="NAME|FILE",
         default=None,
-        help="dialect preset name or dialect file (default: the config source's, else default)",
+        help=(
+            "dialect preset name or dialect file (default: the dialect of the "
+            "config source that holds the file, else default)"
+        ),
     )
     parser.add_argument(
         "--people",
@@ -182,14 +191,18 @@ def _add_parse_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _parse_handler(arguments: argparse.Namespace, out: TextIO) -> int:
-    from syncd.parser import run_parse_command
+    from pathlib import Path
 
-    dialect = arguments.dialect
+    from syncd.parsefiles import check_parse_paths, parse_files
+
+    bad_path = check_parse_paths(arguments.paths)
+    if bad_path is not None:
+        sys.stderr.write(f"syncd parse: error: {bad_path}\n")
+        return EXIT_ERROR
+
     roster = None
     settings = _optional_settings(arguments)
     if arguments.people is not None:
-        from pathlib import Path
-
         from syncd.roster import Roster, load_roster
 
         roster = Roster(*load_roster(Path(arguments.people)))
@@ -197,15 +210,10 @@ def _parse_handler(arguments: argparse.Namespace, out: TextIO) -> int:
         from syncd.runner import make_roster
 
         roster = make_roster(settings)
-    if dialect is None:
-        dialect = (
-            settings.sources[0].dialect
-            if settings is not None and settings.sources
-            else "default"
-        )
-    return run_parse_command(
+    return parse_files(
         arguments.paths,
-        dialect=dialect,
+        settings=settings,
+        dialect=arguments.dialect,
         roster=roster,
         output_format=arguments.output_format,
         stdout=out,

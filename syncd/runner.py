@@ -206,17 +206,21 @@ _DATED_NAME = re.compile(r"^(?P<prefix>.*?)[-_. ]*\d{4}-?\d{2}-?\d{2}")
 def series_of(
     path: str, source: SourceSettings, series_for_path: Callable[..., str]
 ) -> str:
-    """Return the series of the file at ``path``, relative to its source root."""
+    """Return the series of the file at ``path``, relative to its source root.
+
+    A file at the top of the source belongs to the series named like the
+    source, so messages never name a series ``.``.
+    """
 
     series = series_for_path(path, source.series_depth)
     if not source.series_from_file_name:
-        return series
+        return source.name if series == "." else series
     match = _DATED_NAME.match(PurePosixPath(path).stem)
     prefix = match.group("prefix").strip("-_. ") if match else ""
     # A prefix that repeats the folder name (app-compat/app-compat-2023-11-15.md)
     # is the folder's own series written another way.
     if not prefix or prefix == PurePosixPath(series).name:
-        return series
+        return source.name if series == "." else series
     return prefix if series == "." else f"{series}/{prefix}"
 
 
@@ -284,10 +288,22 @@ def collect_documents(
                 error = source_error
             else:
                 error = None
+                if not paths:
+                    # An empty view of the minutes (a wrong root or glob, an
+                    # empty checkout) must not look like every item was done.
+                    error = SourceError(
+                        source_settings.name,
+                        f"has no minutes files: nothing in {source.describe()} "
+                        f"matches include {list(source_settings.include)}"
+                        + (
+                            f" and exclude {list(source_settings.exclude)}"
+                            if source_settings.exclude
+                            else ""
+                        ),
+                        hint="check the source's root, include and exclude",
+                    )
             if error is not None:
-                logger.error(
-                    "source %s cannot be read: %s", source_settings.name, error
-                )
+                logger.error("source %s failed: %s", source_settings.name, error)
                 collected.source_problems.append(
                     Problem(
                         path=source_settings.name,

@@ -177,3 +177,14 @@ def test_stopped_sync_writes_nothing(tmp_path):
     assert outcome.dry_run is True
     assert outcome.exit_code() == EXIT_PARTIAL
     assert not (tmp_path / "t.db").exists()
+
+
+def test_series_of_top_level_file_is_source_name():
+    from syncd.parser import series_for_path
+    from syncd.runner import series_of
+    from syncd.settings import SourceSettings
+
+    source = SourceSettings(name="notes")
+
+    assert series_of("2024-05-02.md", source, series_for_path) == "notes"
+    assert series_of("ops/2024-05-02.md", source, series_for_path) == "ops"
