@@ -409,10 +409,12 @@ def render_status_text(issues: list[dict]) -> str:
             lines.append(f"{indent}error: {issue['error']}")
         occurrences = issue.get("occurrences") or []
         for occurrence in occurrences:
-            date = f" ({occurrence['date']})" if occurrence.get("date") else ""
-            lines.append(
-                f"{indent}seen: {occurrence.get('path')}:{occurrence.get('line')}{date}"
-            )
+            notes = [occurrence["date"]] if occurrence.get("date") else []
+            if occurrence.get("present") is False:
+                notes.append("file no longer in the source")
+            where = f"{occurrence.get('path')}:{occurrence.get('line')}"
+            detail = f" ({'; '.join(notes)})" if notes else ""
+            lines.append(f"{indent}seen: {where}{detail}")
     open_count = sum(1 for issue in issues if issue.get("state") == "open")
     lines.append(f"\n{plural(len(issues), 'issue')}, {open_count} open")
     return "\n".join(lines) + "\n"

@@ -590,6 +590,43 @@ def _journal_json(entry) -> dict:
     }
 
 
+def _listed_source_files(settings: Settings) -> set[str] | None:
+    """Return the paths of every source's files, or None when that is not known here.
+
+    Only folder sources are listed: a git or http source would need a fetch,
+    and ``syncd status`` reaches nothing but the trackers.
+    """
+
+    listed: set[str] = set()
+    for source_settings in settings.sources:
+        if source_settings.kind != "folder":
+            return None
+        try:
+            source = open_source(
+                source_settings, state_dir=settings.state_dir, read_only=True
+            )
+            source.prepare()
+            listed.update(source.list_files())
+        except (OSError, SourceError) as error:
+            logger.info("source %s not listed for status: %s", source_settings.name, error)
+            return None
+    return listed
+
+
+def _mark_missing_files(issues: list[dict], listed: set[str] | None) -> None:
+    """Set ``present`` on each occurrence and order them by meeting date, then path."""
+
+    for issue in issues:
+        occurrences = issue.get("occurrences") or []
+        for occurrence in occurrences:
+            occurrence["present"] = (
+                None if listed is None else occurrence.get("path") in listed
+            )
+        occurrences.sort(
+            key=lambda o: (str(o.get("date") or ""), str(o.get("path") or ""))
+        )
+
+
 def status_run(settings: Settings) -> StatusReport:
     """List every managed issue with its state and where its item was seen."""
 
@@ -599,6 +636,7 @@ def status_run(settings: Settings) -> StatusReport:
     try:
         with open_state(state_path(settings), read_only=True) as state:
             issues = build_status(opened.trackers, state, label=settings.labels.managed)
+            _mark_missing_files(issues, _listed_source_files(settings))
             report = StatusReport(issues=issues, problems=opened.problems)
             last = state.last_run()
             if last is not None:
