@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from syncd.errors import InputError, SourceError, SyncdError
-from syncd.messages import format_location, format_problem, problem_text
+from syncd.messages import format_location, format_problem, plural, problem_text
 from syncd.model import Document, Meeting, Problem, Severity, SourceRevision
 from syncd.settings import Settings, SourceSettings
 from syncd.sources import Source, open_source
@@ -347,10 +347,10 @@ def collect_documents(
             finally:
                 source.close()
     logger.info(
-        "read %d files (%d failed), %d items",
-        collected.files,
+        "read %s (%d failed), %s",
+        plural(collected.files, "file"),
         collected.failed_files,
-        collected.items,
+        plural(collected.items, "item"),
     )
     return collected
 
@@ -551,11 +551,11 @@ def _run(
         },
     )
     logger.info(
-        "%s finished in %.1f s: %d files, %d items",
+        "%s finished in %.1f s: %s, %s",
         "sync" if apply else "plan",
         outcome.seconds,
-        collected.files,
-        collected.items,
+        plural(collected.files, "file"),
+        plural(collected.items, "item"),
     )
     return outcome
 

@@ -88,3 +88,16 @@ def test_token_never_printed(project, github):
     for run in runs:
         assert DEFAULT_TOKEN not in run.stdout
         assert DEFAULT_TOKEN not in run.stderr
+
+
+def test_server_error_not_called_matching(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+    assert project.syncd("sync", env=env).code == 0
+    github.inject(None, r".*", status=500, times=None)
+
+    run = project.syncd("sync", "-q", "--config", str(project.config), env=env)
+
+    assert run.code == 3
+    assert "! target ops failed" in run.stdout
+    assert "the trackers match the minutes" not in run.stdout
+    assert "Nothing was planned for the failed target ops" in run.stdout
