@@ -9,6 +9,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from syncd_adapters._http_cache import PageCache
 from syncd_adapters._options import read_number
@@ -25,11 +26,23 @@ from syncd_adapters._tokens import (
     validate_token_options,
 )
 
-from syncd.errors import ConfigError, ConfigProblem, SyncdError
+from syncd.errors import (
+    AmbiguousWriteError,
+    ConfigError,
+    ConfigProblem,
+    SyncdError,
+    TrackerError,
+    TransientTrackerError,
+)
 from syncd.settings import PacingSettings, TargetSettings
 from syncd.tracker import Tracker
 
 log = logging.getLogger("syncd_adapters")
+
+# Kinds of request, which decide how failures are read.
+READ = "read"
+WRITE = "write"  # idempotent: sending it twice leaves the same result
+CREATE = "create"  # not idempotent: a lost response is an unknown outcome
 
 TRUNCATION_NOTE = "\n\n*(Truncated by syncd: the tracker's length limit was reached.)*"
 
@@ -129,6 +142,8 @@ class RemoteTracker(Tracker):
     default_token_env = ""
     default_base_url = ""
     known_options: frozenset[str] = COMMON_OPTIONS
+    # The failure scope of a list read that belongs to no one issue.
+    list_scope = ""
     # The adapter paces its own writes (syncd_adapters._retry.WritePacer),
     # so the engine must not add a second gap on top.
     needs_pacing = False
@@ -260,3 +275,89 @@ class RemoteTracker(Tracker):
     def close_session(self) -> None:
         self.refresh_after_writes()
         self.cache.close()
+
+    # Pages of a list: ``_list_all`` builds the first page's URL; the pages
+    # themselves are read the same way on both trackers.
+
+    def _read_pages(
+        self, page_url: str | None, *, endpoint: str, number: int | None
+    ) -> list[dict]:
+        seen: set[str] = set()
+        items: list[dict] = []
+        while page_url:
+            if page_url in seen:
+                raise TransientTrackerError(
+                    f"pagination of {endpoint} returned to a page already read",
+                    target=self.name,
+                )
+            seen.add(page_url)
+            page, page_url = self._call(
+                READ,
+                "GET",
+                page_url,
+                endpoint=endpoint,
+                scope="issue" if number is not None else self.list_scope,
+                number=number,
+                paged=True,
+            )
+            if not page:
+                break
+            items.extend(page)
+        return items
+
+    def missing_labels(self, names: list[str]) -> list[str]:
+        known = {name.lower() for name in self._labels()}
+        return [name for name in names if name.lower() not in known]
+
+    def missing_milestones(self, titles: list[str]) -> list[str]:
+        known = self._milestones()
+        return [title for title in titles if title not in known]
+
+    # The request layer: one attempt is ``_send``; ``_call`` adds the runner.
+
+    def _call(
+        self,
+        kind: str,
+        verb: str,
+        url: str,
+        *,
+        endpoint: str,
+        scope: str,
+        number: int | None = None,
+        body: Any = None,
+        paged: bool = False,
+        return_status: bool = False,
+    ) -> Any:
+        def attempt() -> Any:
+            return self._send(
+                kind,
+                verb,
+                url,
+                endpoint=endpoint,
+                scope=scope,
+                number=number,
+                body=body,
+                paged=paged,
+                return_status=return_status,
+            )
+
+        try:
+            return self.runner.run(
+                attempt, write=kind != READ, description=f"{verb} {endpoint}"
+            )
+        finally:
+            # An ambiguous write may have been stored too.
+            if kind != READ:
+                self.note_write()
+
+    def _lost(
+        self, kind: str, message: str, ref: str | None, status: int | None = None
+    ) -> TrackerError:
+        if kind == CREATE:
+            return AmbiguousWriteError(
+                message + "; the write may have been stored, so it is not re-sent",
+                target=self.name,
+                ref=ref,
+                status=status,
+            )
+        return TransientTrackerError(message, target=self.name, ref=ref, status=status)

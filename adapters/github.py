@@ -28,6 +28,9 @@ from github import Auth
 from syncd_adapters._common import (
     ASSIGNABLE_MAX_AGE,
     COMMON_OPTIONS,
+    CREATE,
+    READ,
+    WRITE,
     RemoteTracker,
     fit_body,
     fit_title,
@@ -36,7 +39,6 @@ from syncd_adapters._common import (
 )
 
 from syncd.errors import (
-    AmbiguousWriteError,
     AuthenticationError,
     IssueGoneError,
     IssueLockedError,
@@ -78,17 +80,13 @@ SECONDARY_LIMIT_ENDS = (
     "please wait a few minutes before you try again.",
 )
 
-# Kinds of request, which decide how failures are read.
-READ = "read"
-WRITE = "write"  # idempotent: sending it twice leaves the same result
-CREATE = "create"  # not idempotent: a lost response is an unknown outcome
-
 
 class GitHubTracker(RemoteTracker):
     kind = "github"
     default_token_env = "GITHUB_TOKEN"
     default_base_url = "https://api.github.com"
     known_options = COMMON_OPTIONS | {"repo"}
+    list_scope = "repo"
 
     def __init__(self, name: str, options: dict, **kwargs: Any) -> None:
         super().__init__(name, options, **kwargs)
@@ -228,14 +226,6 @@ class GitHubTracker(RemoteTracker):
             number=number,
         )
         return [self._to_comment(item) for item in items]
-
-    def missing_labels(self, names: list[str]) -> list[str]:
-        known = {name.lower() for name in self._labels()}
-        return [name for name in names if name.lower() not in known]
-
-    def missing_milestones(self, titles: list[str]) -> list[str]:
-        known = self._milestones()
-        return [title for title in titles if title not in known]
 
     def can_assign(self, account: str) -> bool:
         key = account.lower()
@@ -523,28 +513,7 @@ class GitHubTracker(RemoteTracker):
             page_url,
             lambda: self._list_all(url, params, endpoint=endpoint, number=number),
         )
-        seen: set[str] = set()
-        items: list[dict] = []
-        while page_url:
-            if page_url in seen:
-                raise TransientTrackerError(
-                    f"pagination of {endpoint} returned to a page already read",
-                    target=self.name,
-                )
-            seen.add(page_url)
-            page, page_url = self._call(
-                READ,
-                "GET",
-                page_url,
-                endpoint=endpoint,
-                scope="issue" if number is not None else "repo",
-                number=number,
-                paged=True,
-            )
-            if not page:
-                break
-            items.extend(page)
-        return items
+        return self._read_pages(page_url, endpoint=endpoint, number=number)
 
     def _remove_label(self, number: int, label: str) -> None:
         try:
@@ -644,42 +613,7 @@ class GitHubTracker(RemoteTracker):
             created_at=data.get("created_at"),
         )
 
-    # The request layer: one attempt is ``_send``; ``_call`` adds the runner.
-
-    def _call(
-        self,
-        kind: str,
-        verb: str,
-        url: str,
-        *,
-        endpoint: str,
-        scope: str,
-        number: int | None = None,
-        body: Any = None,
-        paged: bool = False,
-        return_status: bool = False,
-    ) -> Any:
-        def attempt() -> Any:
-            return self._send(
-                kind,
-                verb,
-                url,
-                endpoint=endpoint,
-                scope=scope,
-                number=number,
-                body=body,
-                paged=paged,
-                return_status=return_status,
-            )
-
-        try:
-            return self.runner.run(
-                attempt, write=kind != READ, description=f"{verb} {endpoint}"
-            )
-        finally:
-            # An ambiguous write may have been stored too.
-            if kind != READ:
-                self.note_write()
+    # One attempt of a request; ``RemoteTracker._call`` adds the runner.
 
     def _send(
         self,
@@ -802,18 +736,6 @@ class GitHubTracker(RemoteTracker):
                 return {"message": output[:200]}
             message = f"{verb} {endpoint}: the response is not valid JSON"
             raise self._lost(kind, message, ref, status=status) from None
-
-    def _lost(
-        self, kind: str, message: str, ref: str | None, status: int | None = None
-    ) -> TrackerError:
-        if kind == CREATE:
-            return AmbiguousWriteError(
-                message + "; the write may have been stored, so it is not re-sent",
-                target=self.name,
-                ref=ref,
-                status=status,
-            )
-        return TransientTrackerError(message, target=self.name, ref=ref, status=status)
 
     def _error_for_status(
         self,

@@ -33,6 +33,9 @@ import requests
 from syncd_adapters._common import (
     ASSIGNABLE_MAX_AGE,
     COMMON_OPTIONS,
+    CREATE,
+    READ,
+    WRITE,
     RemoteTracker,
     fit_body,
     fit_title,
@@ -40,7 +43,6 @@ from syncd_adapters._common import (
 )
 
 from syncd.errors import (
-    AmbiguousWriteError,
     AuthenticationError,
     IssueGoneError,
     IssueLockedError,
@@ -74,16 +76,13 @@ GITLAB_LIMITS = TrackerLimits(title=255, body=1_048_576, comment=1_000_000)
 
 DEFAULT_NOT_PLANNED_LABEL = "syncd::not-planned"
 
-READ = "read"
-WRITE = "write"
-CREATE = "create"
-
 
 class GitLabTracker(RemoteTracker):
     kind = "gitlab"
     default_token_env = "GITLAB_TOKEN"
     default_base_url = "https://gitlab.com"
     known_options = COMMON_OPTIONS | {"project", "not_planned_label"}
+    list_scope = "project"
 
     def __init__(self, name: str, options: dict, **kwargs: Any) -> None:
         super().__init__(name, options, **kwargs)
@@ -209,14 +208,6 @@ class GitLabTracker(RemoteTracker):
             number=number,
         )
         return [self._to_comment(item) for item in items if not item.get("system")]
-
-    def missing_labels(self, names: list[str]) -> list[str]:
-        known = {name.lower() for name in self._labels()}
-        return [name for name in names if name.lower() not in known]
-
-    def missing_milestones(self, titles: list[str]) -> list[str]:
-        known = self._milestones()
-        return [title for title in titles if title not in known]
 
     def can_assign(self, account: str) -> bool:
         key = account.lower()
@@ -524,28 +515,7 @@ class GitLabTracker(RemoteTracker):
             page_url,
             lambda: self._list_all(path, params, endpoint=endpoint, number=number),
         )
-        seen: set[str] = set()
-        items: list[dict] = []
-        while page_url:
-            if page_url in seen:
-                raise TransientTrackerError(
-                    f"pagination of {endpoint} returned to a page already read",
-                    target=self.name,
-                )
-            seen.add(page_url)
-            page, page_url = self._call(
-                READ,
-                "GET",
-                page_url,
-                endpoint=endpoint,
-                scope="issue" if number is not None else "project",
-                number=number,
-                paged=True,
-            )
-            if not page:
-                break
-            items.extend(page)
-        return items
+        return self._read_pages(page_url, endpoint=endpoint, number=number)
 
     def _issue_from_response(self, data: Any, number: int) -> Issue:
         if not isinstance(data, dict):
@@ -619,42 +589,7 @@ class GitLabTracker(RemoteTracker):
             created_at=data.get("created_at"),
         )
 
-    # The request layer: one attempt is ``_send``; ``_call`` adds the runner.
-
-    def _call(
-        self,
-        kind: str,
-        verb: str,
-        path: str,
-        *,
-        endpoint: str,
-        scope: str,
-        number: int | None = None,
-        body: Any = None,
-        paged: bool = False,
-        return_status: bool = False,
-    ) -> Any:
-        def attempt() -> Any:
-            return self._send(
-                kind,
-                verb,
-                path,
-                endpoint=endpoint,
-                scope=scope,
-                number=number,
-                body=body,
-                paged=paged,
-                return_status=return_status,
-            )
-
-        try:
-            return self.runner.run(
-                attempt, write=kind != READ, description=f"{verb} {endpoint}"
-            )
-        finally:
-            # An ambiguous write may have been stored too.
-            if kind != READ:
-                self.note_write()
+    # One attempt of a request; ``RemoteTracker._call`` adds the runner.
 
     def _send(
         self,
@@ -795,18 +730,6 @@ class GitLabTracker(RemoteTracker):
         raise self._lost(
             kind, f"{verb} {endpoint}: {problem}", ref, status=response.status_code
         )
-
-    def _lost(
-        self, kind: str, message: str, ref: str | None, status: int | None = None
-    ) -> TrackerError:
-        if kind == CREATE:
-            return AmbiguousWriteError(
-                message + "; the write may have been stored, so it is not re-sent",
-                target=self.name,
-                ref=ref,
-                status=status,
-            )
-        return TransientTrackerError(message, target=self.name, ref=ref, status=status)
 
     def _error_for_status(
         self,
