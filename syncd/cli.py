@@ -347,15 +347,25 @@ def _status_handler(arguments: argparse.Namespace, out: TextIO) -> int:
     return EXIT_PARTIAL if report.problems else EXIT_OK
 
 
+# The noun (when the count needs one) and the verb of each stored run count.
 _COUNT_WORDS = {
-    "create": "created",
-    "update": "updated",
-    "close": "closed",
-    "reopen": "reopened",
-    "comment": "commented",
-    "conflict": "in conflict",
-    "refused": "refused by a guard",
+    "create": ("issue", "created"),
+    "labels": ("label", "created"),
+    "update": (None, "updated"),
+    "close": (None, "closed"),
+    "reopen": (None, "reopened"),
+    "comment": ("comment", "posted"),
+    "conflict": (None, "in conflict"),
+    "refused": ("close", "refused by a guard"),
+    "failed": (None, "failed"),
+    "pending": (None, "pending"),
+    "unchanged": (None, "unchanged"),
 }
+
+
+def _count_text(name: str, count: int) -> str:
+    noun, verb = _COUNT_WORDS.get(name, (None, name))
+    return f"{plural(count, noun)} {verb}" if noun else f"{count} {verb}"
 
 
 def render_last_run_text(report) -> str:
@@ -366,9 +376,7 @@ def render_last_run_text(report) -> str:
     if last is not None:
         counts = last.get("counts") or {}
         done = ", ".join(
-            f"{counts[name]} {_COUNT_WORDS.get(name, name)}"
-            for name in sorted(counts)
-            if counts[name]
+            _count_text(name, counts[name]) for name in sorted(counts) if counts[name]
         )
         when = last.get("finished") or f"{last.get('started')} (did not finish)"
         lines.append(

@@ -590,6 +590,23 @@ def _journal_json(entry) -> dict:
     }
 
 
+def _issue_counts(counts: dict | None, journal) -> dict:
+    """Return a run's stored counts with label creations moved out of ``create``.
+
+    The state stores the engine's per-action counts, in which a label the run
+    created counts as a ``create``; the journal tells the two apart.
+    """
+
+    adjusted = dict(counts or {})
+    labels = sum(
+        1 for entry in journal if entry.action == "ensure_label" and entry.status == "done"
+    )
+    if labels and "create" in adjusted:
+        adjusted["create"] = max(adjusted["create"] - labels, 0)
+        adjusted["labels"] = labels
+    return adjusted
+
+
 def _listed_source_files(settings: Settings) -> set[str] | None:
     """Return the paths of every source's files, or None when that is not known here.
 
@@ -645,7 +662,9 @@ def status_run(settings: Settings) -> StatusReport:
                     "started": last.started,
                     "finished": last.finished,
                     "outcome": last.outcome,
-                    "counts": last.counts,
+                    "counts": _issue_counts(
+                        last.counts, state.journal(run_id=last.id)
+                    ),
                     "errors": last.errors,
                 }
                 failed = state.journal(run_id=last.id, status="failed")

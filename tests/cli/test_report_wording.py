@@ -187,3 +187,15 @@ def test_plural_helper():
     assert plural(1, "issue") == "1 issue"
     assert plural(0, "issue") == "0 issues"
     assert plural(2, "person", "people") == "2 people"
+
+
+def test_last_run_counts_labels_apart(project):
+    project.syncd("sync")
+
+    text = project.syncd("status").stdout
+    counts = project.syncd("status", "--format", "json").json()["last_run"]["counts"]
+
+    assert counts["create"] == 2
+    assert counts["labels"] >= 1
+    assert "; 2 issues created, " in text.splitlines()[0]
+    assert "labels created" in text.splitlines()[0] or "label created" in text.splitlines()[0]
