@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import requests
 from syncd_adapters._http_cache import PageCache
 from syncd_adapters._options import read_number
 from syncd_adapters._retry import (
@@ -361,3 +362,35 @@ class RemoteTracker(Tracker):
                 status=status,
             )
         return TransientTrackerError(message, target=self.name, ref=ref, status=status)
+
+    def _lost_in_transport(
+        self,
+        kind: str,
+        verb: str,
+        endpoint: str,
+        ref: str | None,
+        error: requests.exceptions.RequestException,
+    ) -> TrackerError:
+        """Count a request that got no response and say how it was lost."""
+
+        self.stats.count(verb, endpoint, 0)
+        if isinstance(error, requests.exceptions.Timeout):
+            return self._lost(
+                kind, f"{verb} {endpoint} timed out after {self.timeout:g} s", ref
+            )
+        if isinstance(
+            error,
+            (
+                requests.exceptions.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+            ),
+        ):
+            return self._lost(
+                kind,
+                f"{verb} {endpoint} failed: connection error ({type(error).__name__})",
+                ref,
+            )
+        # Anything else requests raises, such as too many redirects.
+        return self._lost(
+            kind, f"{verb} {endpoint} failed: {type(error).__name__}", ref
+        )

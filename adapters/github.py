@@ -641,27 +641,8 @@ class GitHubTracker(RemoteTracker):
             status, response_headers, output = self._requester.requestJson(
                 verb, url, None, headers, body
             )
-        except requests.exceptions.Timeout as error:
-            self.stats.count(verb, endpoint, 0)
-            raise self._lost(
-                kind, f"{verb} {endpoint} timed out after {self.timeout:g} s", ref
-            ) from error
-        except (
-            requests.exceptions.ConnectionError,
-            requests.exceptions.ChunkedEncodingError,
-        ) as error:
-            self.stats.count(verb, endpoint, 0)
-            raise self._lost(
-                kind,
-                f"{verb} {endpoint} failed: connection error ({type(error).__name__})",
-                ref,
-            ) from error
         except requests.exceptions.RequestException as error:
-            # Anything else requests raises, such as too many redirects.
-            self.stats.count(verb, endpoint, 0)
-            raise self._lost(
-                kind, f"{verb} {endpoint} failed: {type(error).__name__}", ref
-            ) from error
+            raise self._lost_in_transport(kind, verb, endpoint, ref, error) from error
         except RuntimeError as error:
             # PyGithub refuses a redirect to another host or scheme.
             self.stats.count(verb, endpoint, 301)
