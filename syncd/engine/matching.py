@@ -34,6 +34,9 @@ SIMILAR_WITHOUT_OWNER = 0.88
 # A text that contains the other's words whole scores this share of a match.
 SUBSET_DISCOUNT = 0.9
 SUBSET_MIN_WORDS = 3
+# Share of the shorter text's characters that its shared words must cover
+# before a token-set ratio can pass; below it the ratio is not computed.
+SUBSET_SHARE = 0.7
 # Matching an item against an older meeting than the previous one (an item
 # that skipped meetings) needs a higher score, because more unrelated items compete.
 OLDER_SIMILAR_WITH_OWNER = 0.86
@@ -55,6 +58,18 @@ class Entry:
     bare: str = field(init=False)
     urls: frozenset[str] = field(init=False)
     owner_set: frozenset[str] = field(init=False)
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        return frozenset(self.bare.split())
+
+    @cached_property
+    def word_count(self) -> int:
+        return len(self.bare.split())
+
+    @cached_property
+    def sorted_words(self) -> str:
+        return " ".join(sorted(self.bare.split()))
 
     @cached_property
     def trigrams(self) -> frozenset[str]:
@@ -130,8 +145,68 @@ def score_pair(
     return 1.0 + words + owner_bonus, f"similar {words:.2f}"
 
 
+def _all_similar_pairs(
+    older: list[Entry],
+    newer: list[Entry],
+    older_left: list[int],
+    newer_left: list[int],
+    strict: bool,
+) -> list[tuple[int, int]]:
+    """Return every pair that one of the scores behind ``similarity`` could pass.
+
+    Each score runs in rapidfuzz's C loop over the whole remainder, the
+    token-sort ratio as a plain ratio of texts whose words were sorted once.
+    """
+
+    floor = 100 * (OLDER_SIMILAR_WITH_OWNER if strict else SIMILAR_WITH_OWNER)
+    plain = [older[i].bare for i in older_left]
+    sorted_words = [older[i].sorted_words for i in older_left]
+    # The token-set ratio counts only between texts of three words or more,
+    # and it passes the floor only when the words the two texts share make
+    # up most of one of them (or as the token-sort ratio does, checked
+    # above), so it is computed only for pairs whose shared words do.
+    by_word: dict[str, list[int]] = {}
+    for position, older_index in enumerate(older_left):
+        if older[older_index].word_count >= SUBSET_MIN_WORDS:
+            for word in older[older_index].words:
+                by_word.setdefault(word, []).append(position)
+
+    pairs = []
+    for newer_index in newer_left:
+        entry = newer[newer_index]
+        if not entry.bare:
+            continue
+        found: set[int] = set()
+        for query, choices in ((entry.bare, plain), (entry.sorted_words, sorted_words)):
+            for _, _, position in process.extract(
+                query, choices, scorer=fuzz.ratio, score_cutoff=floor, limit=None
+            ):
+                found.add(position)
+        if entry.word_count >= SUBSET_MIN_WORDS:
+            shared: dict[int, int] = {}
+            for word in entry.words:
+                for position in by_word.get(word, ()):
+                    shared[position] = shared.get(position, 0) + len(word) + 1
+            for position, chars in shared.items():
+                if position in found:
+                    continue
+                shorter = min(len(entry.bare), len(plain[position]))
+                if chars < SUBSET_SHARE * shorter:
+                    continue
+                if fuzz.token_set_ratio(
+                    entry.bare, plain[position], score_cutoff=floor / SUBSET_DISCOUNT
+                ):
+                    found.add(position)
+        pairs.extend((older_left[position], newer_index) for position in sorted(found))
+    return pairs
+
+
 def _fuzzy_candidates(
-    older: list[Entry], newer: list[Entry], older_left: list[int], newer_left: list[int]
+    older: list[Entry],
+    newer: list[Entry],
+    older_left: list[int],
+    newer_left: list[int],
+    strict: bool = False,
 ) -> list[tuple[int, int]]:
     """Return the (older, newer) pairs worth scoring by similar text.
 
@@ -146,25 +221,7 @@ def _fuzzy_candidates(
     if not older_left or not newer_left:
         return []
     if len(older_left) * len(newer_left) <= FUZZY_FULL_LIMIT:
-        choices = {older_index: older[older_index].bare for older_index in older_left}
-        cutoff = 100 * SIMILAR_WITH_OWNER
-        pairs = []
-        for newer_index in newer_left:
-            query = newer[newer_index].bare
-            if not query:
-                continue
-            found: set[int] = set()
-            for scorer, floor in (
-                (fuzz.ratio, cutoff),
-                (fuzz.token_sort_ratio, cutoff),
-                (fuzz.token_set_ratio, cutoff / SUBSET_DISCOUNT),
-            ):
-                for _, _, older_index in process.extract(
-                    query, choices, scorer=scorer, score_cutoff=floor, limit=None
-                ):
-                    found.add(older_index)
-            pairs.extend((older_index, newer_index) for older_index in sorted(found))
-        return pairs
+        return _all_similar_pairs(older, newer, older_left, newer_left, strict)
 
     index: dict[str, list[int]] = {}
     for older_index in older_left:
@@ -260,7 +317,7 @@ def pair_items(
         newer_rest = [i for i in newer_left if i not in used_newer]
         fuzzy: list[Pairing] = []
         for older_index, newer_index in _fuzzy_candidates(
-            older, newer, older_rest, newer_rest
+            older, newer, older_rest, newer_rest, strict
         ):
             old_entry, new_entry = older[older_index], newer[newer_index]
             if old_entry.urls and new_entry.urls:
