@@ -16,6 +16,23 @@ import unicodedata
 _MARKUP = re.compile(r"[*_`~]+")
 _SPACE = re.compile(r"\s+")
 _TRAILING_PUNCTUATION = re.compile(r"[\s.;:,!]+$")
+# A done marker at the end of an item ("(done)", "[done]", "DONE") says the
+# work is finished; it is no part of what the item asks for. The parser keeps
+# it in the text and sets Item.done.
+_DONE_MARKER = re.compile(
+    r"[\s\-\u2013\u2014]*(?:(?i:\(\s*done\s*\)|\[\s*done\s*\])|\bDONE)(?P<tail>[\s.;:,!]*)$"
+)
+_STRIKETHROUGH = re.compile(r"^\s*~~(.*)~~([\s.;:,!]*)$", re.DOTALL)
+
+
+def strip_done_marker(text: str) -> str:
+    """Return ``text`` without a trailing done marker or a strike-through around it."""
+
+    struck = _STRIKETHROUGH.match(text)
+    if struck:
+        text = struck.group(1) + struck.group(2)
+    stripped = _DONE_MARKER.sub(lambda found: found["tail"].strip(), text)
+    return stripped if stripped.strip() else text
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
 _URL = re.compile(r"https?://[^\s<>()\[\]\"']+", re.IGNORECASE)
 _URL_TRAILER = ".,;:!?)"
@@ -31,7 +48,7 @@ _ISSUE_URL = re.compile(
 def normalize_text(text: str) -> str:
     """Return ``text`` NFC-normalised, case-folded, without markup and extra spaces."""
 
-    text = unicodedata.normalize("NFC", text)
+    text = strip_done_marker(unicodedata.normalize("NFC", text))
     text = _MARKDOWN_LINK.sub(r"\1 \2", text)
     text = _MARKUP.sub("", text)
     text = _SPACE.sub(" ", text).strip().casefold()

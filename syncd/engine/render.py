@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import regex
 
+from syncd.engine.identity import strip_done_marker
 from syncd.marker import MARKER_PATTERN, encode_marker
 
 BLOCK_BEGIN = "<!-- syncd:begin -->"
@@ -79,7 +80,7 @@ def truncate_graphemes(text: str, limit: int) -> str:
 def render_title(text: str, limit: int) -> str:
     """Return the issue title for an item's text: one line, links as their text."""
 
-    title = _MARKDOWN_LINK.sub(r"\1", text)
+    title = _MARKDOWN_LINK.sub(r"\1", strip_done_marker(text))
     title = _SPACE.sub(" ", title).strip()
     if not title:
         title = "Action item"
