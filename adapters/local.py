@@ -16,9 +16,11 @@ tracker without being created.
 from __future__ import annotations
 
 import datetime
+import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -258,6 +260,13 @@ class LocalTracker(Tracker):
         tables = {
             row[0] for row in connection.execute("SELECT name FROM sqlite_master")
         }
+        if not tables:
+            # A file with no tables at all is what a sync killed while
+            # creating the tracker leaves behind: it holds no issues yet.
+            connection.close()
+            connection = sqlite3.connect(":memory:")
+            connection.executescript(SCHEMA)
+            return connection
         if "issues" not in tables:
             connection.close()
             raise sqlite3.DatabaseError("the file has no syncd issues table")
@@ -267,11 +276,48 @@ class LocalTracker(Tracker):
         if self.path.is_dir():
             raise sqlite3.OperationalError(f"{self.path} is a folder")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            self._create_file()
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.executescript(SCHEMA)
         return connection
+
+    def _create_file(self) -> None:
+        """Create the tracker file with its tables in one step.
+
+        The schema is built in a temporary file beside the target and linked
+        into place, so a process killed on the way leaves either no tracker
+        file or a complete one. Linking fails when another process created the
+        file first, and that file is used as it is.
+        """
+
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".new", dir=self.path.parent
+        )
+        os.close(handle)
+        try:
+            building = sqlite3.connect(temporary)
+            try:
+                building.execute("PRAGMA journal_mode = WAL")
+                building.executescript(SCHEMA)
+                building.commit()
+            finally:
+                building.close()
+            try:
+                os.link(temporary, self.path)
+            except FileExistsError:
+                pass
+            except OSError:
+                # A file system without hard links: a rename, which may
+                # replace a file another process created a moment ago.
+                if not self.path.exists():
+                    os.replace(temporary, self.path)
+        finally:
+            for leftover in (temporary, f"{temporary}-wal", f"{temporary}-shm"):
+                with suppress(FileNotFoundError):
+                    os.unlink(leftover)
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
