@@ -9,13 +9,14 @@ write is stored but the client never sees the response).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -148,6 +149,9 @@ class FakeServer:
         # Exceptions raised inside route(): a test may assert there are none.
         self.internal_errors: list[str] = []
         self.clock: Callable[[], float] = time.time
+        # Called with (kind, data) for each JSON object the fake renders;
+        # tests plug a tests.fakes.schemas.SchemaCheck in here.
+        self.schema_check: Callable[[str, Any], None] | None = None
 
     # Lifecycle.
 
@@ -181,6 +185,10 @@ class FakeServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def _check(self, kind: str, data: Any) -> None:
+        if self.schema_check is not None:
+            self.schema_check(kind, data)
 
     # Faults and the request log.
 
@@ -361,3 +369,26 @@ def iso_time(seconds: float, *, milliseconds: bool = False) -> str:
     if milliseconds:
         return f"{stamp}.{int(seconds * 1000) % 1000:03d}Z"
     return stamp + "Z"
+
+
+@contextlib.contextmanager
+def contract_session(tracker: Any, fake: FakeServer) -> Iterator[Any]:
+    """Yield ``tracker`` with its fake attached and close its session after."""
+
+    tracker.fake = fake
+    try:
+        yield tracker
+    finally:
+        tracker.close_session()
+
+
+def serve_until_interrupted(fake: FakeServer, url: str) -> None:
+    """Start ``fake``, print ``url`` for the caller and serve until Ctrl-C."""
+
+    fake.start()
+    print(url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()

@@ -20,14 +20,20 @@ import hashlib
 import itertools
 import re
 import sys
-import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fakes._server import FakeServer, Request, Response, iso_time
+from tests.fakes._server import (
+    FakeServer,
+    Request,
+    Response,
+    contract_session,
+    iso_time,
+    serve_until_interrupted,
+)
 
 DOCS = "https://docs.github.com/rest"
 DEFAULT_TOKEN = "fake-github-token"
@@ -127,7 +133,6 @@ class GitHubFake(FakeServer):
         self.search_lag = 60.0
         # Called with (kind, JSON) for every issue, comment, label and
         # milestone served, to validate against the OpenAPI schemas.
-        self.schema_check: Callable[[str, Any], None] | None = None
         for login in self.tokens.values():
             self.add_user(login)
 
@@ -436,10 +441,6 @@ class GitHubFake(FakeServer):
         }
         self._check("issue-comment", data)
         return data
-
-    def _check(self, kind: str, data: Any) -> None:
-        if self.schema_check is not None:
-            self.schema_check(kind, data)
 
     # Responses with GitHub's headers.
 
@@ -1301,12 +1302,8 @@ _COMPILED_ROUTES = [
 
 @contextlib.contextmanager
 def running_fake(**kwargs: Any) -> Iterator[GitHubFake]:
-    fake = GitHubFake(**kwargs)
-    fake.start()
-    try:
+    with GitHubFake(**kwargs) as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 def tracker_options(fake: GitHubFake, repo: str = "acme/ops", **extra: Any) -> dict:
@@ -1351,12 +1348,8 @@ def make_contract_tracker(tmp_path: Path) -> Iterator[Any]:
 
     with running_fake() as fake:
         fake.add_repo("acme/ops", collaborators=("alice", "bob"))
-        tracker = make_tracker(fake, tmp_path)
-        tracker.fake = fake
-        try:
+        with contract_session(make_tracker(fake, tmp_path), fake) as tracker:
             yield tracker
-        finally:
-            tracker.close_session()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1385,13 +1378,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for full_name in args.repo or ["acme/ops"]:
         fake.add_repo(full_name)
-    fake.start()
-    print(fake.url, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        fake.stop()
+    serve_until_interrupted(fake, fake.url)
     return 0
 
 

@@ -22,14 +22,20 @@ import hashlib
 import itertools
 import re
 import sys
-import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fakes._server import FakeServer, Request, Response, iso_time
+from tests.fakes._server import (
+    FakeServer,
+    Request,
+    Response,
+    contract_session,
+    iso_time,
+    serve_until_interrupted,
+)
 
 DEFAULT_TOKEN = "fake-gitlab-token"
 DEFAULT_USERNAME = "syncd-bot"
@@ -99,7 +105,6 @@ class GitLabFake(FakeServer):
         self.create_limit: tuple[int, float] | None = None
         self._create_times: list[float] = []
         self.hidden_from_lists: set[tuple[int, int]] = set()
-        self.schema_check: Callable[[str, Any], None] | None = None
         for username in self.tokens.values():
             self.add_user(username)
 
@@ -342,10 +347,6 @@ class GitLabFake(FakeServer):
         }
         self._check("note", data)
         return data
-
-    def _check(self, kind: str, data: Any) -> None:
-        if self.schema_check is not None:
-            self.schema_check(kind, data)
 
     # Responses with GitLab's headers.
 
@@ -942,12 +943,8 @@ _COMPILED_ROUTES = [
 
 @contextlib.contextmanager
 def running_fake(**kwargs: Any) -> Iterator[GitLabFake]:
-    fake = GitLabFake(**kwargs)
-    fake.start()
-    try:
+    with GitLabFake(**kwargs) as fake:
         yield fake
-    finally:
-        fake.stop()
 
 
 def tracker_options(
@@ -994,12 +991,8 @@ def make_contract_tracker(tmp_path: Path) -> Iterator[Any]:
 
     with running_fake() as fake:
         fake.add_project("acme/infra", members=("alice", "bob"))
-        tracker = make_tracker(fake, tmp_path)
-        tracker.fake = fake
-        try:
+        with contract_session(make_tracker(fake, tmp_path), fake) as tracker:
             yield tracker
-        finally:
-            tracker.close_session()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1023,13 +1016,7 @@ def main(argv: list[str] | None = None) -> int:
     fake = GitLabFake(port=args.port, tokens={args.token: DEFAULT_USERNAME})
     for path in args.project or ["acme/infra"]:
         fake.add_project(path)
-    fake.start()
-    print(fake.origin, flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        fake.stop()
+    serve_until_interrupted(fake, fake.origin)
     return 0
 
 
