@@ -15,8 +15,6 @@ writes to that target and leaves its remaining changes pending.
 from __future__ import annotations
 
 import logging
-import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -108,39 +106,6 @@ class SyncResult:
         }
 
 
-class _Pacer:
-    """Spaces writes to one target: a minimum gap and per-minute and per-hour caps."""
-
-    def __init__(
-        self, settings: PacingSettings | None, sleep=time.sleep, clock=time.monotonic
-    ):
-        self.settings = settings
-        self.sleep = sleep
-        self.clock = clock
-        self.times: deque[float] = deque()
-
-    def wait(self) -> None:
-        if self.settings is None:
-            return
-        now = self.clock()
-        delays = [0.0]
-        if self.times:
-            delays.append(self.times[-1] + self.settings.min_write_interval - now)
-        for cap, window in (
-            (self.settings.writes_per_minute, 60.0),
-            (self.settings.writes_per_hour, 3600.0),
-        ):
-            recent = [t for t in self.times if t > now - window]
-            if cap and len(recent) >= cap:
-                delays.append(recent[-cap] + window - now)
-        delay = max(delays)
-        if delay > 0:
-            self.sleep(delay)
-        self.times.append(self.clock())
-        while self.times and self.times[0] < self.clock() - 3600.0:
-            self.times.popleft()
-
-
 class _CreatePending(Exception):
     """A create whose outcome is unknown and whose issue the list does not show yet."""
 
@@ -166,12 +131,16 @@ def apply_plan(
     remaining changes stay pending for the next run, and the change in
     flight finishes first. ``on_outcome`` is called after each change, for a
     progress display.
+
+    ``pacing`` is accepted for callers that pass the configured settings and
+    is not used here: each adapter paces its own writes to its tracker's
+    limits (the embedded tracker needs none), so there is one layer only.
     """
 
+    del pacing
     run_id = state.start_run()
     result = SyncResult(plan=plan, run_id=run_id)
     stopped: dict[str, _TargetStopped] = {}
-    pacers: dict[str, _Pacer] = {}
     failed_keys: set[str] = set()
     recovery = _Recovery(state, trackers, plan.managed_label)
 
@@ -199,11 +168,8 @@ def apply_plan(
             result.failed_targets[target] = str(stopped[target])
             result.outcomes.append(Outcome(change, "skipped", str(stopped[target])))
             continue
-        pacer = pacers.setdefault(
-            target, _Pacer(pacing if _needs_pacing(tracker) else None)
-        )
         try:
-            outcome = _apply_change(change, tracker, state, run_id, pacer, recovery)
+            outcome = _apply_change(change, tracker, state, run_id, recovery)
         except _CreatePending as error:
             result.outcomes.append(
                 Outcome(
@@ -256,11 +222,6 @@ def _report_outcomes(result: SyncResult, reported: int, on_outcome) -> int:
         for outcome in result.outcomes[reported:]:
             on_outcome(outcome)
     return len(result.outcomes)
-
-
-def _needs_pacing(tracker) -> bool:
-    # The embedded tracker is a local file with no rate limit to respect.
-    return getattr(tracker, "needs_pacing", getattr(tracker, "kind", "") != "local")
 
 
 class _Recovery:
@@ -326,7 +287,6 @@ def _apply_change(
     tracker,
     state: StateStore,
     run_id: str,
-    pacer: _Pacer,
     recovery: _Recovery,
 ) -> Outcome:
     if change.subject == "label":
@@ -334,7 +294,6 @@ def _apply_change(
         entry = state.journal_intent(
             run_id, change.target, None, "ensure_label", {"label": name}
         )
-        pacer.wait()
         tracker.ensure_label(name, color, description)
         state.journal_result(entry, status="done")
         logger.info(
@@ -346,7 +305,7 @@ def _apply_change(
         return Outcome(change, "applied")
 
     if change.action == "create":
-        return _apply_create(change, tracker, state, run_id, pacer, recovery)
+        return _apply_create(change, tracker, state, run_id, recovery)
 
     number = change.number
     intent = {"number": number, "action": change.action}
@@ -360,7 +319,6 @@ def _apply_change(
             change,
             "close",
             intent,
-            pacer,
             lambda: tracker.close(number, change.close_reason),
         )
         if change.comment:
@@ -371,7 +329,6 @@ def _apply_change(
                     change,
                     "comment",
                     intent,
-                    pacer,
                     lambda: tracker.comment(number, change.comment),
                 )
             except IssueLockedError as error:
@@ -396,7 +353,6 @@ def _apply_change(
             change,
             "reopen",
             intent,
-            pacer,
             lambda: tracker.reopen(number),
         )
         if change.comment:
@@ -406,7 +362,6 @@ def _apply_change(
                 change,
                 "comment",
                 intent,
-                pacer,
                 lambda: tracker.comment(number, change.comment),
             )
     elif change.action == "comment":
@@ -416,7 +371,6 @@ def _apply_change(
             change,
             "comment",
             intent,
-            pacer,
             lambda: tracker.comment(number, change.comment),
         )
         issue = None
@@ -427,7 +381,6 @@ def _apply_change(
             change,
             "update",
             intent,
-            pacer,
             lambda: tracker.update(number, change.update),
         )
     else:
@@ -455,11 +408,9 @@ def _journalled(
     change: Change,
     action: str,
     intent: dict,
-    pacer: _Pacer,
     call,
 ):
     entry = state.journal_intent(run_id, change.target, change.key, action, intent)
-    pacer.wait()
     try:
         value = call()
     except TrackerError as error:
@@ -499,7 +450,6 @@ def _apply_create(
     tracker,
     state: StateStore,
     run_id: str,
-    pacer: _Pacer,
     recovery: _Recovery,
 ) -> Outcome:
     key = change.key
@@ -516,7 +466,6 @@ def _apply_create(
     entry = state.journal_intent(
         run_id, change.target, key, "create", {"key": key, "title": change.draft.title}
     )
-    pacer.wait()
     try:
         issue = tracker.create(change.draft)
     except AmbiguousWriteError as error:

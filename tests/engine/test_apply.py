@@ -215,28 +215,36 @@ def test_rate_limit_leaves_rest_pending(tmp_path):
     assert len(harness.issues()) == 3
 
 
-def test_pacing_spaces_writes(tmp_path):
-    from syncd.engine.apply import _Pacer
+def test_writes_are_paced_by_the_adapter_alone(tmp_path):
+    """A sliding window: no minute ever holds more writes than the cap."""
+
     from syncd.settings import PacingSettings
+    from syncd_adapters._retry import WritePacer
 
     now = [0.0]
-    slept = []
 
     def sleep(seconds):
-        slept.append(seconds)
         now[0] += seconds
 
-    pacer = _Pacer(
-        PacingSettings(
-            min_write_interval=1.0, writes_per_minute=3, writes_per_hour=None
-        ),
+    pacer = WritePacer(
+        PacingSettings(min_write_interval=0.0, writes_per_minute=5, writes_per_hour=None),
         sleep=sleep,
         clock=lambda: now[0],
     )
-    for _ in range(4):
-        pacer.wait()
-    assert slept[:2] == [1.0, 1.0]
-    assert sum(slept) == pytest.approx(60.0)
+    sent = []
+    for _ in range(23):
+        pacer.wait_turn()
+        sent.append(now[0])
+        # Uneven work between writes, as real requests take.
+        now[0] += 0.3 * (len(sent) % 4)
+    for first in sent:
+        assert len([t for t in sent if first <= t < first + 60.0]) <= 5
+
+
+def test_apply_adds_no_pacing_of_its_own(tmp_path):
+    import syncd.engine.apply as apply_module
+
+    assert not hasattr(apply_module, "_Pacer")
 
 
 def test_read_only_state_never_creates_file(tmp_path):
