@@ -48,6 +48,10 @@ class Rig:
     kind = ""
     project = ""
     token = ""
+    # The keyword the fake's make_tracker takes for the project, and that
+    # make_tracker itself.
+    project_option = ""
+    make_tracker: Any = None
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
@@ -57,7 +61,23 @@ class Rig:
     def tracker(
         self, *, state_dir: Path | None = None, token: str | None = None, **options: Any
     ):
-        raise NotImplementedError
+        """Return a tracker bound to the fake, on the rig's simulated clock.
+
+        ``repo`` (GitHub) or ``project`` (GitLab) picks another project than
+        the rig's own; every other keyword is a target option.
+        """
+
+        project = options.pop(self.project_option, None) or self.project
+        return self.make_tracker(
+            self.fake,
+            state_dir,
+            token=token or self.token,
+            options=options,
+            clock=self.clock.time,
+            monotonic=self.clock.time,
+            sleep=self.clock.sleep,
+            **{self.project_option: project},
+        )
 
     def close(self) -> None:
         self.fake.stop()
@@ -80,6 +100,8 @@ class GitHubRig(Rig):
     kind = "github"
     project = "acme/ops"
     token = github_fake.DEFAULT_TOKEN
+    project_option = "repo"
+    make_tracker = staticmethod(github_fake.make_tracker)
 
     def __init__(self, tmp_path: Path, *, prefix: str = "") -> None:
         super().__init__(tmp_path)
@@ -88,25 +110,6 @@ class GitHubRig(Rig):
         self.fake.rate_reset = self.clock.now + 3600
         self.fake.add_repo(self.project, collaborators=MEMBERS)
         self.fake.start()
-
-    def tracker(
-        self,
-        *,
-        state_dir: Path | None = None,
-        token: str | None = None,
-        repo: str | None = None,
-        **options: Any,
-    ):
-        return github_fake.make_tracker(
-            self.fake,
-            state_dir,
-            repo=repo or self.project,
-            token=token or self.token,
-            options=options,
-            clock=self.clock.time,
-            monotonic=self.clock.time,
-            sleep=self.clock.sleep,
-        )
 
     def seed(
         self,
@@ -166,6 +169,8 @@ class GitLabRig(Rig):
     kind = "gitlab"
     project = "acme/infra"
     token = gitlab_fake.DEFAULT_TOKEN
+    project_option = "project"
+    make_tracker = staticmethod(gitlab_fake.make_tracker)
 
     def __init__(self, tmp_path: Path) -> None:
         super().__init__(tmp_path)
@@ -173,25 +178,6 @@ class GitLabRig(Rig):
         self.fake.clock = self.clock.time
         self.fake.add_project(self.project, members=MEMBERS)
         self.fake.start()
-
-    def tracker(
-        self,
-        *,
-        state_dir: Path | None = None,
-        token: str | None = None,
-        project: str | None = None,
-        **options: Any,
-    ):
-        return gitlab_fake.make_tracker(
-            self.fake,
-            state_dir,
-            project=project or self.project,
-            token=token or self.token,
-            options=options,
-            clock=self.clock.time,
-            monotonic=self.clock.time,
-            sleep=self.clock.sleep,
-        )
 
     def seed(
         self,
