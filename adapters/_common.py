@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from syncd_adapters._http_cache import PageCache
+from syncd_adapters._http_cache import CachedPage, PageCache
 from syncd_adapters._options import read_number
 from syncd_adapters._retry import (
     RequestRunner,
@@ -394,3 +394,24 @@ class RemoteTracker(Tracker):
         return self._lost(
             kind, f"{verb} {endpoint} failed: {type(error).__name__}", ref
         )
+
+    # Conditional reads: each GET sends the stored ETag; a 304 answers it
+    # from the stored page.
+
+    def _not_modified(
+        self, cached: CachedPage | None, verb: str, endpoint: str, paged: bool
+    ) -> Any:
+        if cached is None:
+            raise TransientTrackerError(
+                f"{verb} {endpoint}: 304 Not Modified without a stored page",
+                target=self.name,
+            ) from None
+        return (cached.body, cached.next_url) if paged else cached.body
+
+    def _store_page(
+        self, url: str, etag: str | None, data: Any, next_url: str | None
+    ) -> None:
+        if etag:
+            self.cache.put(url, etag, data, next_url)
+        else:
+            self.cache.discard(url)

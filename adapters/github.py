@@ -663,12 +663,7 @@ class GitHubTracker(RemoteTracker):
                 pass
 
         if status == 304:
-            if cached is None:
-                raise TransientTrackerError(
-                    f"{verb} {endpoint}: 304 Not Modified without a stored page",
-                    target=self.name,
-                )
-            return (cached.body, cached.next_url) if paged else cached.body
+            return self._not_modified(cached, verb, endpoint, paged)
 
         data = self._parse_json(output, kind, verb, endpoint, status, ref)
         if return_status and status in (204, 404):
@@ -692,11 +687,7 @@ class GitHubTracker(RemoteTracker):
             if next_url is not None:
                 self._check_server_url(next_url)
         if conditional:
-            etag = response_headers.get("etag")
-            if etag:
-                self.cache.put(url, etag, data, next_url)
-            else:
-                self.cache.discard(url)
+            self._store_page(url, response_headers.get("etag"), data, next_url)
         return (data, next_url) if paged else data
 
     def _parse_json(

@@ -649,12 +649,7 @@ class GitLabTracker(RemoteTracker):
             status = error.response_code or 0
             self.stats.count(verb, endpoint, status)
             if status == 304:
-                if cached is None:
-                    raise TransientTrackerError(
-                        f"{verb} {endpoint}: 304 Not Modified without a stored page",
-                        target=self.name,
-                    ) from None
-                return (cached.body, cached.next_url) if paged else cached.body
+                return self._not_modified(cached, verb, endpoint, paged)
             if return_status and status == 404:
                 return status
             raise self._error_for_status(status, error, kind, scope, ref) from None
@@ -682,11 +677,7 @@ class GitLabTracker(RemoteTracker):
                     target=self.name,
                 )
         if conditional:
-            etag = response.headers.get("ETag")
-            if etag:
-                self.cache.put(url, etag, data, next_url)
-            else:
-                self.cache.discard(url)
+            self._store_page(url, response.headers.get("ETag"), data, next_url)
         return (data, next_url) if paged else data
 
     def _parse_json(
