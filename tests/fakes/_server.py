@@ -392,3 +392,20 @@ def serve_until_interrupted(fake: FakeServer, url: str) -> None:
             time.sleep(3600)
     except KeyboardInterrupt:
         fake.stop()
+
+
+def compile_routes(
+    routes: list[tuple[str, str, str]], *placeholders: tuple[str, str]
+) -> list[tuple[str, re.Pattern[str], str]]:
+    """Compile (method, pattern, handler) routes.
+
+    Each placeholder such as ``{issue}`` is replaced by its regular
+    expression, in the order given.
+    """
+
+    compiled = []
+    for method, pattern, handler in routes:
+        for placeholder, expression in placeholders:
+            pattern = pattern.replace(placeholder, expression)
+        compiled.append((method, re.compile(pattern), handler))
+    return compiled

@@ -30,6 +30,7 @@ from tests.fakes._server import (
     FakeServer,
     Request,
     Response,
+    compile_routes,
     contract_session,
     iso_time,
     serve_until_interrupted,
@@ -1283,18 +1284,11 @@ class GitHubFake(FakeServer):
 
 
 _REPO_PATH = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
-_COMPILED_ROUTES = [
-    (
-        method,
-        re.compile(
-            pattern.replace("{issue}", _REPO_PATH + r"/issues/(?P<number>\d+)").replace(
-                "{repo}", _REPO_PATH
-            )
-        ),
-        handler,
-    )
-    for method, pattern, handler in GitHubFake.ROUTES
-]
+_COMPILED_ROUTES = compile_routes(
+    GitHubFake.ROUTES,
+    ("{issue}", _REPO_PATH + r"/issues/(?P<number>\d+)"),
+    ("{repo}", _REPO_PATH),
+)
 
 
 # Factories for tests.

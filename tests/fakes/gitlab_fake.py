@@ -32,6 +32,7 @@ from tests.fakes._server import (
     FakeServer,
     Request,
     Response,
+    compile_routes,
     contract_session,
     iso_time,
     serve_until_interrupted,
@@ -924,18 +925,11 @@ class GitLabFake(FakeServer):
 
 
 _PROJECT_PATH = r"/projects/(?P<project>[^/]+)"
-_COMPILED_ROUTES = [
-    (
-        method,
-        re.compile(
-            pattern.replace("{issue}", _PROJECT_PATH + r"/issues/(?P<iid>\d+)").replace(
-                "{project}", _PROJECT_PATH
-            )
-        ),
-        handler,
-    )
-    for method, pattern, handler in GitLabFake.ROUTES
-]
+_COMPILED_ROUTES = compile_routes(
+    GitLabFake.ROUTES,
+    ("{issue}", _PROJECT_PATH + r"/issues/(?P<iid>\d+)"),
+    ("{project}", _PROJECT_PATH),
+)
 
 
 # Factories for tests.
