@@ -128,7 +128,7 @@ def test_sync_then_status(project):
     assert delete["assignees"] == ["rosa-example"]
     assert "syncd" in delete["labels"]
     assert delete["occurrences"] == [
-        {"path": "ops/2024-05-02.md", "line": 15, "date": "2024-05-02"}
+        {"path": "ops/2024-05-02.md", "line": 15, "date": "2024-05-02", "present": True}
     ]
 
 
