@@ -275,6 +275,15 @@ def walk_series(
             ordinals.append(seen_count.get(value, 0))
             seen_count[value] = ordinals[-1] + 1
 
+        def takes_open_issue(older_key: str, item: Item) -> bool:
+            # With carry: accumulate an earlier item stays open until it is
+            # marked done, so a similar item that is not a tick of it is a
+            # new task and must not take over the open item's issue.
+            if policy.carry is not Carry.ACCUMULATE or item.done:
+                return False
+            chain = chains.get(older_key)
+            return chain is not None and not chain.done
+
         def assign(position: int, key: str, reason: str | None) -> None:
             keys[position] = key
             reasons[position] = reason
@@ -325,7 +334,10 @@ def walk_series(
         for pairing in pair_items(
             older_entries, entries, skip_older=used_older, skip_newer=used_newer
         ):
-            assign(pairing.newer, previous[pairing.older][0], pairing.reason)
+            older_key = previous[pairing.older][0]
+            if takes_open_issue(older_key, items[pairing.newer]):
+                continue
+            assign(pairing.newer, older_key, pairing.reason)
 
         # 5. An item that skipped meetings: chains that ended recently, stricter.
         # Only the meetings inside the window are looked at, not every chain.
@@ -344,7 +356,10 @@ def walk_series(
             for pairing in pair_items(
                 returning_entries, entries, strict=True, skip_newer=used_newer
             ):
-                assign(pairing.newer, returning[pairing.older].key, pairing.reason)
+                older_key = returning[pairing.older].key
+                if takes_open_issue(older_key, items[pairing.newer]):
+                    continue
+                assign(pairing.newer, older_key, pairing.reason)
 
         # 6. Everything else starts a new chain.
         for position in range(len(items)):

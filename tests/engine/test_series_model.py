@@ -233,3 +233,38 @@ def test_lost_state_and_deleted_minutes_keep_issue(tmp_path):
     assert plan.changes[0].match == "same URL as the open issue"
     [issue] = harness.issues()
     assert issue.assignees == ("kmoreno",)
+
+
+def test_similar_new_item_never_takes_an_open_items_issue(tmp_path):
+    """In accumulate mode an earlier item stays open, so it keeps its issue."""
+
+    harness = Harness(tmp_path, make_settings(tmp_path, carry=Carry.ACCUMULATE))
+    first = meeting("2024-05-02", [task("Review the zifaizu in the biper.", "RD")])
+    harness.sync([first])
+
+    second = meeting(
+        "2024-05-09", [task("Review the zifaizu in the biper vugasou.", "RD")]
+    )
+    plan, _ = harness.sync([first, second])
+
+    assert [c.action for c in plan.changes] == ["create"]
+    titles = sorted(issue.title for issue in harness.open_issues())
+    assert titles == [
+        "Review the zifaizu in the biper vugasou.",
+        "Review the zifaizu in the biper.",
+    ]
+
+
+def test_ticked_rewording_still_closes_the_open_item(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path, carry=Carry.ACCUMULATE))
+    first = meeting("2024-05-02", [task("Review the zifaizu in the biper.", "RD")])
+    harness.sync([first])
+
+    second = meeting(
+        "2024-05-09",
+        [task("Review the zifaizu in the biper now.", "RD", done=True)],
+    )
+    harness.sync([first, second])
+
+    assert len(harness.issues()) == 1
+    assert harness.open_issues() == []
