@@ -144,11 +144,17 @@ class Guards:
 
 @dataclass(frozen=True)
 class PacingSettings:
-    """Write pacing per target: the minimum gap and per-minute and per-hour caps."""
+    """Write pacing per target: the minimum gap and per-minute and per-hour caps.
 
-    min_write_interval: float = 1.0
-    writes_per_minute: int | None = 60
-    writes_per_hour: int | None = 450
+    The caps are a sliding window. The defaults stay a margin below GitHub's
+    published content-creation limits (80 per minute, 500 per hour), so that
+    clock drift between syncd and the server never lets an 81st write into
+    one of the server's minutes.
+    """
+
+    min_write_interval: float = 0.75
+    writes_per_minute: int | None = 75
+    writes_per_hour: int | None = 475
 
 
 @dataclass(frozen=True)
