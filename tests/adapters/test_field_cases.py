@@ -122,8 +122,8 @@ def make_bench(request, kind: str, tmp_path: Path, **kwargs) -> SyncBench:
 # A create whose response was lost.
 
 
-# NOTE: the two xfail marks below are gaps in the engine, not the adapters.
-# They are not strict, so a fix there shows as XPASS without failing the run.
+# NOTE: the xfail mark below is a gap in the engine, not the adapters. It is
+# not strict, so a fix there shows as XPASS without failing the run.
 TIMEOUT_RACE = pytest.mark.xfail(
     strict=False,
     reason="the engine looks for the marker at once and creates again while the "
@@ -604,11 +604,6 @@ def test_locked_issue_does_not_stop_the_run(bench):
     assert "is locked" in failures[0]["error"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the engine sends the closing comment first and gives up the close when "
-    "the comment is refused; it should skip the comment on a locked issue",
-)
 def test_locked_issue_is_still_closed(bench):
     write_minutes(
         bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
