@@ -36,7 +36,7 @@ from syncd.errors import (
     TransientTrackerError,
 )
 from syncd.settings import PacingSettings, TargetSettings
-from syncd.tracker import Tracker
+from syncd.tracker import Issue, Tracker
 
 log = logging.getLogger("syncd_adapters")
 
@@ -145,6 +145,8 @@ class RemoteTracker(Tracker):
     known_options: frozenset[str] = COMMON_OPTIONS
     # The failure scope of a list read that belongs to no one issue.
     list_scope = ""
+    # The tracker's name in warnings.
+    service = ""
     # The adapter paces its own writes (syncd_adapters._retry.WritePacer),
     # so the engine must not add a second gap on top.
     needs_pacing = False
@@ -313,6 +315,22 @@ class RemoteTracker(Tracker):
     def missing_milestones(self, titles: list[str]) -> list[str]:
         known = self._milestones()
         return [title for title in titles if title not in known]
+
+    def _milestone_key(self, title: str) -> int:
+        """Return what issue fields name milestone ``title`` by; create it if missing."""
+
+        milestones = self._milestones()
+        if title not in milestones:
+            self.ensure_milestone(title)
+        return milestones[title]
+
+    def _check_assigned(self, issue: Issue, requested: list[str]) -> None:
+        # Both trackers drop an assignee silently when the account may not
+        # be assigned (on GitHub, when the token lacks push access).
+        present = {account.lower() for account in issue.assignees}
+        dropped = [account for account in requested if account.lower() not in present]
+        if dropped:
+            self.warn(f"{self.service} dropped assignees {dropped} on {issue.ref}")
 
     # The request layer: one attempt is ``_send``; ``_call`` adds the runner.
 

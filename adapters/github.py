@@ -87,6 +87,7 @@ class GitHubTracker(RemoteTracker):
     default_base_url = "https://api.github.com"
     known_options = COMMON_OPTIONS | {"repo"}
     list_scope = "repo"
+    service = "GitHub"
 
     def __init__(self, name: str, options: dict, **kwargs: Any) -> None:
         super().__init__(name, options, **kwargs)
@@ -267,7 +268,7 @@ class GitHubTracker(RemoteTracker):
         if assignees:
             payload["assignees"] = assignees
         if draft.milestone is not None:
-            payload["milestone"] = self._milestone_number(draft.milestone)
+            payload["milestone"] = self._milestone_key(draft.milestone)
 
         try:
             data = self._call(
@@ -361,7 +362,7 @@ class GitHubTracker(RemoteTracker):
             fields["milestone"] = (
                 None
                 if change.milestone is None
-                else self._milestone_number(change.milestone)
+                else self._milestone_key(change.milestone)
             )
         if fields:
             latest = self._patch(number, fields)
@@ -469,12 +470,6 @@ class GitHubTracker(RemoteTracker):
             self._milestone_ids = {item["title"]: item["number"] for item in items}
         return self._milestone_ids
 
-    def _milestone_number(self, title: str) -> int:
-        milestones = self._milestones()
-        if title not in milestones:
-            self.ensure_milestone(title)
-        return milestones[title]
-
     def _assignable_subset(self, accounts: tuple[str, ...]) -> list[str]:
         chosen = []
         for account in accounts:
@@ -490,13 +485,6 @@ class GitHubTracker(RemoteTracker):
             )
             chosen = chosen[:MAX_ASSIGNEES]
         return chosen
-
-    def _check_assigned(self, issue: Issue, requested: list[str]) -> None:
-        # GitHub drops assignees silently when the token lacks push access.
-        present = {login.lower() for login in issue.assignees}
-        dropped = [account for account in requested if account.lower() not in present]
-        if dropped:
-            self.warn(f"GitHub dropped assignees {dropped} on {issue.ref}")
 
     def _list_all(
         self,

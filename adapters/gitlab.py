@@ -83,6 +83,7 @@ class GitLabTracker(RemoteTracker):
     default_base_url = "https://gitlab.com"
     known_options = COMMON_OPTIONS | {"project", "not_planned_label"}
     list_scope = "project"
+    service = "GitLab"
 
     def __init__(self, name: str, options: dict, **kwargs: Any) -> None:
         super().__init__(name, options, **kwargs)
@@ -256,7 +257,7 @@ class GitLabTracker(RemoteTracker):
         if assignees:
             payload["assignee_ids"] = [self._user_id(account) for account in assignees]
         if draft.milestone is not None:
-            payload["milestone_id"] = self._milestone_id(draft.milestone)
+            payload["milestone_id"] = self._milestone_key(draft.milestone)
         data = self._call(
             CREATE,
             "POST",
@@ -282,7 +283,7 @@ class GitLabTracker(RemoteTracker):
         if change.milestone is not UNSET:
             # GitLab clears the milestone on milestone_id 0.
             fields["milestone_id"] = (
-                0 if change.milestone is None else self._milestone_id(change.milestone)
+                0 if change.milestone is None else self._milestone_key(change.milestone)
             )
 
         added: list[str] = []
@@ -475,12 +476,6 @@ class GitLabTracker(RemoteTracker):
             self._milestone_ids = {item["title"]: item["id"] for item in items}
         return self._milestone_ids
 
-    def _milestone_id(self, title: str) -> int:
-        milestones = self._milestones()
-        if title not in milestones:
-            self.ensure_milestone(title)
-        return milestones[title]
-
     def _assignable_subset(self, accounts: tuple[str, ...]) -> list[str]:
         chosen = []
         for account in accounts:
@@ -491,12 +486,6 @@ class GitLabTracker(RemoteTracker):
                     f"{account} cannot be assigned issues in {self.project}; left unassigned"
                 )
         return chosen
-
-    def _check_assigned(self, issue: Issue, requested: list[str]) -> None:
-        present = {account.lower() for account in issue.assignees}
-        dropped = [account for account in requested if account.lower() not in present]
-        if dropped:
-            self.warn(f"GitLab dropped assignees {dropped} on {issue.ref}")
 
     def _list_all(
         self,
