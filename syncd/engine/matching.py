@@ -171,6 +171,9 @@ def _all_similar_pairs(
             for word in older[older_index].words:
                 by_word.setdefault(word, []).append(position)
 
+    lengths = [len(text) for text in plain]
+    common_limit = max(8, len(older_left) // 2)
+
     pairs = []
     for newer_index in newer_left:
         entry = newer[newer_index]
@@ -183,15 +186,24 @@ def _all_similar_pairs(
             ):
                 found.add(position)
         if entry.word_count >= SUBSET_MIN_WORDS:
+            # Words most older texts contain ("the", "on") are counted as
+            # shared with every candidate, which only lets more pairs through,
+            # and are not walked item by item.
             shared: dict[int, int] = {}
+            common_chars = 0
             for word in entry.words:
-                for position in by_word.get(word, ()):
+                holders = by_word.get(word, ())
+                if len(holders) > common_limit:
+                    common_chars += len(word) + 1
+                    continue
+                for position in holders:
                     shared[position] = shared.get(position, 0) + len(word) + 1
+            own_length = len(entry.bare)
             for position, chars in shared.items():
                 if position in found:
                     continue
-                shorter = min(len(entry.bare), len(plain[position]))
-                if chars < SUBSET_SHARE * shorter:
+                shorter = min(own_length, lengths[position])
+                if chars + common_chars < SUBSET_SHARE * shorter:
                     continue
                 if fuzz.token_set_ratio(
                     entry.bare, plain[position], score_cutoff=floor / SUBSET_DISCOUNT
