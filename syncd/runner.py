@@ -211,9 +211,9 @@ def series_of(
     A file at the top of the source belongs to the series named like the
     source, so messages never name a series ``.``.
 
-    NOTE: state written before this rule records top-level items under the
-    series ``.``. Whether a later sync still matches them to their issues
-    is untested.
+    State written before this rule records top-level items under the series
+    ``.``. The next sync still matches them to their issues and updates each
+    issue once for the new series name.
     """
 
     series = series_for_path(path, source.series_depth)
