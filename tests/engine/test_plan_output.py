@@ -71,7 +71,8 @@ def test_plan_text_reads_like_terraform(tmp_path):
     assert "+ create new issue in main: Book the room for @team." in lines
     assert (
         lines[-1]
-        == "Plan: 1 to create, 1 to update, 1 to close, 0 to reopen, 0 to comment, 0 unchanged."
+        == "Plan: 1 issue to create, 1 to update, 1 to close, 0 to reopen, "
+        "1 comment to post, 0 unchanged."
     )
 
 
@@ -93,7 +94,10 @@ def test_result_text_names_created_issues(tmp_path):
     _, result = harness.sync(two_meetings()[:1])
     text = render_result_text(result)
     assert "+ create main#1: Delete the channel." in text
-    assert text.splitlines()[-1].startswith("Result: 4 created")
+    # Issues and labels are counted apart.
+    summary = text.splitlines()[-1]
+    assert summary.startswith("Result: 2 issues created")
+    assert "2 labels created" in summary
 
 
 def test_plan_markdown_table(tmp_path):
