@@ -244,13 +244,16 @@ class _Planner:
                     earlier_versions[occurrence.path].append((key, occurrence))
 
         open_titles: dict[str, dict[str, str]] = defaultdict(dict)
+        person_closed_titles: dict[str, dict[str, str]] = defaultdict(dict)
         for view in self.views.values():
             for key, issue in view.issues_by_key.items():
+                payload = view.payloads.get(issue.number, {})
+                title = payload.get("title") or issue.title
+                series_name = payload.get("series", "")
                 if issue.state is IssueState.OPEN:
-                    payload = view.payloads.get(issue.number, {})
-                    open_titles[payload.get("series", "")][key] = (
-                        payload.get("title") or issue.title
-                    )
+                    open_titles[series_name][key] = title
+                elif issue.closed_by is not None and issue.closed_by != view.account:
+                    person_closed_titles[series_name][key] = title
 
         walks: dict[str, SeriesWalk] = {}
         for series in sorted(by_series):
@@ -263,6 +266,7 @@ class _Planner:
                 taken,
                 earlier_versions=earlier_versions,
                 open_issue_titles=open_titles[series],
+                person_closed_titles=person_closed_titles[series],
             )
             plan.aliases.update(walks[series].aliases)
 

@@ -102,18 +102,25 @@ class SeriesWalk:
         return open_keys
 
 
-def _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles) -> None:
-    """Give new chains the key of an open issue no chain claimed, when they match it.
+def _adopt_orphan_issues(
+    chains, aliases, known_keys, open_issue_titles, person_closed_titles
+) -> None:
+    """Give new chains the key of an issue no chain claimed, when they match it.
 
     With a lost state file and an unreadable or deleted earlier meeting, a
     reworded item cannot be linked through the meetings, but its open
-    issue's title still names the same work (often the same URL).
+    issue's title still names the same work (often the same URL). An issue a
+    person closed is a candidate too, but only on a shared URL or the same
+    text: otherwise the item would get a second issue while the person's
+    close of the first is left alone.
     """
 
     new_keys = [key for key in chains if key not in known_keys]
+    candidates = dict(person_closed_titles)
+    candidates.update(open_issue_titles)
     orphans = [
         (key, title)
-        for key, title in sorted(open_issue_titles.items())
+        for key, title in sorted(candidates.items())
         if key not in chains
     ]
     if not new_keys or not orphans:
@@ -132,9 +139,12 @@ def _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles) -> None
         ):
             continue
         old_key, new_key_ = orphans[pairing.older][0], new_keys[pairing.newer]
+        if old_key not in open_issue_titles and pairing.reason.startswith("similar"):
+            continue
         chain = chains.pop(new_key_)
         chain.key = old_key
-        chain.first.match = f"{pairing.reason} as the open issue"
+        which = "open" if old_key in open_issue_titles else "person-closed"
+        chain.first.match = f"{pairing.reason} as the {which} issue"
         chains[old_key] = chain
         for alias in aliases_by_key.pop(new_key_, ()):
             aliases[alias] = old_key
@@ -224,6 +234,7 @@ def walk_series(
     *,
     earlier_versions: dict[str, list[tuple[str, Occurrence]]] | None = None,
     open_issue_titles: dict[str, str] | None = None,
+    person_closed_titles: dict[str, str] | None = None,
 ) -> SeriesWalk:
     """Walk the meetings of one series in date order and build its chains.
 
@@ -388,7 +399,13 @@ def walk_series(
         taken_keys.update(keys_seen_at[-1])
         previous = current
 
-    _adopt_orphan_issues(chains, aliases, known_keys, open_issue_titles or {})
+    _adopt_orphan_issues(
+        chains,
+        aliases,
+        known_keys,
+        open_issue_titles or {},
+        person_closed_titles or {},
+    )
     return SeriesWalk(
         series=series,
         policy=policy,
