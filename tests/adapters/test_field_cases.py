@@ -126,8 +126,8 @@ def make_bench(request, kind: str, tmp_path: Path, **kwargs) -> SyncBench:
 # not strict, so a fix there shows as XPASS without failing the run.
 TIMEOUT_RACE = pytest.mark.xfail(
     strict=False,
-    reason="the engine looks for the marker at once and creates again while the "
-    "timed-out create is still being stored",
+    reason="a create stored after its timeout can be sent again by a run that "
+    "starts before the late issue shows in the list",
 )
 
 
