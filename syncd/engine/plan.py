@@ -695,7 +695,7 @@ class _Planner:
 
         policy = policy_for(decision.series, self.settings)
         if record.person_close_seen is None:
-            # First time syncd sees this close: remember how far the minutes
+            # The first sync that notices this close records how far the minutes
             # went at the last sync, so only a newer meeting counts as raising
             # the item again. A meeting added since that sync may be newer
             # than the close, so it counts, at the cost of at most one note
