@@ -394,7 +394,7 @@ class _Planner:
             return f"a source could not be read ({names})"
         if walk is None:
             return None
-        occurrences = self.state.occurrences(decision.key).get(decision.key, [])
+        occurrences = self.stored_occurrences(decision.key)
         seen_paths = {o.path for o in occurrences}
         last_date = (
             decision.chain.last.document.meeting.date if decision.chain else None
@@ -522,6 +522,11 @@ class _Planner:
             revisions=self.state_revisions(),
             new_revisions=self.plan.revisions,
         )
+
+    def stored_occurrences(self, key: str) -> list[Occurrence]:
+        """Return where the item ``key`` was seen as of the last sync."""
+
+        return self.state.occurrences(key).get(key, [])
 
     def state_revisions(self) -> dict:
         if not hasattr(self, "_revisions"):
@@ -703,9 +708,7 @@ class _Planner:
             # occurrences (a lost state file) the newest meeting now is used.
             synced_dates = [
                 occurrence.date
-                for occurrence in self.state.occurrences(decision.key).get(
-                    decision.key, []
-                )
+                for occurrence in self.stored_occurrences(decision.key)
                 if occurrence.date
             ]
             seen = max(synced_dates) if synced_dates else last_date
@@ -726,7 +729,7 @@ class _Planner:
         if not listed_again or policy.reopen is ReopenPolicy.NEVER:
             return record, None
         last = decision.chain.last
-        where = f"{last.document.meeting.date or 'an undated meeting'} ({last.document.path}, line {last.item.line})"
+        where = _meeting_location(last)
         if policy.reopen is ReopenPolicy.ALWAYS:
             change = self.reopen_change(
                 decision,
@@ -763,7 +766,7 @@ class _Planner:
         self, decision, issue: Issue, record: IssueRecord, reason: str
     ) -> Change:
         last = decision.chain.last
-        where = f"{last.document.meeting.date or 'an undated meeting'} ({last.document.path}, line {last.item.line})"
+        where = _meeting_location(last)
         return Change(
             action="reopen",
             target=decision.target,
@@ -783,8 +786,8 @@ class _Planner:
             last = chain.last
             reason = "marked done in the minutes"
             comment = (
-                f"syncd closed this issue as completed: the minutes of {last.document.meeting.date or 'an undated meeting'} "
-                f"({last.document.path}, line {last.item.line}) mark the item done."
+                f"syncd closed this issue as completed: the minutes of {_meeting_location(last)} "
+                "mark the item done."
             )
         elif chain is not None:
             last = chain.last
@@ -962,8 +965,7 @@ class _Planner:
             f"syncd did not update the {' and '.join(sorted(fields))} of this issue: "
             "it was edited here and the minutes changed too, so the edit here is kept.",
             "",
-            f"The minutes of {last.document.meeting.date or 'an undated meeting'} "
-            f"({last.document.path}, line {last.item.line}) now say:",
+            f"The minutes of {_meeting_location(last)} now say:",
             "",
             "> " + desired.quoted_text.replace("\n", "\n> "),
         ]
@@ -1005,6 +1007,13 @@ class _Decision:
     def refuse(self, reason: str, override: str | None) -> None:
         self.refused = reason
         self.override = override
+
+
+def _meeting_location(sighting) -> str:
+    """Return where a sighting is, as ``2024-05-02 (ops/2024-05-02.md, line 9)``."""
+
+    date = sighting.document.meeting.date or "an undated meeting"
+    return f"{date} ({sighting.document.path}, line {sighting.item.line})"
 
 
 def _date(document: Document) -> str | None:
