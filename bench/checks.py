@@ -32,8 +32,13 @@ class Outcome:
     lost: int = 0
     # Open issues whose text matches no open item.
     stale_open: int = 0
-    details: list[str] = field(default_factory=list)
+    duplicate_details: list[str] = field(default_factory=list)
+    lost_details: list[str] = field(default_factory=list)
     duplicate_numbers: set[int] = field(default_factory=set)
+
+    @property
+    def details(self) -> list[str]:
+        return self.duplicate_details + self.lost_details
 
 
 def check_issues(issues: list[Issue], open_items: tuple[tuple[int, str], ...]) -> Outcome:
@@ -53,11 +58,13 @@ def check_issues(issues: list[Issue], open_items: tuple[tuple[int, str], ...]) -
         if len(showing) > 1:
             extra_numbers.update(issue.number for issue in showing[1:])
             numbers = ", ".join(f"#{issue.number}" for issue in showing)
-            outcome.details.append(f"item {serial} has {len(showing)} issues: {numbers}")
+            outcome.duplicate_details.append(
+                f"item {serial} has {len(showing)} issues: {numbers}"
+            )
         open_showing = [issue for issue in showing if issue.state is IssueState.OPEN]
         if not open_showing:
             outcome.lost += 1
-            outcome.details.append(f"item {serial} has no open issue: {text!r}")
+            outcome.lost_details.append(f"item {serial} has no open issue: {text!r}")
         matched_open.update(issue.number for issue in open_showing)
 
     by_key: dict[str, list[int]] = {}
@@ -68,7 +75,9 @@ def check_issues(issues: list[Issue], open_items: tuple[tuple[int, str], ...]) -
     for key, numbers in by_key.items():
         if len(numbers) > 1:
             extra_numbers.update(sorted(numbers)[1:])
-            outcome.details.append(f"marker key {key} is on {len(numbers)} open issues")
+            outcome.duplicate_details.append(
+                f"marker key {key} is on {len(numbers)} open issues"
+            )
 
     outcome.duplicate_numbers = extra_numbers
     outcome.duplicates = len(extra_numbers)

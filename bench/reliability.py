@@ -24,6 +24,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bench.checks import check_issues
@@ -47,6 +48,9 @@ MANAGED_LABEL = "syncd"
 FAKE_REPO = "acme/ops"
 # Seconds the adapter waits for the fake; an injected timeout delays longer.
 FAKE_TIMEOUT = 1.0
+# An injected timeout lets the fake store a create FAKE_TIMEOUT + 0.5 s after
+# it started, so a wait a little longer than that covers every late create.
+UNKNOWN_CREATE_WAIT = FAKE_TIMEOUT + 1.5
 SECONDARY_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit and have been temporarily blocked "
     "from content creation. Please retry your request again later."
@@ -84,7 +88,11 @@ class RunSpec:
             series=(SeriesRule(match="*", policy=SeriesPolicy(carry=carry)),),
             # The harness checks the engine, not the mass-close guard or the
             # pacing, so neither may stop a run.
-            guards=Guards(max_close=1_000_000, max_close_fraction=1.0),
+            guards=Guards(
+                max_close=1_000_000,
+                max_close_fraction=1.0,
+                unknown_create_wait=UNKNOWN_CREATE_WAIT,
+            ),
             pacing=NO_PACING,
             state_dir=Path(self.state_dir),
         )
@@ -362,12 +370,33 @@ def _replay(spec, series, rng, report, duplicate_numbers, run_index, kill_share,
         _record(report, run_index, outcome, duplicate_numbers, final=False)
 
     # Two clean syncs: the first repairs what the faults left, the second
-    # must find nothing to do.
+    # must find nothing to do. An item whose create had an unknown outcome
+    # is created again only after the wait, so the repair starts after it.
+    _wait_out_unknown_creates(spec)
     for _ in range(2):
         report.syncs += 1
         sync_once(spec, make_tracker(spec, None))
     outcome = check_issues(read_issues(spec, fake), series.files[-1].open_items)
     _record(report, run_index, outcome, duplicate_numbers, final=True)
+
+
+def _wait_out_unknown_creates(spec: RunSpec) -> None:
+    """Sleep until every create with an unknown outcome is past its wait."""
+
+    from syncd import runner
+    from syncd.engine import StateStore
+
+    with StateStore.open(runner.state_path(spec.settings()), read_only=True) as state:
+        starts = [
+            datetime.fromisoformat(entry.started)
+            for entry in state.unfinished_journal()
+            if entry.action == "create"
+        ]
+    if not starts:
+        return
+    deadline = max(starts) + timedelta(seconds=UNKNOWN_CREATE_WAIT)
+    remaining = (deadline - datetime.now(timezone.utc)).total_seconds()
+    time.sleep(min(max(remaining, 0.0), UNKNOWN_CREATE_WAIT))
 
 
 def _fake_available() -> bool:
@@ -399,11 +428,13 @@ def _record(report, run_index, outcome, duplicate_numbers, *, final: bool) -> No
     new = {(run_index, number) for number in outcome.duplicate_numbers} - duplicate_numbers
     if new:
         duplicate_numbers.update(new)
-        report.details += [f"run {run_index}: {line}" for line in outcome.details]
+        report.details += [f"run {run_index}: {line}" for line in outcome.duplicate_details]
+    # Between meetings an item may wait for its issue (a failed or pending
+    # create is repaired by a later sync), so only the final check counts
+    # lost items.
     if final:
         report.lost += outcome.lost
-        if outcome.lost:
-            report.details += [f"run {run_index}: {line}" for line in outcome.details]
+        report.details += [f"run {run_index}: {line}" for line in outcome.lost_details]
 
 
 if __name__ == "__main__":

@@ -433,6 +433,11 @@ def _read_guards(checker: Checker, data: Any) -> Guards:
     )
     if fraction is not None:
         values["max_close_fraction"] = fraction
+    wait = checker.number(
+        raw.get("unknown_create_wait"), ("guards", "unknown_create_wait")
+    )
+    if wait is not None:
+        values["unknown_create_wait"] = wait
     return Guards(**values)
 
 

@@ -98,6 +98,7 @@ LABEL_KEYS = {
 GUARD_KEYS = {
     "max_close": "most issues one run may close",
     "max_close_fraction": "largest share of a target's open issues one run may close",
+    "unknown_create_wait": "seconds before an item whose create had an unknown outcome is created again",
 }
 
 PACING_KEYS = {

@@ -136,10 +136,18 @@ class Guards:
     ``max_close_fraction`` of a target's open managed issues, stops before
     closing anything unless ``--allow-mass-close`` is given. The fraction
     applies only when the target has more than ``max_close`` open issues.
+    ``unknown_create_wait`` keeps one item from being created twice.
     """
 
     max_close: int = 10
     max_close_fraction: float = 0.25
+    # Seconds after the start of a create whose outcome is unknown (a timeout,
+    # a lost connection, a killed run) before that item may be created again,
+    # if no issue with its marker has appeared by then. A server can store
+    # a create after the client gave up on it, and lists may lag. GitHub ends
+    # a request after 10 s ("Troubleshooting the REST API", Timeouts), and
+    # Omnibus GitLab's default worker timeout is 60 s.
+    unknown_create_wait: float = 300.0
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,22 @@ def test_problem_text_names_file_line_and_key(tmp_path):
     assert str(problem) == f"{path}:9: guards.max_close: must be at least 0, not -1"
 
 
+def test_unknown_create_wait_is_read_in_seconds(tmp_path):
+    path = write_config(tmp_path, MINIMAL + "guards:\n  unknown_create_wait: 90\n")
+
+    assert load_config(path).guards.unknown_create_wait == 90.0
+
+
+def test_negative_unknown_create_wait_is_rejected(tmp_path):
+    path = write_config(tmp_path, MINIMAL + "guards:\n  unknown_create_wait: -5\n")
+
+    [problem] = problems_of(path)
+
+    assert problem.key_path == "guards.unknown_create_wait"
+    assert problem.line == 9
+    assert "must be at least 0, not -5" in problem.message
+
+
 def test_duplicate_key_is_error_with_line(tmp_path):
     path = write_config(tmp_path, MINIMAL + "state_dir: a\nstate_dir: b\n")
 

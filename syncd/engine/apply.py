@@ -5,7 +5,9 @@ call and the result after it. A run killed between the two leaves an intent
 without a result; before creating an issue for such an item again, the next
 run looks for the item's marker among the managed issues, so a create that
 reached the tracker is adopted rather than repeated. An AmbiguousWriteError
-on create is handled the same way.
+on create is handled the same way. An item whose create may still land is
+created again only once ``Plan.unknown_create_wait`` seconds have passed
+since that create started.
 
 A TrackerError on one item is recorded and the run goes on; an error that
 makes the whole target unusable stops that target only; a rate limit stops
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from syncd.engine.changes import JSON_VERSION, Change, Plan
 from syncd.engine.state import IssueRecord, StateStore
@@ -124,13 +127,15 @@ def apply_plan(
     pacing: PacingSettings | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> SyncResult:
     """Run the writes of ``plan`` and store the new state; return what happened.
 
     ``should_stop`` is checked before each change: once it returns True the
     remaining changes stay pending for the next run, and the change in
     flight finishes first. ``on_outcome`` is called after each change, for a
-    progress display.
+    progress display. ``clock`` returns the current UTC time, against which
+    the wait after a create with an unknown outcome is measured.
 
     ``pacing`` is accepted for callers that pass the configured settings and
     is not used here: each adapter paces its own writes to its tracker's
@@ -142,7 +147,13 @@ def apply_plan(
     result = SyncResult(plan=plan, run_id=run_id)
     stopped: dict[str, _TargetStopped] = {}
     failed_keys: set[str] = set()
-    recovery = _Recovery(state, trackers, plan.managed_label)
+    recovery = _Recovery(
+        state,
+        trackers,
+        plan.managed_label,
+        wait=timedelta(seconds=plan.unknown_create_wait),
+        clock=clock or _utc_now,
+    )
 
     reported = 0
     for change in plan.changes:
@@ -171,13 +182,8 @@ def apply_plan(
         try:
             outcome = _apply_change(change, tracker, state, run_id, recovery)
         except _CreatePending as error:
-            result.outcomes.append(
-                Outcome(
-                    change,
-                    "pending",
-                    f"outcome unknown, checked again next run: {error}",
-                )
-            )
+            logger.warning("target %s: create of %s is pending: %s", target, change.key, error)
+            result.outcomes.append(Outcome(change, "pending", str(error)))
             if change.key is not None:
                 failed_keys.add(change.key)
             continue
@@ -215,6 +221,10 @@ def apply_plan(
     return result
 
 
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def _report_outcomes(result: SyncResult, reported: int, on_outcome) -> int:
     """Pass the outcomes added since the last call to ``on_outcome``; return the new count."""
 
@@ -225,17 +235,37 @@ def _report_outcomes(result: SyncResult, reported: int, on_outcome) -> int:
 
 
 class _Recovery:
-    """Finds issues that an interrupted or ambiguous create did make."""
+    """Finds issues that an interrupted or ambiguous create did make.
 
-    def __init__(self, state: StateStore, trackers, label: str):
+    A server may store a create after the client gave up on it, and a list
+    may not show a new issue at once. So an item whose earlier create has an
+    unknown outcome is created again only after ``wait`` has passed since
+    that create started, and only if no issue with its marker shows up.
+    """
+
+    def __init__(
+        self,
+        state: StateStore,
+        trackers,
+        label: str,
+        *,
+        wait: timedelta,
+        clock: Callable[[], datetime],
+    ):
         self.state = state
         self.trackers = trackers
         self.label = label
+        self.wait = wait
+        self.clock = clock
         self.unfinished: dict[tuple[str, str], list[int]] = {}
+        # The start of the newest unfinished create of each (target, key).
+        self.newest_start: dict[tuple[str, str], str] = {}
         for entry in state.unfinished_journal():
             if entry.action == "create" and entry.key:
-                self.unfinished.setdefault((entry.target, entry.key), []).append(
-                    entry.id
+                unfinished_key = (entry.target, entry.key)
+                self.unfinished.setdefault(unfinished_key, []).append(entry.id)
+                self.newest_start[unfinished_key] = max(
+                    entry.started, self.newest_start.get(unfinished_key, "")
                 )
 
     def find(self, tracker, key: str) -> Issue | None:
@@ -243,6 +273,26 @@ class _Recovery:
             if marker_key(issue.body) == key:
                 return issue
         return None
+
+    def check_wait(self, target: str, key: str) -> None:
+        """Raise _CreatePending while the item's unknown create may still land."""
+
+        started_text = self.newest_start.get((target, key))
+        if not started_text:
+            return
+        try:
+            started = datetime.fromisoformat(started_text)
+        except ValueError:
+            # A journal entry without a readable start cannot be timed, so
+            # the wait counts from now, as if the create had just started.
+            started = self.clock()
+        deadline = started + self.wait
+        if self.clock() < deadline:
+            raise _CreatePending(
+                f"a create started {started_text} had an unknown outcome and no issue"
+                f" with the item's marker is listed yet; it is created again after"
+                f" {deadline.isoformat(timespec='seconds')} if none shows up"
+            )
 
     def settle(self, target: str, key: str, status: str) -> None:
         for entry_id in self.unfinished.pop((target, key), []):
@@ -461,6 +511,7 @@ def _apply_create(
             recovery.settle(change.target, key, "recovered")
             _save_created(state, change, found)
             return Outcome(change, "recovered", ref=found.ref)
+        recovery.check_wait(change.target, key)
         recovery.settle(change.target, key, "abandoned")
 
     entry = state.journal_intent(
@@ -483,8 +534,10 @@ def _apply_create(
             return Outcome(change, "recovered", ref=found.ref)
         # The list does not show the issue, but the create may still land (or
         # the list may lag). Sending it again could make a duplicate, so the
-        # intent stays unfinished and the next run looks for the marker again.
-        raise _CreatePending(str(error)) from error
+        # intent stays unfinished and later runs look for the marker again.
+        raise _CreatePending(
+            f"outcome unknown, looked for again by later runs: {error}"
+        ) from error
     except TrackerError as error:
         state.journal_result(entry, status="failed", error=str(error))
         raise

@@ -112,6 +112,9 @@ class Plan:
     key_targets: dict[str, str] = field(default_factory=dict)
     managed_label: str = "syncd"
     failed_documents: int = 0
+    # Seconds apply_plan waits, after a create with an unknown outcome,
+    # before it creates that item again (``Guards.unknown_create_wait``).
+    unknown_create_wait: float = 300.0
 
     @property
     def has_changes(self) -> bool:

@@ -109,9 +109,18 @@ class _Planner:
         self.state = state
         self.roster = roster
         self.allow_mass_close = allow_mass_close
-        self.plan = Plan(managed_label=settings.labels.managed)
+        self.plan = Plan(
+            managed_label=settings.labels.managed,
+            unknown_create_wait=settings.guards.unknown_create_wait,
+        )
         self.views: dict[str, TargetView] = {}
         self.records = state.issue_records()
+        # The start of the newest create per (target, key) whose outcome is
+        # unknown: apply_plan looks for its issue before sending another.
+        self.unknown_creates: dict[tuple[str, str], str] = {}
+        for entry in state.unfinished_journal():
+            if entry.action == "create" and entry.key:
+                self.unknown_creates[(entry.target, entry.key)] = entry.started
 
     # Reading the targets.
 
@@ -561,6 +570,13 @@ class _Planner:
         reason = "new item"
         if len(decision.chain.sightings) > 1:
             reason = f"open item first raised {first.document.meeting.date or 'undated'} ({first.document.path}:{first.item.line})"
+        unknown_since = self.unknown_creates.get((decision.target, decision.key))
+        if unknown_since is not None:
+            reason += (
+                f"; a create started {unknown_since} had an unknown outcome, so this"
+                " one is sent only if no issue with the item's marker shows up within"
+                f" {self.settings.guards.unknown_create_wait:g} s of it"
+            )
         self.plan.changes.append(
             Change(
                 action="create",

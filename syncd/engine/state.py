@@ -95,7 +95,9 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 def _utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Milliseconds, because apply_plan measures waits of a few seconds from
+    # a journal entry's start.
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)

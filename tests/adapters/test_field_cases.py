@@ -122,18 +122,7 @@ def make_bench(request, kind: str, tmp_path: Path, **kwargs) -> SyncBench:
 # A create whose response was lost.
 
 
-# NOTE: the xfail mark below is a gap in the engine, not the adapters. It is
-# not strict, so a fix there shows as XPASS without failing the run.
-TIMEOUT_RACE = pytest.mark.xfail(
-    strict=False,
-    reason="a create stored after its timeout can be sent again by a run that "
-    "starts before the late issue shows in the list",
-)
-
-
-@pytest.mark.parametrize(
-    "failure", ["server-error", "dropped", pytest.param("timeout", marks=TIMEOUT_RACE)]
-)
+@pytest.mark.parametrize("failure", ["server-error", "dropped"])
 def test_lost_create_response_leaves_one_issue(bench, failure):
     write_minutes(
         bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
@@ -146,23 +135,10 @@ def test_lost_create_response_leaves_one_issue(bench, failure):
             body={"message": "Bad Gateway"},
             after_commit=True,
         )
-    elif failure == "dropped":
-        bench.fake.inject("POST", bench.create_path, drop=True, after_commit=True)
     else:
-        bench.fake.inject("POST", bench.create_path, delay=1.5)
-        runs.write_config(
-            bench.tmp_path,
-            kind=bench.kind,
-            fake=bench.fake,
-            minutes_root=bench.minutes,
-            base=BASE_CONFIG,
-            timeout=1,
-        )
+        bench.fake.inject("POST", bench.create_path, drop=True, after_commit=True)
 
     first = bench.sync()
-    if failure == "timeout":
-        # The slow create is stored when the fake finishes it.
-        time.sleep(0.7)
     second = bench.sync()
 
     assert len(bench.issues()) == 1
@@ -173,6 +149,40 @@ def test_lost_create_response_leaves_one_issue(bench, failure):
     assert bench.fake.count("POST", bench.create_path) == 0
     assert len(first_creates) == 1
     assert second.outcome.exit_code() == 0
+
+
+def test_create_stored_after_timeout_is_sent_once(bench):
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
+    runs.write_config(
+        bench.tmp_path,
+        kind=bench.kind,
+        fake=bench.fake,
+        minutes_root=bench.minutes,
+        base={**BASE_CONFIG, "guards": {"unknown_create_wait": 60}},
+        timeout=1,
+    )
+    # The client gives up after 1 s; the fake stores the issue at 3 s.
+    server_delay = 3.0
+    slow_create = bench.fake.inject("POST", bench.create_path, delay=server_delay)
+    armed_at = time.monotonic()
+
+    first = bench.sync()
+    # This run starts before the late issue is stored. It must not send the
+    # create again, because the first one may still land.
+    second = bench.sync()
+    time.sleep(max(0.0, armed_at + server_delay + 0.5 - time.monotonic()))
+    third = bench.sync()
+
+    assert slow_create.hits == 1
+    assert first.outcome.exit_code() == 3
+    assert second.outcome.exit_code() in (0, 3)
+    issues = bench.issues()
+    assert len(issues) == 1
+    assert bench.number_of(issues[0]) == 1
+    assert bench.fake.count("POST", bench.create_path) == 0
+    assert third.outcome.exit_code() == 0
 
 
 def test_lost_local_record_adopts_by_marker(bench):

@@ -197,6 +197,7 @@ class Harness:
         allow_mass_close: bool = False,
         source_problems=(),
         trackers=None,
+        clock=None,
     ):
         trackers = trackers or {"main": self.tracker}
         with StateStore.open(self.state_path) as state:
@@ -209,7 +210,7 @@ class Harness:
                 source_problems=list(source_problems),
                 allow_mass_close=allow_mass_close,
             )
-            result = apply_plan(plan, trackers=trackers, state=state)
+            result = apply_plan(plan, trackers=trackers, state=state, clock=clock)
         return plan, result
 
     def issues(self):

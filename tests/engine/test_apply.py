@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from syncd.engine import StateStore, apply_plan, compute_plan
@@ -132,8 +134,8 @@ def test_ambiguous_create_not_found_waits(tmp_path):
         calls.append(draft.title)
         return AmbiguousWriteError("timed out") if len(calls) == 1 else None
 
-    # The create did not land. Sending it again at once could make a
-    # duplicate if it still lands, so the item waits for the next run.
+    # The create did not land yet. It may still land, so the item waits
+    # until the configured wait has passed since that create started.
     harness.tracker.faults["create"] = first_call_fails
     minutes = [meeting("2024-05-02", [task("Delete the channel.", "RD")])]
     plan, result = harness.sync(minutes)
@@ -143,13 +145,54 @@ def test_ambiguous_create_not_found_waits(tmp_path):
     assert result.partial
     assert harness.issues() == []
     with StateStore.open(harness.state_path) as state:
-        assert [e.action for e in state.unfinished_journal()] == ["create"]
+        [unknown_create] = state.unfinished_journal()
+    assert unknown_create.action == "create"
+    started = datetime.fromisoformat(unknown_create.started)
+    wait = timedelta(seconds=harness.settings.guards.unknown_create_wait)
 
-    plan, result = harness.sync(minutes)
+    plan, result = harness.sync(minutes, clock=lambda: started + wait / 2)
+    [create] = [c for c in plan.changes if c.subject == "issue"]
+    assert "had an unknown outcome" in create.reason
+    [outcome] = [o for o in result.outcomes if o.change.subject == "issue"]
+    assert outcome.status == "pending"
+    assert "created again after" in outcome.error
+    assert calls == ["Delete the channel."]
+    assert harness.issues() == []
+
+    plan, result = harness.sync(minutes, clock=lambda: started + wait)
     assert [o.status for o in result.outcomes] == ["applied"]
     assert len(harness.issues()) == 1
     with StateStore.open(harness.state_path) as state:
         assert state.unfinished_journal() == []
+
+
+def test_late_create_within_wait_is_adopted(tmp_path):
+    harness = recording_harness(tmp_path)
+    stored_late = []
+
+    def store_then_time_out(draft):
+        # The server stores the issue but the client never hears back.
+        stored_late.append(draft)
+        return AmbiguousWriteError("timed out")
+
+    harness.tracker.faults["create"] = store_then_time_out
+    minutes = [meeting("2024-05-02", [task("Delete the channel.", "RD")])]
+    plan, result = harness.sync(minutes)
+    assert [o.status for o in result.outcomes if o.change.subject == "issue"] == [
+        "pending"
+    ]
+
+    # The issue shows in the list only now, after the run gave up on it.
+    del harness.tracker.faults["create"]
+    harness.tracker.create(stored_late[0])
+    plan, result = harness.sync(minutes)
+
+    assert [c.action for c in plan.changes if c.subject == "issue"] == []
+    assert len(harness.issues()) == 1
+    with StateStore.open(harness.state_path) as state:
+        assert state.unfinished_journal() == []
+        [record] = state.issue_records().values()
+    assert record.number == harness.issues()[0].number
 
 
 def test_one_failing_item_does_not_stop_others(tmp_path):

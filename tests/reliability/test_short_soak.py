@@ -21,10 +21,6 @@ def _require(module_name: str, *names: str) -> None:
         pytest.skip(f"{module_name} has no {', '.join(missing)}")
 
 
-# NOTE: a create that times out while the server stores it a moment later
-# ends with two issues for one item. This is recorded in docs/benchmarks.md;
-# the test reports XPASS once it is fixed.
-@pytest.mark.xfail(reason="known duplicate after a late-stored create", strict=False)
 def test_engine_survives_faults_and_kills(tmp_path):
     _require("syncd.engine", "compute_plan", "apply_plan", "StateStore")
     _require("syncd.parser", "parse_bytes", "load_dialect")
