@@ -82,32 +82,82 @@ _TextLoader.add_implicit_resolver(
 )
 
 
+# The most values one text may load into. Aliases let a few lines of YAML
+# expand to billions of values ("billion laughs"), which would stall a sync
+# and exhaust memory; real front matter and configs stay far below this.
+MAX_VALUES = 100_000
+
+
+class _Expansion:
+    """Counts the values built so far and the nodes on the current path."""
+
+    def __init__(self) -> None:
+        self.values = 0
+        self.open_nodes: set[int] = set()
+
+    def enter(self, node: yaml.Node) -> None:
+        line = node.start_mark.line + 1
+        if id(node) in self.open_nodes:
+            raise YamlError("an alias refers to a value that contains it", line)
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise YamlError(
+                f"the YAML expands to more than {MAX_VALUES:,} values through"
+                " aliases (*name); write the values out instead",
+                line,
+            )
+
+
 def _build(
     node: yaml.Node,
     path: KeyPath,
     lines: dict[KeyPath, int],
     loader,
     duplicates: list[DuplicateKey] | None = None,
+    expansion: _Expansion | None = None,
+) -> Any:
+    if isinstance(node, ScalarNode):
+        if expansion is not None:
+            expansion.enter(node)
+        lines.setdefault(path, node.start_mark.line + 1)
+        return _build_scalar(node)
+    if expansion is None:
+        return _build_collection(node, path, lines, loader, duplicates, None)
+    expansion.enter(node)
+    expansion.open_nodes.add(id(node))
+    try:
+        return _build_collection(node, path, lines, loader, duplicates, expansion)
+    finally:
+        expansion.open_nodes.discard(id(node))
+
+
+def _build_scalar(node: ScalarNode) -> Any:
+    if node.tag == "tag:yaml.org,2002:null":
+        return None
+    if node.tag == "tag:yaml.org,2002:binary":
+        raise YamlError("binary values are not supported", node.start_mark.line + 1)
+    # An explicit tag such as !!int still yields the text; the caller's
+    # schema decides what the text means.
+    return node.value
+
+
+def _build_collection(
+    node: yaml.Node,
+    path: KeyPath,
+    lines: dict[KeyPath, int],
+    loader,
+    duplicates: list[DuplicateKey] | None,
+    expansion: _Expansion | None,
 ) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, ScalarNode):
-        if node.tag == "tag:yaml.org,2002:null":
-            return None
-        if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int",
-                        "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
-                        "tag:yaml.org,2002:timestamp"):
-            # An explicit tag such as !!int still yields the text; the
-            # caller's schema decides what the text means.
-            return node.value
-        if node.tag == "tag:yaml.org,2002:binary":
-            raise YamlError("binary values are not supported", node.start_mark.line + 1)
-        return node.value
     if isinstance(node, SequenceNode):
         result = []
         for index, child in enumerate(node.value):
             child_path = path + (index,)
             lines[child_path] = child.start_mark.line + 1
-            result.append(_build(child, child_path, lines, loader, duplicates))
+            result.append(
+                _build(child, child_path, lines, loader, duplicates, expansion)
+            )
         return result
     if isinstance(node, MappingNode):
         result: dict[str, Any] = {}
@@ -132,7 +182,9 @@ def _build(
             seen[key] = line
             child_path = path + (key,)
             lines[child_path] = line
-            result[key] = _build(value_node, child_path, lines, loader, duplicates)
+            result[key] = _build(
+                value_node, child_path, lines, loader, duplicates, expansion
+            )
         return result
     raise YamlError(f"unsupported YAML node {node.tag}", node.start_mark.line + 1)
 
@@ -175,5 +227,8 @@ def load_yaml(
     if node is None:
         return YamlDocument(None, {})
     lines: dict[KeyPath, int] = {}
-    data = _build(node, (), lines, loader, collect_duplicates)
+    # Only an alias (*name) can repeat or nest values, so a text without one
+    # is built without counting them.
+    expansion = _Expansion() if "*" in text else None
+    data = _build(node, (), lines, loader, collect_duplicates, expansion)
     return YamlDocument(data, lines)
