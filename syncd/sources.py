@@ -15,6 +15,7 @@ import abc
 import functools
 import os
 import re
+import stat
 from pathlib import Path
 
 from syncd.errors import InputError, SourceError, SyncdError
@@ -40,6 +41,8 @@ class Source(abc.ABC):
         self.settings = settings
         self.state_dir = state_dir
         self.read_only = read_only
+        # Listed names of files whose real names are not valid UTF-8.
+        self.undecodable_names: dict[str, str] = {}
 
     @property
     def name(self) -> str:
@@ -71,6 +74,35 @@ class Source(abc.ABC):
         """Return where the source reads from, for messages."""
 
         return self.settings.url or str(self.settings.root)
+
+    def listed_name(self, raw_path: str) -> str:
+        """Return the name to list for ``raw_path``, as decoded with surrogateescape.
+
+        A name that is not valid UTF-8 could not be stored in the state file,
+        printed or linked, so it is listed with backslash escapes and reading
+        it fails for that file alone.
+        """
+
+        try:
+            raw_path.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = raw_path.encode("utf-8", "surrogateescape").decode(
+                "utf-8", "backslashreplace"
+            )
+            self.undecodable_names[shown] = raw_path
+            return shown
+        return raw_path
+
+    def reject_undecodable(self, path: str) -> None:
+        """Raise InputError if ``path`` is the listed name of an undecodable file name."""
+
+        if path in self.undecodable_names:
+            raise InputError(
+                path,
+                None,
+                "the file name is not valid UTF-8, so syncd cannot store or link"
+                " it; rename the file to a UTF-8 name",
+            )
 
     def selects(self, path: str) -> bool:
         """Return whether the include and exclude globs select ``path``."""
@@ -123,15 +155,25 @@ class FolderSource(Source):
             )
             relative_folder = Path(folder).relative_to(root)
             for file_name in files:
-                relative = (relative_folder / file_name).as_posix()
+                relative = self.listed_name((relative_folder / file_name).as_posix())
                 if self.selects(relative):
                     found.append(relative)
         return sorted(found)
 
     def read_file(self, path: str) -> bytes:
+        self.reject_undecodable(path)
         full = self.root / path
         try:
-            size = full.stat().st_size
+            status = full.stat()
+            if not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode):
+                # Opening a named pipe would block until a writer comes.
+                raise InputError(
+                    path,
+                    None,
+                    "is not a regular file (a named pipe, socket or device),"
+                    " so syncd does not read it",
+                )
+            size = status.st_size
             if size > self.settings.max_file_bytes:
                 raise InputError(
                     path,
@@ -141,6 +183,10 @@ class FolderSource(Source):
                 )
             return full.read_bytes()
         except FileNotFoundError:
+            if full.is_symlink():
+                raise InputError(
+                    path, None, "is a symbolic link to a file that does not exist"
+                ) from None
             raise InputError(
                 path, None, "file disappeared while syncd was reading"
             ) from None

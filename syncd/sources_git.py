@@ -217,9 +217,11 @@ class GitSource(Source):
     def list_files(self) -> list[str]:
         if self.commit is None:
             raise SourceError(self.name, "the git source was read before it was fetched")
-        return sorted(path for path in self._blobs if self.selects(path))
+        listed = (self.listed_name(path) for path in self._blobs)
+        return sorted(path for path in listed if self.selects(path))
 
     def read_file(self, path: str) -> bytes:
+        self.reject_undecodable(path)
         entry = self._blobs.get(path)
         if entry is None:
             raise InputError(path, None, f"not found at commit {self.commit}")

@@ -120,3 +120,27 @@ def test_open_source_by_kind(tmp_path):
 
     assert isinstance(source, FolderSource)
     assert source.describe() == str(tmp_path)
+
+
+def test_named_pipe_is_input_error_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "2024-05-02.md")
+
+    with pytest.raises(InputError, match="named pipe"):
+        folder_source(tmp_path).read_file("2024-05-02.md")
+
+
+def test_dangling_link_is_named(tmp_path):
+    (tmp_path / "2024-05-02.md").symlink_to(tmp_path / "gone.md")
+
+    with pytest.raises(InputError, match="symbolic link to a file that does not exist"):
+        folder_source(tmp_path).read_file("2024-05-02.md")
+
+
+def test_non_utf8_name_is_listed_escaped(tmp_path):
+    (tmp_path / os.fsdecode(b"caf\xe9.md")).write_bytes(b"## Action items\n")
+    write(tmp_path, "2024-05-02.md")
+    source = folder_source(tmp_path)
+
+    assert source.list_files() == ["2024-05-02.md", "caf\\xe9.md"]
+    with pytest.raises(InputError, match="not valid UTF-8"):
+        source.read_file("caf\\xe9.md")

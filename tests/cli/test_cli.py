@@ -6,6 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
+import pytest
+
 from syncd import __version__
 
 from tests.cli.conftest import MEETING_ONE, MEETING_TWO, run_syncd
@@ -314,6 +316,27 @@ def test_bad_file_problem_in_text_output(project):
     assert run.code == 3
     assert "ops/2024-05-09.md" in run.stdout
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
+def test_unreadable_names_and_pipes_fail_alone(project, locale):
+    folder = project.minutes / "ops"
+    latin1_name = os.fsdecode(b"2024-05-09-caf\xe9.md")
+    (folder / latin1_name).write_bytes(b"## Action items\n\nKM: From a Latin-1 name.\n")
+    os.mkfifo(folder / "2024-05-16.md")
+    (folder / "2024-05-23.md").symlink_to(folder / "gone.md")
+
+    run = project.syncd("sync", "--format", "json", env={"LANG": locale})
+
+    assert run.code == 3
+    assert "Traceback" not in run.stderr
+    report = run.json()
+    messages = {problem["path"]: problem["message"] for problem in report["problems"]}
+    assert "not valid UTF-8" in messages["ops/2024-05-09-caf\\xe9.md"]
+    assert "named pipe" in messages["ops/2024-05-16.md"]
+    assert "symbolic link" in messages["ops/2024-05-23.md"]
+    assert report["files"]["failed"] == 3
+    assert [c["action"] for c in issue_changes(report)].count("create") >= 1
 
 
 def test_missing_source_closes_nothing(project):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -159,6 +160,23 @@ def test_oversized_file_is_input_error(origin, tmp_path):
     source.prepare()
     with pytest.raises(InputError, match="more than the limit"):
         source.read_file("weekly/2026/03-02.md")
+    source.close()
+
+
+def test_non_utf8_file_name_fails_alone(origin, tmp_path):
+    latin1_name = os.fsdecode(b"caf\xe9.md")
+    (origin / "weekly" / latin1_name).write_bytes(b"## Action items\n\n- KM: Sort it.\n")
+    git(origin, "add", "--all")
+    git(origin, "commit", "--quiet", "--message", "A Latin-1 name")
+    source = make_source(str(origin), tmp_path / "state")
+    source.prepare()
+
+    listed = source.list_files()
+
+    assert "weekly/caf\\xe9.md" in listed
+    assert source.read_file("weekly/2026/03-02.md") == MINUTES.encode()
+    with pytest.raises(InputError, match="not valid UTF-8"):
+        source.read_file("weekly/caf\\xe9.md")
     source.close()
 
 
