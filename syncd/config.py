@@ -450,8 +450,14 @@ def _read_pacing(checker: Checker, data: Any) -> PacingSettings:
     if interval is not None:
         values["min_write_interval"] = interval
     for name in ("writes_per_minute", "writes_per_hour"):
-        if name in raw:
-            values[name] = checker.integer(raw.get(name), ("pacing", name), minimum=1)
+        if name not in raw:
+            continue
+        value = raw.get(name)
+        # The same words switch a cap off here as in a target's options.
+        if isinstance(value, str) and value.strip().lower() in ("none", "off"):
+            values[name] = None
+        else:
+            values[name] = checker.integer(value, ("pacing", name), minimum=1)
     return PacingSettings(**values)
 
 

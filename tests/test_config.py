@@ -156,6 +156,13 @@ def test_negative_unknown_create_wait_is_rejected(tmp_path):
     assert "must be at least 0, not -5" in problem.message
 
 
+@pytest.mark.parametrize("word", ["null", "none", "off", "None"])
+def test_pacing_cap_switched_off_by_word(tmp_path, word):
+    path = write_config(tmp_path, MINIMAL + f"pacing:\n  writes_per_minute: {word}\n")
+
+    assert load_config(path).pacing.writes_per_minute is None
+
+
 def test_duplicate_key_is_error_with_line(tmp_path):
     path = write_config(tmp_path, MINIMAL + "state_dir: a\nstate_dir: b\n")
 
