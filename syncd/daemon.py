@@ -573,6 +573,11 @@ def resolve_item(state, item: str) -> str:
                 f"item {item!r} is ambiguous: it matches {len(matches)} keys ({shown})",
                 hint="give more characters of the key",
             )
+    if len(item) < 6 and any(key.startswith(item) for key in known_keys):
+        raise SyncdError(
+            f"item {item!r} is too short a key prefix",
+            hint="give at least 6 characters of the key, or the issue reference",
+        )
     raise SyncdError(
         f"item {item!r} not found in the state file",
         hint="use a key or an issue reference from syncd status",

@@ -73,6 +73,14 @@ def test_retry_accepts_key_prefix(tmp_path, failed_create):
     assert key in result.stdout
 
 
+def test_retry_short_prefix_names_minimum(tmp_path, failed_create):
+    (key,) = failed_keys(tmp_path)
+    result = syncd(tmp_path, "retry", key[:3])
+    assert result.returncode == 1
+    assert "too short a key prefix" in result.stderr
+    assert "at least 6 characters" in result.stderr
+
+
 def test_retry_accepts_issue_ref(tmp_path, failed_create):
     (created_key,) = issues_by_key(failed_create)
     (number,) = issues_by_key(failed_create)[created_key]
