@@ -44,10 +44,14 @@ class ConfigProblem:
 class ConfigError(SyncdError):
     """A config, dialect or roster file is invalid; ``problems`` lists all of it."""
 
-    def __init__(self, problems: list[ConfigProblem]) -> None:
+    def __init__(
+        self, problems: list[ConfigProblem], *, what: str = "configuration"
+    ) -> None:
         self.problems = list(problems)
+        # What kind of file is invalid: "configuration", "dialect file", "roster".
+        self.what = what
         lines = "\n".join(str(problem) for problem in self.problems)
-        super().__init__(f"invalid configuration:\n{lines}")
+        super().__init__(f"invalid {what}:\n{lines}")
 
 
 class InputError(SyncdError):

@@ -65,7 +65,8 @@ def format_error(error: BaseException) -> str:
     """Return the text shown for an error that ended a command."""
 
     if isinstance(error, ConfigError):
-        lines = [f"error: invalid configuration ({plural(len(error.problems), 'problem')}):"]
+        count = plural(len(error.problems), "problem")
+        lines = [f"error: invalid {error.what} ({count}):"]
         lines += [f"  {format_config_problem(problem)}" for problem in error.problems]
         return "\n".join(lines)
     if isinstance(error, LockHeldError):

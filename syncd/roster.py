@@ -131,11 +131,13 @@ def load_roster(path: Path) -> tuple[list[Person], list[Group]]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([ConfigProblem(origin, None, "", f"cannot read roster: {error}")]) from None
+        problem = ConfigProblem(origin, None, "", f"cannot read roster: {error}")
+        raise ConfigError([problem], what="roster") from None
     try:
         document = load_yaml(text)
     except YamlError as error:
-        raise ConfigError([ConfigProblem(origin, error.line, "", error.message)]) from None
+        problem = ConfigProblem(origin, error.line, "", error.message)
+        raise ConfigError([problem], what="roster") from None
     return roster_from_data(document, origin=origin)
 
 
@@ -165,8 +167,13 @@ def roster_from_data(
     if data is None:
         return [], []
     if not isinstance(data, dict):
-        raise ConfigError([ConfigProblem(origin, document.line_of(base), ".".join(map(str, base)),
-                                         "a roster must be a mapping with people and groups")])
+        problem = ConfigProblem(
+            origin,
+            document.line_of(base),
+            ".".join(map(str, base)),
+            "a roster must be a mapping with people and groups",
+        )
+        raise ConfigError([problem], what="roster")
     for key in data:
         if key not in ("people", "groups"):
             problem((key,), "unknown key (known: people, groups)")
@@ -200,7 +207,7 @@ def roster_from_data(
             )
         )
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, what="roster")
     return persons, group_list
 
 

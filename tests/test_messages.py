@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from syncd.errors import (
     AuthenticationError,
     ConfigError,
@@ -108,3 +110,19 @@ def test_problem_text_adds_hint():
         "folder /x does not exist (pass --source)"
     )
     assert problem_text(SyncdError("bad")) == "bad"
+
+
+def test_dialect_problems_name_the_dialect_file(tmp_path):
+    from syncd.errors import ConfigError
+    from syncd.messages import format_error
+    from syncd.parser import load_dialect
+
+    dialect_file = tmp_path / "mine.yaml"
+    dialect_file.write_text("bogus: 1\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError) as raised:
+        load_dialect(str(dialect_file))
+    text = format_error(raised.value)
+
+    assert text.startswith("error: invalid dialect file (1 problem):")
+    assert f"{dialect_file}:1: bogus: unknown key" in text

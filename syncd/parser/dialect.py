@@ -206,7 +206,12 @@ def load_dialect(name_or_path: str) -> Dialect:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise ConfigError(
-                [ConfigProblem(name_or_path, None, "", f"cannot read dialect file: {error}")]
+                [
+                    ConfigProblem(
+                        name_or_path, None, "", f"cannot read dialect file: {error}"
+                    )
+                ],
+                what="dialect file",
             ) from None
         return dialect_from_text(text, origin=name_or_path, name=name_or_path)
     resource = resources.files("syncd.dialects") / f"{name_or_path}.yaml"
@@ -221,7 +226,8 @@ def load_dialect(name_or_path: str) -> Dialect:
                     f"no dialect named {name_or_path!r} (bundled: {known}; "
                     "or give the path of a dialect YAML file)",
                 )
-            ]
+            ],
+            what="dialect file",
         )
     dialect = dialect_from_text(
         resource.read_text(encoding="utf-8"), origin=f"{name_or_path}.yaml", name=name_or_path
@@ -239,7 +245,8 @@ def dialect_from_text(text: str, *, origin: str, name: str | None = None) -> Dia
     try:
         document = load_yaml(text)
     except YamlError as error:
-        raise ConfigError([ConfigProblem(origin, error.line, "", error.message)]) from None
+        problem = ConfigProblem(origin, error.line, "", error.message)
+        raise ConfigError([problem], what="dialect file") from None
     return dialect_from_data(document, origin=origin, name=name)
 
 
@@ -255,7 +262,9 @@ def dialect_from_data(document: YamlDocument, *, origin: str, name: str | None =
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([ConfigProblem(origin, 1, "", "a dialect file must be a mapping of keys")])
+        message = "a dialect file must be a mapping of keys"
+        problem = ConfigProblem(origin, 1, "", message)
+        raise ConfigError([problem], what="dialect file")
 
     for section, value in data.items():
         if section in _SCHEMA[""]:
@@ -292,7 +301,7 @@ def dialect_from_data(document: YamlDocument, *, origin: str, name: str | None =
             problem(_path_of(key), "an entry is empty once punctuation and emoji are removed")
 
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, what="dialect file")
     if name is not None and "name" not in values:
         values["name"] = name
     dialect = Dialect(**values)
