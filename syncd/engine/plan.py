@@ -21,6 +21,7 @@ from datetime import datetime
 
 from syncd.engine.changes import MASS_CLOSE_FLAG, Change, FieldChange, ItemRef, Plan
 from syncd.engine.content import DesiredIssue, desired_issue, marker_payload
+from syncd.engine.lost_content import flag_lost_content
 from syncd.engine.render import block_hash, split_body, truncate_graphemes
 from syncd.engine.series import Chain, SeriesWalk, policy_for, target_for, walk_series
 from syncd.engine.state import IssueRecord, Occurrence, StateStore
@@ -86,7 +87,9 @@ def compute_plan(
     """Return the plan that brings the trackers in line with ``documents``.
 
     Documents with errors contribute no closes, and neither does any source
-    listed in ``source_problems``. Only read methods of the trackers are
+    listed in ``source_problems``. A document whose content was lost (an
+    empty file, or one without the action section it had at the last sync)
+    gets an error appended to its ``errors`` first, so it is one of those. Only read methods of the trackers are
     called. ``now`` is accepted but unused: nothing in a plan depends on the
     clock, which keeps issue bodies deterministic.
     """
@@ -193,6 +196,20 @@ class _Planner:
 
     def run(self, documents: list[Document], source_problems: list[Problem]) -> Plan:
         plan = self.plan
+        # What each file listed when it was last synced. It separates minutes
+        # that lost their content from a meeting that dropped its items, and
+        # it lets the walk follow items edited in place (a corrected typo or
+        # owner in the same minutes).
+        stored_occurrences = self.state.occurrences()
+        earlier_versions: dict[str, list[tuple[str, Occurrence]]] = defaultdict(list)
+        items_by_path: dict[str, int] = defaultdict(int)
+        for key, occurrences in stored_occurrences.items():
+            for occurrence in occurrences:
+                items_by_path[occurrence.path] += 1
+                if occurrence.text is not None:
+                    earlier_versions[occurrence.path].append((key, occurrence))
+        flag_lost_content(documents, items_by_path)
+
         by_series: dict[str, list[Document]] = defaultdict(list)
         for document in documents:
             by_series[document.meeting.series].append(document)
@@ -243,14 +260,6 @@ class _Planner:
                             (payload.get("series", ""), entry[0], int(entry[1])),
                             payload["key"],
                         )
-
-        # What each file listed when it was last synced, to follow items
-        # edited in place (a corrected typo or owner in the same minutes).
-        earlier_versions: dict[str, list[tuple[str, Occurrence]]] = defaultdict(list)
-        for key, occurrences in self.state.occurrences().items():
-            for occurrence in occurrences:
-                if occurrence.text is not None:
-                    earlier_versions[occurrence.path].append((key, occurrence))
 
         open_titles: dict[str, dict[str, str]] = defaultdict(dict)
         person_closed_titles: dict[str, dict[str, str]] = defaultdict(dict)
