@@ -91,8 +91,8 @@ def compute_plan(
     Documents with errors contribute no closes, and neither does any source
     listed in ``source_problems``. A document whose content was lost (an
     empty file, or one without the action section it had at the last sync)
-    gets an error appended to its ``errors`` first, so it is one of those. Only read methods of the trackers are
-    called. ``now`` is accepted but unused: nothing in a plan depends on the
+    gets an error appended to its ``errors`` first, so it is one of those.
+    Only read methods of the trackers are called. ``now`` is accepted but unused: nothing in a plan depends on the
     clock, which keeps issue bodies deterministic.
     """
 
