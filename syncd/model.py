@@ -110,6 +110,13 @@ class Document:
     warnings: list[Problem] = field(default_factory=list)
     source: SourceRevision = field(default_factory=SourceRevision)
     content_hash: str = ""
+    # Facts the parser found about the file's text, so the engine can tell
+    # minutes that lost their content from a meeting that dropped its items.
+    # ``blank`` is True for a file of zero bytes or only whitespace.
+    # ``action_sections`` is the number of action sections found, or None
+    # when unknown (a document that was not parsed from a file).
+    blank: bool = False
+    action_sections: int | None = None
 
     @property
     def failed(self) -> bool:

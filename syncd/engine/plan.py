@@ -21,6 +21,9 @@ from datetime import datetime
 
 from syncd.engine.changes import MASS_CLOSE_FLAG, Change, FieldChange, ItemRef, Plan
 from syncd.engine.content import DesiredIssue, desired_issue, marker_payload
+from syncd.engine.lost_content import flag_lost_content
+from syncd.engine.matching import Entry
+from syncd.engine.moves import OrphanIssue, adopt_moved_items
 from syncd.engine.render import block_hash, split_body, truncate_graphemes
 from syncd.engine.series import Chain, SeriesWalk, policy_for, target_for, walk_series
 from syncd.engine.state import IssueRecord, Occurrence, StateStore
@@ -86,8 +89,10 @@ def compute_plan(
     """Return the plan that brings the trackers in line with ``documents``.
 
     Documents with errors contribute no closes, and neither does any source
-    listed in ``source_problems``. Only read methods of the trackers are
-    called. ``now`` is accepted but unused: nothing in a plan depends on the
+    listed in ``source_problems``. A document whose content was lost (an
+    empty file, or one without the action section it had at the last sync)
+    gets an error appended to its ``errors`` first, so it is one of those.
+    Only read methods of the trackers are called. ``now`` is accepted but unused: nothing in a plan depends on the
     clock, which keeps issue bodies deterministic.
     """
 
@@ -193,6 +198,20 @@ class _Planner:
 
     def run(self, documents: list[Document], source_problems: list[Problem]) -> Plan:
         plan = self.plan
+        # What each file listed when it was last synced. It separates minutes
+        # that lost their content from a meeting that dropped its items, and
+        # it lets the walk follow items edited in place (a corrected typo or
+        # owner in the same minutes).
+        stored_occurrences = self.state.occurrences()
+        earlier_versions: dict[str, list[tuple[str, Occurrence]]] = defaultdict(list)
+        items_by_path: dict[str, int] = defaultdict(int)
+        for key, occurrences in stored_occurrences.items():
+            for occurrence in occurrences:
+                items_by_path[occurrence.path] += 1
+                if occurrence.text is not None:
+                    earlier_versions[occurrence.path].append((key, occurrence))
+        flag_lost_content(documents, items_by_path)
+
         by_series: dict[str, list[Document]] = defaultdict(list)
         for document in documents:
             by_series[document.meeting.series].append(document)
@@ -244,14 +263,6 @@ class _Planner:
                             payload["key"],
                         )
 
-        # What each file listed when it was last synced, to follow items
-        # edited in place (a corrected typo or owner in the same minutes).
-        earlier_versions: dict[str, list[tuple[str, Occurrence]]] = defaultdict(list)
-        for key, occurrences in self.state.occurrences().items():
-            for occurrence in occurrences:
-                if occurrence.text is not None:
-                    earlier_versions[occurrence.path].append((key, occurrence))
-
         open_titles: dict[str, dict[str, str]] = defaultdict(dict)
         person_closed_titles: dict[str, dict[str, str]] = defaultdict(dict)
         for view in self.views.values():
@@ -264,6 +275,7 @@ class _Planner:
                 elif issue.closed_by is not None and issue.closed_by != view.account:
                     person_closed_titles[series_name][key] = title
 
+        known_keys = set(taken)
         walks: dict[str, SeriesWalk] = {}
         for series in sorted(by_series):
             policy = policy_for(series, self.settings)
@@ -277,13 +289,68 @@ class _Planner:
                 open_issue_titles=open_titles[series],
                 person_closed_titles=person_closed_titles[series],
             )
-            plan.aliases.update(walks[series].aliases)
+        new_keys = {
+            key for walk in walks.values() for key in walk.chains if key not in known_keys
+        }
+        if new_keys:
+            orphans = self.orphan_issues(walks, documents, stored_occurrences)
+            adopt_moved_items(walks, orphans, new_keys, series_targets)
+        for walk in walks.values():
+            plan.aliases.update(walk.aliases)
 
         decisions = self.decide(walks, series_targets, blocking_sources)
         self.apply_guards(decisions, walks)
         for decision in decisions:
             self.emit(decision)
         return plan
+
+    def orphan_issues(
+        self,
+        walks: dict[str, SeriesWalk],
+        documents: list[Document],
+        stored_occurrences: dict[str, list[Occurrence]],
+    ) -> list[OrphanIssue]:
+        """Return the open or person-closed issues no chain claimed whose minutes are gone.
+
+        An issue's minutes are gone when its series has no file this run, or
+        when the state file records where it was listed and none of those
+        files is read any more (a file moved to another series folder).
+        """
+
+        # NOTE: without a state file the paths are unknown, so a single file
+        # moved out of a series that still has other files is not recognised,
+        # and its items get new issues in the series they moved to.
+
+        claimed = {key for walk in walks.values() for key in walk.chains}
+        present_series = set(walks)
+        present_paths = {document.path for document in documents}
+        found = []
+        for name, view in sorted(self.views.items()):
+            for key, issue in sorted(view.issues_by_key.items()):
+                if key in claimed:
+                    continue
+                is_open = issue.state is IssueState.OPEN
+                person_closed = (
+                    not is_open
+                    and issue.closed_by is not None
+                    and issue.closed_by != view.account
+                )
+                if not (is_open or person_closed):
+                    continue
+                payload = view.payloads.get(issue.number, {})
+                series = payload.get("series", "")
+                occurrences = stored_occurrences.get(key, [])
+                moved_away = bool(occurrences) and not any(
+                    occurrence.path in present_paths for occurrence in occurrences
+                )
+                if series in present_series and not moved_away:
+                    continue
+                worded = [o for o in occurrences if o.text is not None]
+                title = payload.get("title") or issue.title
+                first = Entry(worded[0].text, worded[0].owners) if worded else Entry(title, ())
+                last = Entry(worded[-1].text, worded[-1].owners) if worded else Entry(title, ())
+                found.append(OrphanIssue(key, series, name, first, last, is_open))
+        return found
 
     # Deciding what each item's issue should be.
 
@@ -620,8 +687,13 @@ class _Planner:
             or (issue.closed_by is not None and issue.closed_by == view.account)
         )
         # Keep the mapping current even when nothing is written.
+        # The series changes when the item's minutes moved to another series.
         record = record.with_changes(
-            number=issue.number, ref=issue.ref, url=issue.url, target=decision.target
+            number=issue.number,
+            ref=issue.ref,
+            url=issue.url,
+            target=decision.target,
+            series=decision.series,
         )
         if is_open and record.closed_by_syncd:
             record = record.with_changes(closed_by_syncd=False)

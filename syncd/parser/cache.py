@@ -24,7 +24,7 @@ from syncd.parser.extract import new_item
 logger = logging.getLogger(__name__)
 
 # Bump when a parser change alters what a given input parses to.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 
 def dialect_fingerprint(dialect: Dialect) -> str:
@@ -213,6 +213,8 @@ def document_to_json(document: Document) -> dict:
         "errors": [_problem_to_json(problem) for problem in document.errors],
         "warnings": [_problem_to_json(problem) for problem in document.warnings],
         "content_hash": document.content_hash,
+        "blank": document.blank,
+        "action_sections": document.action_sections,
     }
 
 
@@ -235,4 +237,6 @@ def document_from_json(data: dict) -> Document:
         errors=[_problem_from_json(problem) for problem in data["errors"]],
         warnings=[_problem_from_json(problem) for problem in data["warnings"]],
         content_hash=data["content_hash"],
+        blank=data["blank"],
+        action_sections=data["action_sections"],
     )

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from syncd.model import Document, Meeting, Problem, Severity
 from syncd.parser.blocks import HEADING, OTHER, Block, parse_blocks, plain_section
 from syncd.parser.dialect import Dialect, compiled_for
-from syncd.parser.extract import extract_items
+from syncd.parser.extract import count_action_sections, extract_items
 from syncd.parser.meeting import (
     FrontMatterProblem,
     date_from_name,
@@ -172,6 +172,7 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
         known = lambda token: fold(token.lstrip("@")) in names  # noqa: E731
 
     items = extract_items(encoded, root, lines, dialect, known)
+    action_sections = count_action_sections(encoded, root, lines, dialect)
 
     first_heading = next((block for block in root.children if block.kind == HEADING), None)
     date, date_warnings = _meeting_date(path, fm, first_heading.text if first_heading else "", dialect)
@@ -197,6 +198,8 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
         items=items,
         warnings=warnings,
         content_hash=content_hash,
+        blank=not text.strip(),
+        action_sections=action_sections,
     )
 
 

@@ -627,6 +627,12 @@ def _rebalance_strike(entry_text: str, task_text: str) -> str:
     return "~~" + task_text
 
 
+def count_action_sections(data: bytes, root: Block, lines: LineIndex, dialect: Dialect) -> int:
+    """Return how many action sections the document parsed into ``root`` has."""
+
+    return len(Extractor(data, lines, dialect).sections(root))
+
+
 def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, known_names=None) -> list[Item]:
     """Extract every item of the document parsed into ``root`` from ``data``."""
 

@@ -586,8 +586,22 @@ def test_status_before_first_sync(project):
 
 def test_emptied_minutes_close_nothing(project):
     # The series guard takes an emptied meeting for broken input once three
-    # or more of its issues would close.
+    # or more of its issues would close. The action section is still there,
+    # so only the guard stands between the run and the closes.
     project.write_minutes("ops/2024-05-02.md", MEETING_ONE + "RD: Renew the TLS certificate.\n")
+    project.syncd("sync")
+    project.write_minutes("ops/2024-05-02.md", MEETING_ONE.split("RD: Delete")[0])
+
+    run = project.syncd("sync")
+    status = project.syncd("status", "--format", "json").json()["issues"]
+
+    assert run.code == 3
+    assert "--allow-mass-close" in run.stdout
+    assert {issue["state"] for issue in status} == {"open"}
+
+
+def test_zero_byte_minutes_close_nothing(project):
+    project.write_minutes("ops/2024-05-02.md", MEETING_ONE)
     project.syncd("sync")
     (project.minutes / "ops" / "2024-05-02.md").write_bytes(b"")
 
@@ -595,7 +609,9 @@ def test_emptied_minutes_close_nothing(project):
     status = project.syncd("status", "--format", "json").json()["issues"]
 
     assert run.code == 3
-    assert "--allow-mass-close" in run.stdout
+    assert "ops/2024-05-02.md: error: the file is empty" in run.stdout
+    assert "(1 failed)" in run.stdout
+    assert len(status) == 2
     assert {issue["state"] for issue in status} == {"open"}
 
 

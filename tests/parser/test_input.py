@@ -106,6 +106,23 @@ def test_empty_file_is_fine():
     assert document.content_hash == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
+def test_blank_and_section_facts():
+    cases = [
+        (b"", True, 0),
+        (b" \n\t\r\n\n", True, 0),
+        (b"---\ntitle: Ops\n---\n", False, 0),
+        (b"## Notes\n\nNothing.\n", False, 0),
+        (b"## Action items\n\n", False, 1),
+        (b"## Action items\n\nRD: One.\n\n## TODOs\n\nKM: Two.\n", False, 2),
+    ]
+    for data, blank, sections in cases:
+        document = parse(data)
+
+        assert document.errors == [], data
+        assert document.blank is blank, data
+        assert document.action_sections == sections, data
+
+
 def test_oversized_file_is_error():
     data = b"## Action items\n" + b"JM: line\n" * 200
 
