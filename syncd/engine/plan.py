@@ -221,6 +221,8 @@ class _Planner:
                 plan.problems.append(problem.to_json())
             if document.failed:
                 plan.failed_documents += 1
+        for series, series_documents in sorted(by_series.items()):
+            warn_undated_meetings(plan, series, series_documents)
         # A target that could not be opened is absent from ``trackers`` and
         # fails on its own below; it says nothing about the minutes, so it
         # must not stop closes in the other targets.
@@ -1095,6 +1097,30 @@ class _Decision:
     def refuse(self, reason: str, override: str | None) -> None:
         self.refused = reason
         self.override = override
+
+
+def warn_undated_meetings(plan: Plan, series: str, documents: list[Document]) -> None:
+    """Warn about each undated file with items in a series that has dated ones.
+
+    An undated meeting sorts before every dated one, so in a series that
+    carries its list forward its items count as dropped by the next meeting.
+    """
+
+    readable = [document for document in documents if not document.failed]
+    if not any(document.meeting.date for document in readable):
+        return
+    for document in readable:
+        if document.meeting.date is None and document.items:
+            plan.problems.append(
+                {
+                    "path": document.path,
+                    "line": None,
+                    "message": "no meeting date in the file name, front matter or"
+                    f" first heading, so it counts as the oldest meeting of series"
+                    f" {document.meeting.series or '(none)'}; add a date to its name",
+                    "severity": "warning",
+                }
+            )
 
 
 def _meeting_location(sighting) -> str:

@@ -212,3 +212,24 @@ def test_emptied_file_keeps_its_stored_items(tmp_path):
     assert not plan.has_changes
     assert not result.partial
     assert [issue.number for issue in harness.open_issues()] == numbers
+
+
+def test_undated_file_in_dated_series_warns(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path))
+    dated = minutes("ops/2024-05-02.md", "RD: Old item.")
+    undated = minutes("ops/notes.md", "RD: Old item.", "KM: Brand new thing.")
+
+    plan = harness.plan([dated, undated])
+
+    [warning] = [p for p in plan.problems if p["path"] == "ops/notes.md"]
+    assert warning["severity"] == "warning"
+    assert "counts as the oldest meeting of series ops" in warning["message"]
+    assert not plan.partial
+
+
+def test_undated_series_does_not_warn(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path))
+
+    plan = harness.plan([minutes("ops/notes.md", "RD: Only item.")])
+
+    assert plan.problems == []
