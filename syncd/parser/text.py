@@ -69,9 +69,13 @@ def prepare_text(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared
     had_crlf = "\r\n" in text
     if had_crlf:
         text = text.replace("\r\n", "\n")
-    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+    changed = had_bom or had_crlf or type(data) is not bytes
+    if not data.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    return PreparedText(text, text.encode("utf-8"), had_bom, had_crlf)
+        changed = True
+    # Strict UTF-8 decoding round-trips, so text that was not changed
+    # encodes to the input bytes.
+    return PreparedText(text, text.encode("utf-8") if changed else data, had_bom, had_crlf)
 
 
 class LineIndex:
