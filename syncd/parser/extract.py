@@ -128,7 +128,7 @@ class Extractor:
             # One plain line, the usual "XX: task" paragraph.
             stripped = text.strip()
             return [(first, stripped)] if stripped else []
-        result = []
+        result: list[tuple[int, str]] = []
         for index, line in enumerate(text.split("\n")):
             if index == 0:
                 if list_item:
@@ -212,6 +212,7 @@ class Extractor:
         parents: list[tuple[int, str]] = []
         blocks = self.top_blocks(root) if self.dialect.headings_without_space else root.children
         for block in blocks:
+            heading: tuple[int, str] | None
             if block.kind == HEADING:
                 heading = (block.level, normalize_title(block.text))
             else:
@@ -280,7 +281,11 @@ class Extractor:
                 if pending is not None:
                     for item in block.children:
                         last = self.list_item(item, pending)
-                elif adjacent and not any(self.item_has_owner(item) for item in block.children):
+                elif (
+                    adjacent
+                    and last is not None
+                    and not any(self.item_has_owner(item) for item in block.children)
+                ):
                     self.extend(last, block)
                 else:
                     for item in block.children:
