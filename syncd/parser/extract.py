@@ -211,17 +211,17 @@ class Extractor:
         current_level = 0
         parents: list[tuple[int, str]] = []
         blocks = self.top_blocks(root) if self.dialect.headings_without_space else root.children
+        bare_titles = self.dialect.bare_title_lines
         for block in blocks:
-            heading: tuple[int, str] | None
             if block.kind == HEADING:
-                heading = (block.level, normalize_title(block.text))
+                level, title = block.level, normalize_title(block.text)
             else:
-                heading = self.heading_of(block)
-            if heading is None:
-                if current is not None:
-                    current.append(block)
-                continue
-            level, title = heading
+                heading = self.heading_of(block) if bare_titles else None
+                if heading is None:
+                    if current is not None:
+                        current.append(block)
+                    continue
+                level, title = heading
             if current is not None and level <= current_level:
                 current = None
             if level < _BARE_LEVEL:
@@ -247,11 +247,12 @@ class Extractor:
 
     def run(self, root: Block) -> None:
         in_sections: set[int] = set()
+        markers = self.dialect.inline_markers and self.compiled.marker is not None
         for section in self.sections(root):
-            for block in section:
-                in_sections.add(id(block))
+            if markers:
+                in_sections.update(id(block) for block in section)
             self.section_entries(section)
-        if self.dialect.inline_markers and self.compiled.marker is not None:
+        if markers:
             for block in self.top_blocks(root):
                 if id(block) not in in_sections:
                     self.marker_entries(block)
