@@ -31,9 +31,9 @@ from syncd.parser.extract import strip_closing_hashes
 # trying every character. A line's first character decides which
 # alternative can match, so each line matches at most one of them.
 _LINE_START = re.compile(
-    r"\n(?:"
-    # Lines that make the simple reading unsafe wherever they are. The
-    # lookahead rules out most lines at their first character.
+    # The lookahead rules out most lines at their first character.
+    r"\n(?=[ <=\-#`~])(?:"
+    # Lines that make the simple reading unsafe wherever they are.
     r"(?=[ <=\-])(?P<hazard> {0,3}<"  # an HTML block may swallow the next lines
     r"| {1,3}#{1,6}(?:[ \t]|$)"  # an indented heading may sit in a list item
     r"| {1,3}(?:```|~~~)"  # an indented fence may belong to a list item
