@@ -55,7 +55,10 @@ def prepare_text(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared
             "(save the file as UTF-8)",
             line,
         ) from None
-    if "\x00" in text:
+    # The checks for NUL and CRLF search the bytes, which is faster than
+    # searching text with non-ASCII characters. UTF-8 encodes U+0000, CR
+    # and LF as those single bytes and never uses the bytes otherwise.
+    if b"\x00" in data:
         offset = text.index("\x00")
         raise InputProblem(
             f"contains a NUL character at offset {len(text[:offset].encode())}: "
@@ -66,7 +69,7 @@ def prepare_text(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared
     had_bom = text.startswith("\ufeff")
     if had_bom:
         text = text[1:]
-    had_crlf = "\r\n" in text
+    had_crlf = b"\r\n" in data
     if had_crlf:
         text = text.replace("\r\n", "\n")
     changed = had_bom or had_crlf or type(data) is not bytes
