@@ -11,7 +11,7 @@ entries.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import attrgetter
 
 from syncd.model import Item, ItemKind
@@ -76,7 +76,9 @@ class Entry:
     checked: bool | None = None
     inherited: tuple[str, ...] = ()
     end_line: int = 0
-    context: list[str] = field(default_factory=list)
+    # Blocks nested under the entry; None until the first one, because most
+    # entries have none.
+    context: list[str] | None = None
     marker: bool = False
 
 
@@ -422,7 +424,11 @@ class Extractor:
 
     def extend(self, entry: Entry, block: Block) -> None:
         entry.end_line = max(entry.end_line, self.lines.last_line_of(block.start, block.end))
-        entry.context.append(_dedent(self.source(block.start, block.end)))
+        text = _dedent(self.source(block.start, block.end))
+        if entry.context is None:
+            entry.context = [text]
+        else:
+            entry.context.append(text)
 
     # -- inline markers --------------------------------------------------------
 
