@@ -357,10 +357,17 @@ _SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+# Text that normalize_title only folds and splits into words: ASCII letters,
+# digits and spaces, so no shortcode, "&", emoji or punctuation to remove.
+_PLAIN_TITLE = re.compile(r"[A-Za-z0-9 ]*")
+
+
 @functools.lru_cache(maxsize=4096)
 def normalize_title(text: str) -> str:
     """Heading text with emoji, shortcodes, emphasis and punctuation removed, folded."""
 
+    if _PLAIN_TITLE.fullmatch(text) is not None:
+        return " ".join(text.lower().split())
     # "&" reads as "and": "TODOs & Decisions" is "TODOs and Decisions".
     text = _SHORTCODE.sub(" ", text.casefold().replace("&", " and "))
     return " ".join(_NON_WORD.sub(" ", text).split())

@@ -221,3 +221,23 @@ def test_scan_hazard_matches_plain_pattern(lines, index):
     found = compiled_for(dialect).scan_hazard.search(text) is not None
 
     assert found == (_reference_hazard(dialect).search(text) is not None)
+
+
+def _reference_title(text: str) -> str:
+    """normalize_title written out in full, with no shortcut for plain ASCII titles."""
+
+    text = re.sub(r":[a-z0-9_+-]+:", " ", text.casefold().replace("&", " and "))
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="aZ09 _:&-!é🔧*\t", max_size=16))
+def test_normalize_title_matches_reference(text):
+    normalize_title.cache_clear()
+
+    assert normalize_title(text) == _reference_title(text)
+
+
+def test_normalize_title_plain_and_decorated():
+    assert normalize_title("  TODOs  and Decisions ") == "todos and decisions"
+    assert normalize_title(":wrench: TODOs & Decisions") == "todos and decisions"
