@@ -1,8 +1,8 @@
 """Compile the minutes parser's hot modules with mypyc when the build allows it.
 
 Everything else about the package is declared in pyproject.toml. The
-compiled modules run the same code as the Python sources, about twice as
-fast (docs/parser.md). When mypyc or a C compiler is missing, when a module
+compiled modules run the same code as the Python sources, about a third
+faster (docs/parser.md). When mypyc or a C compiler is missing, when a module
 fails to compile, or when SYNCD_PURE_PYTHON=1 is set, the package installs
 as pure Python and works the same, only slower.
 """
@@ -30,7 +30,7 @@ COMPILED_MODULES = [
 
 
 def _warn(message: str) -> None:
-    print(f"syncd: {message}; installing the parser as pure Python", file=sys.stderr)
+    print(f"syncd: {message}, so the parser is installed as pure Python", file=sys.stderr)
 
 
 class OptionalBuildExt(build_ext):
@@ -45,8 +45,8 @@ class OptionalBuildExt(build_ext):
         try:
             super().run()
         # A missing compiler, a failed compile and a failed link raise
-        # different errors across setuptools versions; each one means the
-        # same thing here.
+        # different errors across setuptools versions, and each one means
+        # the same thing here.
         except Exception as error:  # noqa: BLE001
             _warn(f"compiling with mypyc failed ({type(error).__name__}: {error})")
             for extension in self.extensions:
@@ -66,8 +66,8 @@ def _extensions() -> list:
     try:
         return mypycify(
             # Imported modules that are not compiled are type-checked
-            # without reporting their errors; only the compiled ones must
-            # be clean.
+            # without reporting their errors, so only the compiled ones must
+            # type-check cleanly.
             ["--follow-imports=silent", "--ignore-missing-imports", *COMPILED_MODULES],
             opt_level="3",
             group_name="syncd_parser",

@@ -91,7 +91,8 @@ def parse_blocks(text: str, base: int = 0, end: int | None = None) -> Block:
     stack = [root]
     heading: Block | None = None
     heading_parts: list[str] = []
-    # Events are strings or one-key dicts; read them as plain Python values.
+    # pyromark's stubs type events as a union that the dict lookups below do
+    # not fit, so they are read as plain Python values.
     events: Any = _MARKDOWN.events_with_range(text)
     for event, span in events:
         if type(event) is str:

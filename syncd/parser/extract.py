@@ -76,8 +76,8 @@ class Entry:
     checked: bool | None = None
     inherited: tuple[str, ...] = ()
     end_line: int = 0
-    # Blocks nested under the entry; None until the first one, because most
-    # entries have none.
+    # Blocks nested under the entry, or None until the first one, because
+    # most entries have none.
     context: list[str] | None = None
     marker: bool = False
 

@@ -178,7 +178,7 @@ FRONT_MATTER_LINE = st.one_of(
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(FRONT_MATTER_LINE, max_size=8))
-def test_simple_reader_agrees_on_generated_front_matter(lines):
+def test_simple_reader_generated_front_matter(lines):
     text = "\n".join(lines) + "\n"
 
     simple = _simple_yaml(text)
