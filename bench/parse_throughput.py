@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench.core import Context, Section, benchmark, require, verdict
 from bench.generate import generate_series
+from syncd.parser.bench import compiled_modules, forget_memos
 
 # Dialect preset per top-level corpus folder, as the corpus manifest names
 # the dialects.
@@ -79,12 +80,16 @@ def _best_and_median(samples: list[float]) -> tuple[float, float]:
 
 
 def measure_cold(files: list[MinutesFile], repeats: int) -> list[float]:
-    """Wall seconds of ``repeats`` full passes of parse_bytes over ``files``."""
+    """Wall seconds of ``repeats`` full passes of parse_bytes over ``files``.
+
+    Every pass starts with the parser's memos empty, as in a fresh process.
+    """
 
     parse_bytes, load_dialect, _ = _parser_api()
     dialects = {name: load_dialect(name) for name in {item.dialect for item in files}}
     samples = []
     while len(samples) < repeats:
+        forget_memos(dialects.values())
         started = time.perf_counter()
         for item in files:
             parse_bytes(item.data, path=item.path, dialect=dialects[item.dialect])
@@ -186,7 +191,14 @@ def parse_benchmark(context: Context) -> Section:
         samples, reparsed = measure_cached(files, repeats, context.work_dir)
         _add_rows(section, label, files, samples, reparsed)
     section.notes.append(
-        "Cold: parse_bytes on bytes already in memory, dialect loaded once, no cache. "
+        "Cold: parse_bytes on bytes already in memory, dialect loaded once, no cache, "
+        "the parser's memos emptied before each pass. "
         "Cached: the same files again through ParseCache after one pass filled it."
+    )
+    compiled = compiled_modules()
+    section.notes.append(
+        f"Parser modules compiled with mypyc: {', '.join(compiled)}."
+        if compiled
+        else "Parser modules run as pure Python (not compiled with mypyc)."
     )
     return section

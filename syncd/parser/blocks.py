@@ -10,6 +10,7 @@ from the source by range, so the Markdown an author wrote is kept as is.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pyromark
 
@@ -90,7 +91,10 @@ def parse_blocks(text: str, base: int = 0, end: int | None = None) -> Block:
     stack = [root]
     heading: Block | None = None
     heading_parts: list[str] = []
-    for event, span in _MARKDOWN.events_with_range(text):
+    # pyromark's stubs type events as a union that the dict lookups below do
+    # not fit, so they are read as plain Python values.
+    events: Any = _MARKDOWN.events_with_range(text)
+    for event, span in events:
         if type(event) is str:
             # SoftBreak, HardBreak, Rule.
             if heading is not None and event != "Rule":

@@ -225,7 +225,7 @@ def _meeting_date(path: str, fm: dict, heading: str, dialect: Dialect):
             found[source] = value
     chosen = next((found[source] for source in dialect.date_sources if source in found), None)
     for source, value in found.items():
-        if value != chosen:
+        if chosen is not None and value != chosen:
             warnings.append(
                 (None, f"the {source.replace('_', ' ')} gives {value.isoformat()}, "
                        f"but the meeting date is taken as {chosen.isoformat()}")

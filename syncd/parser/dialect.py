@@ -366,10 +366,17 @@ _SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+# Text that normalize_title only folds and splits into words: ASCII letters,
+# digits and spaces, so no shortcode, "&", emoji or punctuation to remove.
+_PLAIN_TITLE = re.compile(r"[A-Za-z0-9 ]*")
+
+
 @functools.lru_cache(maxsize=4096)
 def normalize_title(text: str) -> str:
     """Heading text with emoji, shortcodes, emphasis and punctuation removed, folded."""
 
+    if _PLAIN_TITLE.fullmatch(text) is not None:
+        return " ".join(text.lower().split())
     # "&" reads as "and": "TODOs & Decisions" is "TODOs and Decisions".
     text = _SHORTCODE.sub(" ", text.casefold().replace("&", " and "))
     return " ".join(_NON_WORD.sub(" ", text).split())
@@ -390,17 +397,28 @@ def _scan_hazard(dialect: Dialect) -> re.Pattern | None:
     # pattern is searched in the text with a line feed put in front: a
     # literal line feed lets the regex engine skip to line starts, where a
     # "^" would be tried at every character.
-    prefix = r"\n[ \t>*_+\-\d.)\[\]xX]*"
-    alternatives = []
+    before_word = r"[ \t>*_+\-\d.)\[\]xX]"
+    words_after = []
     if dialect.inline_markers and dialect.markers:
-        alternatives.append(prefix + "(?:" + "|".join(words(m) for m in dialect.markers) + r")\b")
+        words_after.append("(?:" + "|".join(words(m) for m in dialect.markers) + r")\b")
+        first_letters = [normalize_title(m)[:1] for m in dialect.markers]
+    else:
+        first_letters = []
     if dialect.bare_title_lines and dialect.section_titles:
-        alternatives.append(
-            prefix + "(?:" + "|".join(words(t) for t in dialect.section_titles) + r")[\W_]*$"
+        words_after.append(
+            "(?:" + "|".join(words(t) for t in dialect.section_titles) + r")[\W_]*$"
         )
-    if not alternatives:
+        first_letters += [normalize_title(t)[:1] for t in dialect.section_titles]
+    if not words_after:
         return None
-    return re.compile("|".join(alternatives), re.IGNORECASE | re.MULTILINE)
+    # When no word starts with a character of the class, the class run
+    # never has to give a character back, and a possessive run (Python
+    # 3.11) saves the regex engine from trying every shorter one.
+    possessive = not any(
+        re.fullmatch(before_word, letter, re.IGNORECASE) for letter in first_letters if letter
+    )
+    prefix = r"\n" + before_word + ("*+" if possessive else "*")
+    return re.compile(prefix + "(?:" + "|".join(words_after) + ")", re.IGNORECASE | re.MULTILINE)
 
 
 class CompiledDialect:

@@ -11,7 +11,8 @@ entries.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from operator import attrgetter
 
 from syncd.model import Item, ItemKind
 from syncd.parser import owners as owner_forms
@@ -27,6 +28,7 @@ _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _ALNUM = re.compile(r"[^\W_]")
 _INITIALS_STUB = re.compile(r"^(?:[A-Z][a-z]?){1,3}$")
 _MEMO_LIMIT = 20_000
+_MISSING = object()
 # The lines after the first of a one-line entry (shared, never changed).
 _NO_LINES: list[str] = []
 # Section levels: a bare title line ("Action Items" with no heading markup)
@@ -74,7 +76,9 @@ class Entry:
     checked: bool | None = None
     inherited: tuple[str, ...] = ()
     end_line: int = 0
-    context: list[str] = field(default_factory=list)
+    # Blocks nested under the entry, or None until the first one, because
+    # most entries have none.
+    context: list[str] | None = None
     marker: bool = False
 
 
@@ -84,6 +88,10 @@ class _Classified:
     text: str = ""
     owner_only: bool = False
     skip: bool = False
+    # Filled by extract_items on first use. Both depend only on the entry's
+    # lines, like the rest of a classification, so memo hits share them.
+    item_text: str | None = None
+    text_done: bool = False
 
 
 class Extractor:
@@ -95,6 +103,8 @@ class Extractor:
         self.dialect = dialect
         self.compiled = compiled_for(dialect)
         self.known = known_names if dialect.name_mode == "known" else None
+        self.memo = self.compiled.classify_memo
+        self.placeholder_length = self.compiled.placeholder_length
         # (entry, classification) in document order of discovery.
         self.pending_items: list[tuple[Entry, _Classified]] = []
 
@@ -120,7 +130,7 @@ class Extractor:
             # One plain line, the usual "XX: task" paragraph.
             stripped = text.strip()
             return [(first, stripped)] if stripped else []
-        result = []
+        result: list[tuple[int, str]] = []
         for index, line in enumerate(text.split("\n")):
             if index == 0:
                 if list_item:
@@ -203,16 +213,17 @@ class Extractor:
         current_level = 0
         parents: list[tuple[int, str]] = []
         blocks = self.top_blocks(root) if self.dialect.headings_without_space else root.children
+        bare_titles = self.dialect.bare_title_lines
         for block in blocks:
             if block.kind == HEADING:
-                heading = (block.level, normalize_title(block.text))
+                level, title = block.level, normalize_title(block.text)
             else:
-                heading = self.heading_of(block)
-            if heading is None:
-                if current is not None:
-                    current.append(block)
-                continue
-            level, title = heading
+                heading = self.heading_of(block) if bare_titles else None
+                if heading is None:
+                    if current is not None:
+                        current.append(block)
+                    continue
+                level, title = heading
             if current is not None and level <= current_level:
                 current = None
             if level < _BARE_LEVEL:
@@ -238,11 +249,12 @@ class Extractor:
 
     def run(self, root: Block) -> None:
         in_sections: set[int] = set()
+        markers = self.dialect.inline_markers and self.compiled.marker is not None
         for section in self.sections(root):
-            for block in section:
-                in_sections.add(id(block))
+            if markers:
+                in_sections.update(id(block) for block in section)
             self.section_entries(section)
-        if self.dialect.inline_markers and self.compiled.marker is not None:
+        if markers:
             for block in self.top_blocks(root):
                 if id(block) not in in_sections:
                     self.marker_entries(block)
@@ -272,7 +284,11 @@ class Extractor:
                 if pending is not None:
                     for item in block.children:
                         last = self.list_item(item, pending)
-                elif adjacent and not any(self.item_has_owner(item) for item in block.children):
+                elif (
+                    adjacent
+                    and last is not None
+                    and not any(self.item_has_owner(item) for item in block.children)
+                ):
                     self.extend(last, block)
                 else:
                     for item in block.children:
@@ -408,7 +424,11 @@ class Extractor:
 
     def extend(self, entry: Entry, block: Block) -> None:
         entry.end_line = max(entry.end_line, self.lines.last_line_of(block.start, block.end))
-        entry.context.append(_dedent(self.source(block.start, block.end)))
+        text = _dedent(self.source(block.start, block.end))
+        if entry.context is None:
+            entry.context = [text]
+        else:
+            entry.context.append(text)
 
     # -- inline markers --------------------------------------------------------
 
@@ -468,13 +488,13 @@ class Extractor:
         lines = entry.lines
         texts = lines[0][1] if len(lines) == 1 else tuple(text for _number, text in lines)
         key = (texts, entry.inherited, entry.marker, dry_run)
-        memo = self.compiled.classify_memo
-        if key in memo:
-            return memo[key]
-        result = self._classify(entry, dry_run)
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        memo[key] = result
+        memo = self.memo
+        result = memo.get(key, _MISSING)
+        if result is _MISSING:
+            result = self._classify(entry, dry_run)
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[key] = result
         return result
 
     def _classify(self, entry: Entry, dry_run: bool) -> _Classified | None:
@@ -498,7 +518,8 @@ class Extractor:
             elif entry.marker:
                 return None
 
-        if self._is_placeholder(" ".join([first] + following) if following else first):
+        whole = " ".join([first] + following) if following else first
+        if len(whole) <= self.placeholder_length and self._is_placeholder(whole):
             return None
 
         if not owners and dialect.colon_owners:
@@ -546,7 +567,7 @@ class Extractor:
         full = ("\n".join([text] + following) if following else text).strip()
         if not owners and not self.dialect.unowned_items:
             return None
-        if not dry_run and self._is_placeholder(full):
+        if not dry_run and len(full) <= self.placeholder_length and self._is_placeholder(full):
             return None
         return _Classified(owners if type(owners) is tuple else tuple(owners), full)
 
@@ -557,10 +578,10 @@ class Extractor:
         folded = " ".join(owner_forms.strip_markup(text).casefold().split()).strip(" .:;!")
         return not folded or folded in self.compiled.placeholders
 
-    def is_done(self, entry: Entry, text: str) -> bool:
+    def is_done_text(self, text: str) -> bool:
+        """Return whether the entry text marks the entry done, its checkbox aside."""
+
         dialect = self.dialect
-        if entry.checked and dialect.checkbox_done:
-            return True
         if dialect.strikethrough_done and "~~" in text:
             remaining = _LINK_TARGET.sub("]", _STRUCK.sub("", text))
             if not _ALNUM.search(remaining):
@@ -580,6 +601,9 @@ class Extractor:
 
 
 _KINDS = {kind.value: kind for kind in ItemKind}
+_TASK = ItemKind.TASK
+_UNOWNED = ItemKind.UNOWNED
+_ITEM_ORDER = attrgetter("line", "end_line")
 _new_object = object.__new__
 
 
@@ -640,25 +664,33 @@ def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, 
     extractor.run(root)
     items = []
     seen = set()
+    checkbox_done = dialect.checkbox_done
     for entry, result in extractor.pending_items:
-        first_line = entry.lines[0][0]
-        if (first_line, result.text) in seen:
+        entry_lines = entry.lines
+        first_line = entry_lines[0][0]
+        key = (first_line, result.text)
+        if key in seen:
             continue
-        seen.add((first_line, result.text))
-        if len(entry.lines) == 1:
-            first_text = entry.lines[0][1]
-        else:
-            first_text = "\n".join(text for _number, text in entry.lines)
-        items.append(
-            new_item(
-                first_line,
-                max(entry.end_line, entry.lines[-1][0]),
-                result.owners,
-                ItemKind.TASK if result.owners else ItemKind.UNOWNED,
-                _rebalance_strike(first_text, result.text),
-                extractor.is_done(entry, first_text),
-                "\n".join(entry.context),
-            )
+        seen.add(key)
+        if result.item_text is None:
+            if len(entry_lines) == 1:
+                first_text = entry_lines[0][1]
+            else:
+                first_text = "\n".join(text for _number, text in entry_lines)
+            result.item_text = _rebalance_strike(first_text, result.text)
+            result.text_done = extractor.is_done_text(first_text)
+        owners = result.owners
+        # The same object new_item builds, without the call.
+        item = _new_object(Item)
+        item.__dict__.update(
+            line=first_line,
+            end_line=max(entry.end_line, entry_lines[-1][0]),
+            owners=owners,
+            kind=_TASK if owners else _UNOWNED,
+            text=result.item_text,
+            done=True if entry.checked and checkbox_done else result.text_done,
+            context="\n".join(entry.context) if entry.context else "",
         )
-    items.sort(key=lambda item: (item.line, item.end_line))
+        items.append(item)
+    items.sort(key=_ITEM_ORDER)
     return items

@@ -110,9 +110,15 @@ def _simple_yaml(text: str) -> YamlDocument | None:
             item = entry[2:].strip(" ")
             if current_list is None or not item:
                 return None
-            ok, scalar = _scalar(item)
-            if not ok or not isinstance(scalar, str):
+            if item[0] in _PLAIN_START or ": " in item or " #" in item or item[-1] == ":":
+                ok, scalar = _scalar(item)
+                if not ok or not isinstance(scalar, str):
+                    return None
+            elif item in _NULLS:
                 return None
+            else:
+                # A plain scalar, the usual list entry (_scalar, inlined).
+                scalar = item
             indent = len(line) - len(entry)
             if list_indent < 0:
                 list_indent = indent
@@ -136,9 +142,13 @@ def _simple_yaml(text: str) -> YamlDocument | None:
         lines.setdefault((), number)
         lines[(key,)] = number
         if value:
-            ok, scalar = _scalar(value)
-            if not ok:
-                return None
+            if value[0] in _PLAIN_START or ": " in value or " #" in value or value[-1] == ":":
+                ok, scalar = _scalar(value)
+                if not ok:
+                    return None
+            else:
+                # A plain scalar (_scalar, inlined).
+                scalar = None if value in _NULLS else value
             data[key] = scalar
             if isinstance(scalar, list):
                 for index in range(len(scalar)):

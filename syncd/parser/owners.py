@@ -121,6 +121,10 @@ def _strip_placeholder_word(text: str, compiled) -> str | None:
 def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
     """Read an ``OWNERS: text`` prefix, or return None when the line has no colon prefix."""
 
+    if ":" not in line:
+        # Without a colon the pattern would fail only after trying every
+        # prefix length.
+        return None
     plain = strip_markup(line).strip()
     match = _COLON_PREFIX.match(plain)
     if match is None:

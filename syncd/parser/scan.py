@@ -25,24 +25,29 @@ from dataclasses import dataclass
 from syncd.parser.dialect import normalize_title
 from syncd.parser.extract import strip_closing_hashes
 
-# Lines that make the simple reading unsafe. Each pattern starts with a line
-# feed (the text is searched with one put in front), which lets the regex
-# engine skip ahead to line starts instead of trying every character. Group
-# "underline" is a line of = or - (a setext underline, or a rule that might
-# be one): unsafe only right under a line of text. The other alternatives
-# are unsafe wherever they are.
-_HAZARD = re.compile(
+# The lines plan_regions looks at, found in one pass over the text. Each
+# alternative starts with a line feed (the text is searched with one put in
+# front), which lets the regex engine skip ahead to line starts instead of
+# trying every character. A line's first character decides which
+# alternative can match, so each line matches at most one of them.
+_LINE_START = re.compile(
     # The lookahead rules out most lines at their first character.
-    r"\n(?=[ <=\-])(?: {0,3}<"  # an HTML block may swallow the next lines
+    r"\n(?=[ <=\-#`~])(?:"
+    # Lines that make the simple reading unsafe wherever they are.
+    r"(?=[ <=\-])(?P<hazard> {0,3}<"  # an HTML block may swallow the next lines
     r"| {1,3}#{1,6}(?:[ \t]|$)"  # an indented heading may sit in a list item
     r"| {1,3}(?:```|~~~)"  # an indented fence may belong to a list item
+    r")"
+    # A line of = or - (a setext underline, or a rule that might be one):
+    # unsafe only right under a line of text.
     r"|(?P<underline> {0,3}(?:=+|-+)[ \t]*$)"
+    # Column-0 heading-like lines ("## Title", and "###Title", a hazard).
+    r"|(?P<hashes>#{1,6})(?P<content>[^\n]*)"
+    # Column-0 fence openings.
+    r"|(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)"
     r")",
     re.MULTILINE,
 )
-# Column-0 heading-like lines ("## Title", and "###Title", a hazard) and
-# column-0 fence openings, found in one pass.
-_ATX_OR_FENCE = re.compile(r"\n(?=[#`~])(?:(#{1,6})([^\n]*)|(`{3,}|~{3,})([^\n]*))")
 
 
 @dataclass(slots=True)
@@ -64,7 +69,7 @@ class RegionPlan:
 def _closing_fence(char: str, length: int) -> re.Pattern:
     """Compile the pattern of a line closing a fence of ``length`` ``char`` characters."""
 
-    # Searched in the text with a line feed put in front, like _HAZARD.
+    # Searched in the text with a line feed put in front, like _LINE_START.
     return re.compile(r"\n {0,3}" + re.escape(char) + "{" + str(length) + r",}[ \t]*$", re.MULTILINE)
 
 
@@ -75,38 +80,36 @@ def plan_regions(text: str, titles: frozenset[str], extra_hazard: re.Pattern | N
     """
 
     lined = "\n" + text
-    for hazard in _HAZARD.finditer(lined):
-        if hazard.group("underline") is None:
-            return None
-        # Right under a line of text it makes that text a heading.
-        before = lined.rfind("\n", 0, hazard.start())
-        if before >= 0 and lined[before + 1 : hazard.start()].strip():
-            return None
     if extra_hazard is not None and extra_hazard.search(lined) is not None:
         return None
     headings: list[Heading] = []
-    position = 0
-    search = _ATX_OR_FENCE.search
-    while True:
-        match = search(lined, position)
-        if match is None:
-            break
+    # Headings and fences before this offset are inside a fenced block.
+    code_end = 0
+    for match in _LINE_START.finditer(lined):
+        kind = match.lastgroup
         # match.start() is the line's offset in text (lined has one more char).
         start = match.start()
-        position = match.end()
-        fence = match.group(3)
-        if fence is not None:
-            if fence[0] == "`" and "`" in match.group(4):
+        if kind == "hazard":
+            return None
+        if kind == "underline":
+            # Right under a line of text it makes that text a heading.
+            before = lined.rfind("\n", 0, start)
+            if before >= 0 and lined[before + 1 : start].strip():
+                return None
+            continue
+        if start < code_end:
+            continue
+        if kind == "info":
+            fence = match.group("fence")
+            if fence[0] == "`" and "`" in match.group("info"):
                 # Not a fence: an inline code span at the start of a paragraph.
                 continue
             # Headings inside the fenced block are code. An unclosed fence
             # runs to the end of the text.
-            close = _closing_fence(fence[0], len(fence)).search(lined, position)
-            if close is None:
-                break
-            position = close.end()
+            close = _closing_fence(fence[0], len(fence)).search(lined, match.end())
+            code_end = len(lined) if close is None else close.end()
             continue
-        content = match.group(2)
+        content = match.group("content")
         if content and content[0] not in " \t":
             if content[0] == "#":
                 continue  # seven or more hashes: a paragraph
@@ -117,7 +120,7 @@ def plan_regions(text: str, titles: frozenset[str], extra_hazard: re.Pattern | N
         if "&" in content:
             # Entities render as their characters in a parsed heading.
             content = html.unescape(content)
-        headings.append(Heading(len(match.group(1)), content, start, position - 1))
+        headings.append(Heading(len(match.group("hashes")), content, start, match.end() - 1))
 
     regions: list[tuple[int, int]] = []
     index = 0

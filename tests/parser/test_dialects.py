@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields, replace
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncd.errors import ConfigError
 from syncd.parser import bundled_dialects, load_dialect
-from syncd.parser.dialect import Dialect, dialect_from_text, dialect_to_yaml
+from syncd.parser.dialect import (
+    Dialect,
+    compiled_for,
+    dialect_from_text,
+    dialect_to_yaml,
+    normalize_title,
+)
 from tests.parser.helpers import parse
 
 PRESETS = ["default", "unikraft", "rust-lang-team", "conda", "ember", "nodejs-tsc"]
@@ -161,3 +170,74 @@ def test_known_names_mode_needs_a_participant(tmp_path):
     document = parse(data, dialect=str(dialect_file))
 
     assert [item.owners for item in document.items] == [(), ("KL",), ()]
+
+
+def _reference_hazard(dialect: Dialect) -> re.Pattern:
+    """The scan hazard written plainly: one backtracking alternative per word list."""
+
+    def words(phrase: str) -> str:
+        return r"[\W_]+".join(re.escape(word) for word in normalize_title(phrase).split())
+
+    prefix = r"\n[ \t>*_+\-\d.)\[\]xX]*"
+    alternatives = []
+    if dialect.inline_markers and dialect.markers:
+        alternatives.append(prefix + "(?:" + "|".join(words(m) for m in dialect.markers) + r")\b")
+    if dialect.bare_title_lines and dialect.section_titles:
+        alternatives.append(
+            prefix + "(?:" + "|".join(words(t) for t in dialect.section_titles) + r")[\W_]*$"
+        )
+    return re.compile("|".join(alternatives), re.IGNORECASE | re.MULTILINE)
+
+
+HAZARD_DIALECTS = [
+    load_dialect("ember"),
+    load_dialect("nodejs-tsc"),
+    # Words that start with characters of the run before a word ("x", a digit).
+    dialect_from_text(
+        "inline_markers:\n  enabled: true\n  markers: [xaction, 2do, go]\n"
+        "sections:\n  bare_title_lines: true\n  titles: [x-items, Next steps]\n",
+        origin="test.yaml",
+    ),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from([" ", "\t", "- ", "* ", "> ", "1. ", "[x] ", "**", "x", "X", "2", "_",
+                             "action", "Action item", "AI", "ai", "go", "xaction", "2do",
+                             "x-items", "next steps", "TODOs", ":", " and ", "ok", "."]),
+            max_size=6,
+        ).map("".join),
+        max_size=5,
+    ),
+    st.sampled_from(range(len(HAZARD_DIALECTS))),
+)
+def test_scan_hazard_matches_plain_pattern(lines, index):
+    dialect = HAZARD_DIALECTS[index]
+    text = "\n" + "\n".join(lines)
+
+    found = compiled_for(dialect).scan_hazard.search(text) is not None
+
+    assert found == (_reference_hazard(dialect).search(text) is not None)
+
+
+def _reference_title(text: str) -> str:
+    """normalize_title written out in full, with no shortcut for plain ASCII titles."""
+
+    text = re.sub(r":[a-z0-9_+-]+:", " ", text.casefold().replace("&", " and "))
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="aZ09 _:&-!é🔧*\t", max_size=16))
+def test_normalize_title_matches_reference(text):
+    normalize_title.cache_clear()
+
+    assert normalize_title(text) == _reference_title(text)
+
+
+def test_normalize_title_plain_and_decorated():
+    assert normalize_title("  TODOs  and Decisions ") == "todos and decisions"
+    assert normalize_title(":wrench: TODOs & Decisions") == "todos and decisions"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from syncd.parser.meeting import _simple_yaml
 from syncd.yamltext import load_yaml
 from tests.parser.helpers import parse, rows
@@ -154,3 +157,33 @@ def test_simple_reader_defers_other_yaml():
         "a: >\n  folded\n",
     ]:
         assert _simple_yaml(sample) is None, sample
+
+
+FRONT_MATTER_LINE = st.one_of(
+    st.just(""),
+    st.builds(
+        "{}:{}".format,
+        st.sampled_from(["a", "title", "b-c", "participants"]),
+        st.sampled_from(["", " x", " ~", " null", ' "q"', " 'q'", " [a, b]", " []", " a: b",
+                         " a #c", " x:", " -x", " @x", " 10:00", " NO", " Bo Chen  "]),
+    ),
+    st.builds(
+        "{}- {}".format,
+        st.sampled_from(["", "  ", "    "]),
+        st.sampled_from(["Ana", "~", "null", "a: b", "x:", '"q"', "'q'", "#c", "Bo Chen", "-",
+                         "[a]", "a #b", "Zoë", "10:00"]),
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(FRONT_MATTER_LINE, max_size=8))
+def test_simple_reader_generated_front_matter(lines):
+    text = "\n".join(lines) + "\n"
+
+    simple = _simple_yaml(text)
+
+    if simple is not None:
+        full = load_yaml(text)
+        assert simple.data == full.data
+        assert simple.lines == full.lines
