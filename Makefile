@@ -8,13 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench soak clean
 
-# setup.py compiles these parser modules with mypyc beside their sources,
-# and Python imports a compiled module before its source, so a change to one
-# of them reinstalls.
-COMPILED := $(wildcard syncd/parser/blocks.py syncd/parser/core.py syncd/parser/extract.py \
-	syncd/parser/meeting.py syncd/parser/owners.py syncd/parser/scan.py syncd/parser/text.py)
-
-$(STAMP): pyproject.toml setup.py $(COMPILED)
+$(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -33,5 +27,4 @@ soak: $(STAMP)
 	$(BIN)/python -m bench.soak
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .syncd-demo .mypy_cache
-	rm -f syncd/parser/*.so syncd_parser__mypyc*.so
+	rm -rf $(VENV) build *.egg-info .pytest_cache .syncd-demo

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.core import Context, Section, benchmark, require, verdict
 from bench.generate import generate_series
-from syncd.parser.bench import compiled_modules, forget_memos
+from syncd.parser.bench import forget_memos
 
 # Dialect preset per top-level corpus folder, as the corpus manifest names
 # the dialects.
@@ -194,11 +194,5 @@ def parse_benchmark(context: Context) -> Section:
         "Cold: parse_bytes on bytes already in memory, dialect loaded once, no cache, "
         "the parser's memos emptied before each pass. "
         "Cached: the same files again through ParseCache after one pass filled it."
-    )
-    compiled = compiled_modules()
-    section.notes.append(
-        f"Parser modules compiled with mypyc: {', '.join(compiled)}."
-        if compiled
-        else "Parser modules run as pure Python (not compiled with mypyc)."
     )
     return section

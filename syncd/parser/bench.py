@@ -23,23 +23,6 @@ def _files(paths: Iterable[str | Path]) -> list[tuple[str, bytes]]:
     return found
 
 
-# The modules setup.py compiles with mypyc when it can.
-COMPILABLE_MODULES = ("blocks", "core", "extract", "meeting", "owners", "scan", "text")
-
-
-def compiled_modules() -> list[str]:
-    """Return the parser modules loaded from compiled extensions, not Python sources."""
-
-    import importlib
-
-    names = []
-    for name in COMPILABLE_MODULES:
-        module = importlib.import_module(f"syncd.parser.{name}")
-        if not (module.__file__ or "").endswith(".py"):
-            names.append(name)
-    return names
-
-
 def forget_memos(dialects: Iterable[Dialect]) -> None:
     """Drop what earlier parses left in memory, so the next parse starts cold.
 
@@ -151,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{figures['files']} files, {figures['bytes']:,} bytes, {figures['items']} items: "
         f"cold {figures['cold_seconds']:.3f} s ({figures['cold_mb_per_s']:.1f} MB/s), "
         f"cached {figures['cached_seconds']:.3f} s ({figures['cached_mb_per_s']:.1f} MB/s), "
-        f"CPU seconds, best of {max(arguments.repeat, 1)}, "
-        f"{'compiled with mypyc' if compiled_modules() else 'pure Python'}"
+        f"CPU seconds, best of {max(arguments.repeat, 1)}"
     )
     return 0
 
