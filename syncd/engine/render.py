@@ -21,7 +21,12 @@ from dataclasses import dataclass
 import regex
 
 from syncd.engine.identity import strip_done_marker
-from syncd.marker import MARKER_PATTERN, encode_marker
+from syncd.marker import (
+    MARKER_PATTERN,
+    decode_marker,
+    encode_marker,
+    neutralize_markers,
+)
 
 BLOCK_BEGIN = "<!-- syncd:begin -->"
 BLOCK_END = "<!-- syncd:end -->"
@@ -147,7 +152,6 @@ def render_block(content: BlockContent, limit: int) -> str:
     """
 
     head = [
-        BLOCK_BEGIN,
         "",
         "> " + neutralize_mentions(content.text).replace("\n", "\n> "),
         "",
@@ -178,11 +182,13 @@ def render_block(content: BlockContent, limit: int) -> str:
     tail = [
         "<sub>Kept in sync with the minutes by syncd. Edits inside this block may be "
         "replaced; add notes below it.</sub>",
-        BLOCK_END,
     ]
 
     def assemble(context_lines: list[str], history_lines: list[str]) -> str:
-        return "\n".join(head + context_lines + history_lines + tail)
+        # Everything between the block's own begin and end comes from the
+        # minutes, the roster or the source, so none of it may pass for a marker.
+        inner = "\n".join(head + context_lines + history_lines + tail)
+        return f"{BLOCK_BEGIN}\n{neutralize_markers(inner)}\n{BLOCK_END}"
 
     context_lines: list[str] = []
     if content.context.strip():
@@ -252,10 +258,33 @@ def split_body(body: str | None) -> BodyParts:
     end = rest.find(BLOCK_END, begin + 1) if begin >= 0 else -1
     if begin < 0 or end < 0:
         return BodyParts(marker=marker, prefix=rest, block=None, suffix="")
-    end += len(BLOCK_END)
+    end = _block_end(rest, begin, end, marker)
     return BodyParts(
         marker=marker, prefix=rest[:begin], block=rest[begin:end], suffix=rest[end:]
     )
+
+
+def _block_end(rest: str, begin: int, first_end: int, marker: str | None) -> int:
+    """Return the offset just after the end comment that closes the managed block.
+
+    syncd now never writes an end comment inside the block, but a body written
+    before minutes text was escaped can hold one there. The real end is the
+    one whose block matches the ``block`` hash in the marker. When no candidate
+    matches, the first end is taken.
+    """
+
+    end = first_end + len(BLOCK_END)
+    payload = decode_marker(marker)
+    expected = payload.get("block") if payload else None
+    if not isinstance(expected, str):
+        return end
+    candidate = end
+    while block_hash(rest[begin:candidate]) != expected:
+        following = rest.find(BLOCK_END, candidate)
+        if following < 0:
+            return end
+        candidate = following + len(BLOCK_END)
+    return candidate
 
 
 def render_marker(payload: dict) -> str:

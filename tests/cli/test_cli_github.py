@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.conftest import CONFIG
+from tests.cli.conftest import CONFIG, MEETING_ONE, MEETING_TWO
 from tests.fakes.github_fake import DEFAULT_TOKEN, running_fake
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
@@ -101,3 +101,37 @@ def test_server_error_not_called_matching(project, github):
     assert "! target ops failed" in run.stdout
     assert "the trackers match the minutes" not in run.stdout
     assert "Nothing was planned for the failed target ops" in run.stdout
+
+
+def test_marker_text_in_minutes_keeps_updates(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+    quoted = "  - the footer reads <!-- syncd:end --> at the end\n"
+    project.write_minutes(
+        "ops/2024-05-02.md",
+        MEETING_ONE.replace(
+            "RD: Delete the calendar-announce channel.\n",
+            "RD: Delete the calendar-announce channel.\n" + quoted,
+        ),
+    )
+    assert project.syncd("sync", env=env).code == 0
+    issue = next(
+        issue
+        for issue in github.issues_in("acme/ops")
+        if issue.title.startswith("Delete")
+    )
+    issue.body = issue.body + "\n\nHuman note: keep this."
+    project.write_minutes(
+        "ops/2024-05-09.md",
+        MEETING_TWO.replace(
+            "RD: Delete the calendar-announce channel.\n",
+            "RD: Delete the old calendar-announce channel.\n" + quoted,
+        ),
+    )
+
+    run = project.syncd("sync", "--format", "json", env=env)
+
+    assert run.code == 0, run.stderr
+    assert run.json()["conflicts"] == []
+    assert "> Delete the old calendar-announce channel." in issue.body
+    assert issue.body.endswith("Human note: keep this.")
+    assert issue.body.count("<!-- syncd:end -->") == 1
