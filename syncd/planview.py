@@ -103,13 +103,14 @@ def plan_summary(plan: Plan) -> dict[str, int]:
 def result_summary(result) -> dict[str, int]:
     """Return what a sync wrote, counted like ``plan_summary``.
 
-    A close whose comment failed (a locked issue) is closed but has status
-    ``failed``, so it counts under ``failed`` and not as closed.
+    A close or reopen whose comment was not posted (a locked conversation)
+    counts as closed or reopened, and its comment is not counted as posted.
     """
 
     summary = dict(result.summary())
-    applied = [o.change for o in result.outcomes if o.status in _APPLIED]
-    summary.update(count_changes(applied))
+    applied = [o for o in result.outcomes if o.status in _APPLIED]
+    summary.update(count_changes([o.change for o in applied]))
+    summary["comments"] -= sum(1 for o in applied if o.warning)
     return summary
 
 
@@ -147,6 +148,8 @@ def _summary_line(counts: dict[str, int], verb: str) -> str:
         parts.append(f"{counts['failed']} failed")
     if counts.get("pending"):
         parts.append(f"{counts['pending']} pending")
+    if counts.get("warnings"):
+        parts.append(plural(counts["warnings"], "warning"))
     return ("Plan: " if verb == "plan" else "Result: ") + ", ".join(parts) + "."
 
 
@@ -240,6 +243,8 @@ def render_result_text(result, failed_files: int = 0) -> str:
             )
         change_lines[0] += status
         lines.extend(change_lines)
+        if outcome.warning:
+            lines.append(f"    ! warning: {outcome.warning}")
     other = _other_lines(result.plan)
     for target, message in sorted(result.failed_targets.items()):
         if target not in result.plan.failed_targets:

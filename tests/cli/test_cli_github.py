@@ -135,3 +135,28 @@ def test_marker_text_in_minutes_keeps_updates(project, github):
     assert "> Delete the old calendar-announce channel." in issue.body
     assert issue.body.endswith("Human note: keep this.")
     assert issue.body.count("<!-- syncd:end -->") == 1
+
+
+def test_locked_close_exits_zero_with_warning(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+    assert project.syncd("sync", env=env).code == 0
+    locked = next(
+        issue
+        for issue in github.issues_in("acme/ops")
+        if issue.title.startswith("Delete")
+    )
+    locked.locked = True
+    project.write_minutes(
+        "ops/2024-05-09.md",
+        MEETING_TWO.replace("RD: Delete the calendar-announce channel.\n", ""),
+    )
+
+    run = project.syncd("sync", env=env)
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert "the comment was not posted because the conversation is locked" in run.stdout
+    assert "1 closed" in run.stdout
+    assert "1 warning" in run.stdout
+    assert " failed." not in run.stdout
+    assert "[failed" not in run.stdout
+    assert locked.state == "closed"
