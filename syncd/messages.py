@@ -38,9 +38,15 @@ def format_location(path: str, line: int | None) -> str:
 
 
 def format_problem(problem: Problem) -> str:
-    """Return ``path:line: severity: message`` for one file problem."""
+    """Return ``path:line: severity: message`` for one problem.
 
-    return f"{format_location(problem.path, problem.line)}: {problem.severity.value}: {problem.message}"
+    A problem with no file, such as two issues with one marker, has no location.
+    """
+
+    text = f"{problem.severity.value}: {problem.message}"
+    if not problem.path:
+        return text
+    return f"{format_location(problem.path, problem.line)}: {text}"
 
 
 def problem_text(error: SyncdError) -> str:

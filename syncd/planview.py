@@ -168,13 +168,18 @@ def _other_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def _error_problems(plan: Plan) -> list[dict]:
+    return [p for p in plan.problems if p.get("severity") != "warning"]
+
+
 def no_change_lines(
     plan: Plan, failed_targets: dict[str, str] | None = None, failed_files: int = 0
 ) -> list[str]:
     """Return the sentences shown when nothing is to be written, each one true.
 
-    "The trackers match the minutes" holds only when every target was
-    compared with every file and no close was held back by a guard.
+    "The trackers match the minutes" is true only when every target was
+    compared with every file, no close was held back by a guard and the plan
+    has no problem other than warnings.
     """
 
     failed = sorted({*plan.failed_targets, *(failed_targets or {})})
@@ -201,6 +206,15 @@ def no_change_lines(
             f"No changes for the minutes that were read, but {what} failed and "
             "their items were not compared."
         )
+    if plan.items_without_issue:
+        count = len(plan.items_without_issue)
+        verb = "has" if count == 1 else "have"
+        lines.append(
+            f"No changes were made, but {plural(count, 'item')} listed in the "
+            f"minutes {verb} no issue because of the problems below."
+        )
+    elif not lines and _error_problems(plan):
+        lines.append("No changes were made, but there are problems (see below).")
     if not lines:
         if plan.conflicts:
             lines.append("No changes: the trackers match the minutes, except the conflicts above.")

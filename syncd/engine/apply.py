@@ -100,7 +100,8 @@ class SyncResult:
         A comment that a locked conversation rejected is a warning only,
         because no later run can post it either. A comment that failed on
         another error makes the run partial although its close or reopen
-        counts as applied.
+        counts as applied. So does an item that a problem left without an
+        issue, such as one whose issue was deleted on the tracker.
         """
 
         return bool(
@@ -108,6 +109,7 @@ class SyncResult:
             or self.pending
             or self.failed_targets
             or self.plan.partial
+            or self.plan.items_without_issue
             or any(o.comment_failed for o in self.outcomes)
         )
 

@@ -160,3 +160,33 @@ def test_locked_close_exits_zero_with_warning(project, github):
     assert " failed." not in run.stdout
     assert "[failed" not in run.stdout
     assert locked.state == "closed"
+
+
+def test_deleted_issue_reported_in_text(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+    assert project.syncd("sync", env=env).code == 0
+    deleted = next(
+        issue
+        for issue in github.issues_in("acme/ops")
+        if issue.title.startswith("Book")
+    )
+    github.delete_issue("acme/ops", deleted.number)
+    expected = (
+        f"ops/2024-05-02.md:16: error: acme/ops#{deleted.number}: "
+        "the issue no longer exists"
+    )
+
+    sync = project.syncd("sync", env=env)
+    plan = project.syncd("plan", env=env)
+    plan_json = project.syncd("plan", "--format", "json", env=env)
+
+    assert sync.code == 3, sync.stdout + sync.stderr
+    assert expected in sync.stdout
+    assert "the trackers match the minutes" not in sync.stdout
+    assert "1 item listed in the minutes has no issue" in sync.stdout
+    assert plan.code == 0, plan.stdout + plan.stderr
+    assert expected in plan.stdout
+    assert "the trackers match the minutes" not in plan.stdout
+    [problem] = plan_json.json()["problems"]
+    assert problem["path"] == "ops/2024-05-02.md"
+    assert problem["line"] == 16
