@@ -30,6 +30,7 @@ from syncd.errors import (
     TrackerError,
 )
 from syncd.marker import marker_key
+from syncd.messages import error_text
 from syncd.settings import PacingSettings
 from syncd.tracker import Issue
 
@@ -201,7 +202,7 @@ def apply_plan(
             )
         if target in stopped:
             result.outcomes.append(
-                Outcome(change, stopped[target].status, str(stopped[target]))
+                Outcome(change, stopped[target].status, error_text(stopped[target]))
             )
             continue
         if change.key is not None and change.key in failed_keys:
@@ -212,21 +213,23 @@ def apply_plan(
         tracker = trackers.get(target)
         if tracker is None:
             stopped[target] = _TargetStopped("skipped", f"target {target} is not open")
-            result.failed_targets[target] = str(stopped[target])
-            result.outcomes.append(Outcome(change, "skipped", str(stopped[target])))
+            result.failed_targets[target] = error_text(stopped[target])
+            result.outcomes.append(
+                Outcome(change, "skipped", error_text(stopped[target]))
+            )
             continue
         try:
             outcome = _apply_change(change, tracker, state, run_id, recovery)
         except _CreatePending as error:
             logger.warning("target %s: create of %s is pending: %s", target, change.key, error)
-            result.outcomes.append(Outcome(change, "pending", str(error)))
+            result.outcomes.append(Outcome(change, "pending", error_text(error)))
             if change.key is not None:
                 failed_keys.add(change.key)
             continue
         except RateLimitedError as error:
             stopped[target] = _TargetStopped("pending", f"rate limited: {error}")
             result.rate_limited[target] = error.retry_after
-            result.outcomes.append(Outcome(change, "pending", str(error)))
+            result.outcomes.append(Outcome(change, "pending", error_text(error)))
             logger.warning(
                 "target %s: rate limited, %s; the remaining writes wait for the next run",
                 target,
@@ -236,7 +239,7 @@ def apply_plan(
         except TrackerError as error:
             if error.target_wide:
                 stopped[target] = _TargetStopped("skipped", f"target failed: {error}")
-                result.failed_targets[target] = str(error)
+                result.failed_targets[target] = error_text(error)
                 logger.error("target %s failed: %s", target, error)
             else:
                 logger.error(
@@ -244,7 +247,7 @@ def apply_plan(
                 )
             if change.key is not None:
                 failed_keys.add(change.key)
-            result.outcomes.append(Outcome(change, "failed", str(error)))
+            result.outcomes.append(Outcome(change, "failed", error_text(error)))
             continue
         result.outcomes.append(outcome)
         _stop_after_comment_error(outcome, stopped, result)
@@ -279,7 +282,7 @@ def _stop_after_comment_error(
         )
     elif error is not None and error.target_wide:
         stopped[target] = _TargetStopped("skipped", f"target failed: {error}")
-        result.failed_targets[target] = str(error)
+        result.failed_targets[target] = error_text(error)
         logger.error("target %s failed: %s", target, error)
 
 
@@ -465,11 +468,12 @@ def _apply_change(
     if isinstance(comment_error, IssueLockedError):
         warning = (
             f"{done}, but the comment was not posted because the conversation "
-            f"is locked: {comment_error}"
+            f"is locked: {error_text(comment_error)}"
         )
     else:
         warning = (
-            f"{done}, but the comment failed and is not sent again: {comment_error}"
+            f"{done}, but the comment failed and is not sent again: "
+            f"{error_text(comment_error)}"
         )
     return Outcome(
         change, "applied", ref=change.ref, warning=warning, comment_error=comment_error
@@ -525,7 +529,7 @@ def _journalled(
     try:
         value = call()
     except TrackerError as error:
-        state.journal_result(entry, status="failed", error=str(error))
+        state.journal_result(entry, status="failed", error=error_text(error))
         raise
     result = {"ref": value.ref} if isinstance(value, Issue) else {}
     state.journal_result(entry, status="done", result=result)
@@ -600,7 +604,7 @@ def _apply_create(
             f"outcome unknown, looked for again by later runs: {error}"
         ) from error
     except TrackerError as error:
-        state.journal_result(entry, status="failed", error=str(error))
+        state.journal_result(entry, status="failed", error=error_text(error))
         raise
     state.journal_result(
         entry, status="done", result={"ref": issue.ref, "number": issue.number}
