@@ -45,6 +45,9 @@ READ = "read"
 WRITE = "write"  # idempotent: sending it twice leaves the same result
 CREATE = "create"  # not idempotent: a lost response is an unknown outcome
 
+# The text that replaces a token in an error message, as in the logs.
+REDACTED = "***"
+
 TRUNCATION_NOTE = "\n\n*(Truncated by syncd: the tracker's length limit was reached.)*"
 
 # Seconds; every request of both clients gets an explicit timeout, because
@@ -126,6 +129,28 @@ def fit_body(body: str, limit: int) -> str:
     if len(body) <= limit:
         return body
     return body[: limit - len(TRUNCATION_NOTE)] + TRUNCATION_NOTE
+
+
+def without_token(error: SyncdError, token: str) -> SyncdError:
+    """Return ``error`` with ``token`` masked in its message, hint and location.
+
+    A server can echo the request's token in an error body (a proxy that
+    prints the Authorization header, a validation message that quotes it),
+    and the adapter builds its messages from those bodies. The error is
+    changed in place, so its type and other fields stay.
+    """
+
+    if not token:
+        return error
+    error.args = tuple(
+        argument.replace(token, REDACTED) if isinstance(argument, str) else argument
+        for argument in error.args
+    )
+    for name in ("hint", "location"):
+        value = error.__dict__.get(name)
+        if isinstance(value, str):
+            setattr(error, name, value.replace(token, REDACTED))
+    return error
 
 
 def safe_file_name(name: str) -> str:
@@ -348,17 +373,21 @@ class RemoteTracker(Tracker):
         return_status: bool = False,
     ) -> Any:
         def attempt() -> Any:
-            return self._send(
-                kind,
-                verb,
-                url,
-                endpoint=endpoint,
-                scope=scope,
-                number=number,
-                body=body,
-                paged=paged,
-                return_status=return_status,
-            )
+            try:
+                return self._send(
+                    kind,
+                    verb,
+                    url,
+                    endpoint=endpoint,
+                    scope=scope,
+                    number=number,
+                    body=body,
+                    paged=paged,
+                    return_status=return_status,
+                )
+            except TrackerError as error:
+                # Before the retry log or any caller sees the error.
+                raise without_token(error, self._token)
 
         try:
             return self.runner.run(

@@ -293,7 +293,9 @@ def _print_outcome(
         )
         problems = outcome.problems()
         if problems:
-            out.write("\n**Problems** (each affects only its own file or target):\n\n")
+            out.write(
+                "\n**Problems** (each affects only its own file, target or item):\n\n"
+            )
             for problem in problems:
                 out.write(f"- `{format_problem(problem)}`\n")
         return
@@ -312,7 +314,7 @@ def _print_outcome(
     if problems:
         out.write(
             f"\n{plural(len(problems), 'problem')} "
-            "(each affects only its own file or target):\n"
+            "(each affects only its own file, target or item):\n"
         )
         _print_problems(problems, out)
     warnings = outcome.warnings()

@@ -16,6 +16,12 @@ import re
 
 MARKER_PREFIX = "<!-- syncd:v1 "
 MARKER_PATTERN = re.compile(r"<!-- syncd:v1 ([A-Za-z0-9+/=]+) -->")
+# The start of any HTML comment that could pass for one of syncd's own
+# comments (the marker, the block's begin and end), in any spacing or case.
+_MARKER_LIKE = re.compile(r"<!(?=--\s*syncd)", re.IGNORECASE)
+# Zero-width space: after ``<!`` it ends the comment opener, so the text is
+# shown as written (in prose and in code alike) and matches no marker.
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 def encode_marker(payload: dict) -> str:
@@ -47,6 +53,19 @@ def decode_marker(body: str | None) -> dict | None:
     if not isinstance(payload, dict) or not isinstance(payload.get("key"), str):
         return None
     return payload
+
+
+def neutralize_markers(text: str) -> str:
+    """Return ``text`` with every comment that looks like a syncd marker broken.
+
+    Minutes can quote ``<!-- syncd:end -->`` or a whole marker. Copied into an
+    issue body unchanged, such text would end the managed block early or pass
+    for the item's marker. A zero-width space after ``<!`` keeps the text
+    readable and makes it no comment at all. The result matches nothing that
+    the function would change again, so rendering stays deterministic.
+    """
+
+    return _MARKER_LIKE.sub("<!" + ZERO_WIDTH_SPACE, text)
 
 
 def marker_key(body: str | None) -> str | None:

@@ -3,7 +3,9 @@
 Every message names what failed (file and line, target, source or issue),
 the value involved, and, when the error carries a hint, what to do next.
 The CLI and the daemon print these, and no other module formats an
-exception for a person.
+exception for a person. Every error's text is masked here as in the logs
+(``syncd.logsetup.redact``), although the adapters already mask their token
+in the errors they raise.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from syncd.errors import (
     TargetUnavailableError,
     TrackerError,
 )
+from syncd.logsetup import redact
 from syncd.model import Problem
 
 
@@ -38,9 +41,24 @@ def format_location(path: str, line: int | None) -> str:
 
 
 def format_problem(problem: Problem) -> str:
-    """Return ``path:line: severity: message`` for one file problem."""
+    """Return ``path:line: severity: message`` for one problem.
 
-    return f"{format_location(problem.path, problem.line)}: {problem.severity.value}: {problem.message}"
+    A problem with no file, such as two issues with one marker, has no location.
+    """
+
+    text = f"{problem.severity.value}: {problem.message}"
+    if not problem.path:
+        return text
+    return f"{format_location(problem.path, problem.line)}: {text}"
+
+
+def error_text(error: BaseException) -> str:
+    """Return an error's message with tokens and other secrets masked.
+
+    This is the text for a report, a JSON field or the state file.
+    """
+
+    return redact(str(error))
 
 
 def problem_text(error: SyncdError) -> str:
@@ -50,7 +68,8 @@ def problem_text(error: SyncdError) -> str:
     error's message with its hint, if any, in parentheses.
     """
 
-    return f"{error} ({error.hint})" if error.hint else str(error)
+    text = f"{error} ({error.hint})" if error.hint else str(error)
+    return redact(text)
 
 
 def format_config_problem(problem: ConfigProblem) -> str:
@@ -62,8 +81,12 @@ def _hint(error: SyncdError) -> str:
 
 
 def format_error(error: BaseException) -> str:
-    """Return the text shown for an error that ended a command."""
+    """Return the text shown for an error that ended a command, secrets masked."""
 
+    return redact(_format_error(error))
+
+
+def _format_error(error: BaseException) -> str:
     if isinstance(error, ConfigError):
         count = plural(len(error.problems), "problem")
         lines = [f"error: invalid {error.what} ({count}):"]
@@ -112,4 +135,4 @@ def format_tracker_error(error: TrackerError) -> str:
     if error.status is not None:
         text = f"{text} (HTTP {error.status})"
     parts.append(text)
-    return ": ".join(parts)
+    return redact(": ".join(parts))

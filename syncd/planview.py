@@ -103,13 +103,14 @@ def plan_summary(plan: Plan) -> dict[str, int]:
 def result_summary(result) -> dict[str, int]:
     """Return what a sync wrote, counted like ``plan_summary``.
 
-    A close whose comment failed (a locked issue) is closed but has status
-    ``failed``, so it counts under ``failed`` and not as closed.
+    A close or reopen whose comment was not posted (a locked conversation)
+    counts as closed or reopened, and its comment is not counted as posted.
     """
 
     summary = dict(result.summary())
-    applied = [o.change for o in result.outcomes if o.status in _APPLIED]
-    summary.update(count_changes(applied))
+    applied = [o for o in result.outcomes if o.status in _APPLIED]
+    summary.update(count_changes([o.change for o in applied]))
+    summary["comments"] -= sum(1 for o in applied if o.warning)
     return summary
 
 
@@ -147,6 +148,8 @@ def _summary_line(counts: dict[str, int], verb: str) -> str:
         parts.append(f"{counts['failed']} failed")
     if counts.get("pending"):
         parts.append(f"{counts['pending']} pending")
+    if counts.get("warnings"):
+        parts.append(plural(counts["warnings"], "warning"))
     return ("Plan: " if verb == "plan" else "Result: ") + ", ".join(parts) + "."
 
 
@@ -165,13 +168,18 @@ def _other_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def _error_problems(plan: Plan) -> list[dict]:
+    return [p for p in plan.problems if p.get("severity") != "warning"]
+
+
 def no_change_lines(
     plan: Plan, failed_targets: dict[str, str] | None = None, failed_files: int = 0
 ) -> list[str]:
     """Return the sentences shown when nothing is to be written, each one true.
 
-    "The trackers match the minutes" holds only when every target was
-    compared with every file and no close was held back by a guard.
+    "The trackers match the minutes" is true only when every target was
+    compared with every file, no close was held back by a guard and the plan
+    has no problem other than warnings.
     """
 
     failed = sorted({*plan.failed_targets, *(failed_targets or {})})
@@ -198,6 +206,15 @@ def no_change_lines(
             f"No changes for the minutes that were read, but {what} failed and "
             "their items were not compared."
         )
+    if plan.items_without_issue:
+        count = len(plan.items_without_issue)
+        verb = "has" if count == 1 else "have"
+        lines.append(
+            f"No changes were made, but {plural(count, 'item')} listed in the "
+            f"minutes {verb} no issue because of the problems below."
+        )
+    elif not lines and _error_problems(plan):
+        lines.append("No changes were made, but there are problems (see below).")
     if not lines:
         if plan.conflicts:
             lines.append("No changes: the trackers match the minutes, except the conflicts above.")
@@ -240,6 +257,8 @@ def render_result_text(result, failed_files: int = 0) -> str:
             )
         change_lines[0] += status
         lines.extend(change_lines)
+        if outcome.warning:
+            lines.append(f"    ! warning: {outcome.warning}")
     other = _other_lines(result.plan)
     for target, message in sorted(result.failed_targets.items()):
         if target not in result.plan.failed_targets:

@@ -127,11 +127,32 @@ class RunOutcome:
         return EXIT_OK
 
     def problems(self) -> list[Problem]:
-        return (
+        """Return every problem of the run that is not a plan warning.
+
+        These are the problems of files, sources and targets, then the
+        plan's own, such as an issue deleted on the tracker. A target that
+        failed preflight is left out of the plan's part, because the report
+        names it on its own line.
+        """
+
+        found = (
             self.collected.source_problems
             + self.collected.file_problems
             + self.target_problems
         )
+        seen = {(problem.path, problem.line, problem.message) for problem in found}
+        failed_targets = tuple(f"target {name}: " for name in self.plan.failed_targets)
+        for entry in self.plan.problems:
+            path = entry.get("path")
+            line = entry.get("line")
+            message = entry["message"]
+            if entry.get("severity") == "warning" or (path, line, message) in seen:
+                continue
+            if path is None and message.startswith(failed_targets):
+                continue
+            seen.add((path, line, message))
+            found.append(Problem(path=path or "", line=line, message=message))
+        return found
 
     def warnings(self) -> list[str]:
         """Return each warning of the run as ``path:line: message`` text."""

@@ -30,6 +30,7 @@ from syncd.errors import (
     TrackerError,
 )
 from syncd.marker import marker_key
+from syncd.messages import error_text
 from syncd.settings import PacingSettings
 from syncd.tracker import Issue
 
@@ -44,6 +45,20 @@ class Outcome:
     status: str
     error: str | None = None
     ref: str | None = None
+    # Why the comment that goes with an applied close or reopen was not
+    # posted, or None. The close or reopen itself was applied and is not
+    # sent again.
+    warning: str | None = None
+    # The error behind ``warning``. It is not part of the JSON.
+    comment_error: TrackerError | None = field(default=None, repr=False)
+
+    @property
+    def comment_failed(self) -> bool:
+        """Whether the comment failed on an error, not on a locked conversation."""
+
+        return self.comment_error is not None and not isinstance(
+            self.comment_error, IssueLockedError
+        )
 
     def to_json(self) -> dict:
         data = self.change.to_json()
@@ -52,6 +67,8 @@ class Outcome:
         data["outcome"] = self.status
         if self.error:
             data["error"] = self.error
+        if self.warning:
+            data["warning"] = self.warning
         return data
 
 
@@ -72,11 +89,29 @@ class SyncResult:
         return [o for o in self.outcomes if o.status in ("pending", "skipped")]
 
     @property
+    def warnings(self) -> list[Outcome]:
+        """Applied changes whose comment was not posted."""
+
+        return [o for o in self.outcomes if o.warning]
+
+    @property
     def partial(self) -> bool:
-        """Whether part of the run failed: a change, a target, a file or a source."""
+        """Whether part of the run failed: a change, a target, a file or a source.
+
+        A comment that a locked conversation rejected is a warning only,
+        because no later run can post it either. A comment that failed on
+        another error makes the run partial although its close or reopen
+        counts as applied. So does an item that a problem left without an
+        issue, such as one whose issue was deleted on the tracker.
+        """
 
         return bool(
-            self.failures or self.pending or self.failed_targets or self.plan.partial
+            self.failures
+            or self.pending
+            or self.failed_targets
+            or self.plan.partial
+            or self.plan.items_without_issue
+            or any(o.comment_failed for o in self.outcomes)
         )
 
     def summary(self) -> dict[str, int]:
@@ -89,6 +124,7 @@ class SyncResult:
         counts["unchanged"] = self.plan.unchanged
         counts["failed"] = len(self.failures)
         counts["pending"] = len(self.pending)
+        counts["warnings"] = len(self.warnings)
         counts["conflict"] = len(self.plan.conflicts)
         counts["refused"] = len(self.plan.refused)
         return counts
@@ -104,6 +140,7 @@ class SyncResult:
             "notes": list(self.plan.notes),
             "unchanged": list(self.plan.unchanged_issues),
             "failures": [outcome.to_json() for outcome in self.failures],
+            "warnings": [outcome.to_json() for outcome in self.warnings],
             "failed_targets": {**self.plan.failed_targets, **self.failed_targets},
             "partial": self.partial,
         }
@@ -165,7 +202,7 @@ def apply_plan(
             )
         if target in stopped:
             result.outcomes.append(
-                Outcome(change, stopped[target].status, str(stopped[target]))
+                Outcome(change, stopped[target].status, error_text(stopped[target]))
             )
             continue
         if change.key is not None and change.key in failed_keys:
@@ -176,21 +213,23 @@ def apply_plan(
         tracker = trackers.get(target)
         if tracker is None:
             stopped[target] = _TargetStopped("skipped", f"target {target} is not open")
-            result.failed_targets[target] = str(stopped[target])
-            result.outcomes.append(Outcome(change, "skipped", str(stopped[target])))
+            result.failed_targets[target] = error_text(stopped[target])
+            result.outcomes.append(
+                Outcome(change, "skipped", error_text(stopped[target]))
+            )
             continue
         try:
             outcome = _apply_change(change, tracker, state, run_id, recovery)
         except _CreatePending as error:
             logger.warning("target %s: create of %s is pending: %s", target, change.key, error)
-            result.outcomes.append(Outcome(change, "pending", str(error)))
+            result.outcomes.append(Outcome(change, "pending", error_text(error)))
             if change.key is not None:
                 failed_keys.add(change.key)
             continue
         except RateLimitedError as error:
             stopped[target] = _TargetStopped("pending", f"rate limited: {error}")
             result.rate_limited[target] = error.retry_after
-            result.outcomes.append(Outcome(change, "pending", str(error)))
+            result.outcomes.append(Outcome(change, "pending", error_text(error)))
             logger.warning(
                 "target %s: rate limited, %s; the remaining writes wait for the next run",
                 target,
@@ -200,7 +239,7 @@ def apply_plan(
         except TrackerError as error:
             if error.target_wide:
                 stopped[target] = _TargetStopped("skipped", f"target failed: {error}")
-                result.failed_targets[target] = str(error)
+                result.failed_targets[target] = error_text(error)
                 logger.error("target %s failed: %s", target, error)
             else:
                 logger.error(
@@ -208,9 +247,10 @@ def apply_plan(
                 )
             if change.key is not None:
                 failed_keys.add(change.key)
-            result.outcomes.append(Outcome(change, "failed", str(error)))
+            result.outcomes.append(Outcome(change, "failed", error_text(error)))
             continue
         result.outcomes.append(outcome)
+        _stop_after_comment_error(outcome, stopped, result)
     reported = _report_outcomes(result, reported, on_outcome)
 
     _store_bookkeeping(plan, state, result, failed_keys, stopped)
@@ -219,6 +259,31 @@ def apply_plan(
     errors = [o.error for o in result.failures if o.error]
     state.finish_run(run_id, outcome_name, result.summary(), errors)
     return result
+
+
+def _stop_after_comment_error(
+    outcome: Outcome, stopped: dict, result: SyncResult
+) -> None:
+    """Stop the target when a comment hit a rate limit or a target-wide error.
+
+    The change itself stays applied. Only the writes after it wait, as they
+    would after the same error on a main write.
+    """
+
+    error = outcome.comment_error
+    target = outcome.change.target
+    if isinstance(error, RateLimitedError):
+        stopped[target] = _TargetStopped("pending", f"rate limited: {error}")
+        result.rate_limited[target] = error.retry_after
+        logger.warning(
+            "target %s: rate limited, %s; the remaining writes wait for the next run",
+            target,
+            error,
+        )
+    elif error is not None and error.target_wide:
+        stopped[target] = _TargetStopped("skipped", f"target failed: {error}")
+        result.failed_targets[target] = error_text(error)
+        logger.error("target %s failed: %s", target, error)
 
 
 def _utc_now() -> datetime:
@@ -359,61 +424,21 @@ def _apply_change(
 
     number = change.number
     intent = {"number": number, "action": change.action}
-    refused_comment = None
-    if change.action == "close":
-        # Close first: a close that fails then posts no comment, so the next
-        # run's retry cannot leave the same closing comment twice.
-        issue = _journalled(
-            state,
-            run_id,
-            change,
-            "close",
-            intent,
-            lambda: tracker.close(number, change.close_reason),
-        )
+    comment_error = None
+    if change.action in ("close", "reopen"):
+        # The state change comes first and the comment second: a state change
+        # that fails posts no comment, so the next run's retry cannot leave
+        # the same comment twice.
+        if change.action == "close":
+            write = lambda: tracker.close(number, change.close_reason)  # noqa: E731
+        else:
+            write = lambda: tracker.reopen(number)  # noqa: E731
+        issue = _journalled(state, run_id, change, change.action, intent, write)
+        # The issue changed state whatever happens to the comment, so the
+        # state file records it and the next run does not send it again.
+        _save_record(state, change, issue)
         if change.comment:
-            try:
-                _journalled(
-                    state,
-                    run_id,
-                    change,
-                    "comment",
-                    intent,
-                    lambda: tracker.comment(number, change.comment),
-                )
-            except IssueLockedError as error:
-                # A locked conversation refuses comments. The issue is closed,
-                # and the missing comment is reported.
-                logger.warning(
-                    "target %s: %s is locked, closed it without a comment: %s",
-                    change.target,
-                    change.ref,
-                    error,
-                )
-                refused_comment = f"{error}; closed without the comment"
-            except TrackerError:
-                # The close happened, so the state must say so even though
-                # the comment failed.
-                _save_record(state, change, issue)
-                raise
-    elif change.action == "reopen":
-        issue = _journalled(
-            state,
-            run_id,
-            change,
-            "reopen",
-            intent,
-            lambda: tracker.reopen(number),
-        )
-        if change.comment:
-            _journalled(
-                state,
-                run_id,
-                change,
-                "comment",
-                intent,
-                lambda: tracker.comment(number, change.comment),
-            )
+            comment_error = _post_comment(state, run_id, change, intent, tracker)
     elif change.action == "comment":
         _journalled(
             state,
@@ -423,7 +448,7 @@ def _apply_change(
             intent,
             lambda: tracker.comment(number, change.comment),
         )
-        issue = None
+        _save_record(state, change, None)
     elif change.action == "update":
         issue = _journalled(
             state,
@@ -433,13 +458,53 @@ def _apply_change(
             intent,
             lambda: tracker.update(number, change.update),
         )
+        _save_record(state, change, issue)
     else:
         raise ValueError(f"unknown change action {change.action!r}")
 
-    _save_record(state, change, issue)
-    if refused_comment is not None:
-        return Outcome(change, "failed", refused_comment, ref=change.ref)
-    return Outcome(change, "applied", ref=change.ref)
+    if comment_error is None:
+        return Outcome(change, "applied", ref=change.ref)
+    done = "closed" if change.action == "close" else "reopened"
+    if isinstance(comment_error, IssueLockedError):
+        warning = (
+            f"{done}, but the comment was not posted because the conversation "
+            f"is locked: {error_text(comment_error)}"
+        )
+    else:
+        warning = (
+            f"{done}, but the comment failed and is not sent again: "
+            f"{error_text(comment_error)}"
+        )
+    return Outcome(
+        change, "applied", ref=change.ref, warning=warning, comment_error=comment_error
+    )
+
+
+def _post_comment(
+    state: StateStore, run_id: str, change: Change, intent: dict, tracker
+) -> TrackerError | None:
+    """Post the comment of a close or reopen; return the error that stopped it, or None."""
+
+    try:
+        _journalled(
+            state,
+            run_id,
+            change,
+            "comment",
+            intent,
+            lambda: tracker.comment(change.number, change.comment),
+        )
+    except TrackerError as error:
+        log = logger.warning if isinstance(error, IssueLockedError) else logger.error
+        log(
+            "target %s: %s %s, but its comment was not posted: %s",
+            change.target,
+            _PAST_TENSE[change.action],
+            change.ref,
+            error,
+        )
+        return error
+    return None
 
 
 def _save_record(state: StateStore, change: Change, issue) -> None:
@@ -464,7 +529,7 @@ def _journalled(
     try:
         value = call()
     except TrackerError as error:
-        state.journal_result(entry, status="failed", error=str(error))
+        state.journal_result(entry, status="failed", error=error_text(error))
         raise
     result = {"ref": value.ref} if isinstance(value, Issue) else {}
     state.journal_result(entry, status="done", result=result)
@@ -539,7 +604,7 @@ def _apply_create(
             f"outcome unknown, looked for again by later runs: {error}"
         ) from error
     except TrackerError as error:
-        state.journal_result(entry, status="failed", error=str(error))
+        state.journal_result(entry, status="failed", error=error_text(error))
         raise
     state.journal_result(
         entry, status="done", result={"ref": issue.ref, "number": issue.number}

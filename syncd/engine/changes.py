@@ -112,6 +112,9 @@ class Plan:
     key_targets: dict[str, str] = field(default_factory=dict)
     managed_label: str = "syncd"
     failed_documents: int = 0
+    # Keys of items that a problem leaves without an issue in this run, such
+    # as an issue deleted on the tracker. A sync with any is partial.
+    items_without_issue: list[str] = field(default_factory=list)
     # Seconds apply_plan waits, after a create with an unknown outcome,
     # before it creates that item again (``Guards.unknown_create_wait``).
     unknown_create_wait: float = 300.0

@@ -188,6 +188,25 @@ class _Planner:
                     )
                 )
 
+    def skip_with_problem(self, decision: "_Decision", message: str) -> None:
+        """Skip an item in this run, with a problem at its line.
+
+        An item the minutes still list open is then left without an issue,
+        which makes a sync partial.
+        """
+
+        last = decision.chain.last if decision.chain is not None else None
+        self.plan.problems.append(
+            {
+                "path": last.document.path if last else None,
+                "line": last.item.line if last else None,
+                "message": message,
+            }
+        )
+        if decision.desired_open:
+            self.plan.items_without_issue.append(decision.key)
+        decision.skip = True
+
     def fail_target(self, name: str, message: str) -> None:
         self.plan.failed_targets[name] = message
         self.plan.problems.append(
@@ -431,6 +450,8 @@ class _Planner:
             or target in self.plan.failed_targets
             or target not in self.views
         ):
+            if desired_open and target not in self.plan.failed_targets:
+                self.plan.items_without_issue.append(key)
             decision.skip = True
             return decision
 
@@ -444,16 +465,13 @@ class _Planner:
                     f"{record.ref}: the issue no longer exists; syncd does not re-create it "
                     "(remove the state file to start over against a new tracker)"
                 )
-                self.plan.problems.append(
-                    {"path": None, "line": None, "message": message}
-                )
-                decision.skip = True
+                self.skip_with_problem(decision, message)
                 return decision
             except TrackerError as error:
-                self.plan.problems.append(
-                    {"path": None, "line": None, "message": f"{record.ref}: {error}"}
-                )
-                decision.skip = True
+                message = str(error)
+                if not message.startswith(record.ref):
+                    message = f"{record.ref}: {message}"
+                self.skip_with_problem(decision, message)
                 return decision
             decision.issue = found
 

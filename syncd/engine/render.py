@@ -21,11 +21,16 @@ from dataclasses import dataclass
 import regex
 
 from syncd.engine.identity import strip_done_marker
-from syncd.marker import MARKER_PATTERN, encode_marker
+from syncd.engine.markdown import ELLIPSIS, close_markdown, cut_markdown
+from syncd.marker import (
+    MARKER_PATTERN,
+    decode_marker,
+    encode_marker,
+    neutralize_markers,
+)
 
 BLOCK_BEGIN = "<!-- syncd:begin -->"
 BLOCK_END = "<!-- syncd:end -->"
-ELLIPSIS = "…"
 # Meetings listed in the body's history; older ones are counted, not listed.
 HISTORY_LIMIT = 30
 # Room kept free under the tracker's body limit for the marker and people's text.
@@ -147,7 +152,6 @@ def render_block(content: BlockContent, limit: int) -> str:
     """
 
     head = [
-        BLOCK_BEGIN,
         "",
         "> " + neutralize_mentions(content.text).replace("\n", "\n> "),
         "",
@@ -178,20 +182,23 @@ def render_block(content: BlockContent, limit: int) -> str:
     tail = [
         "<sub>Kept in sync with the minutes by syncd. Edits inside this block may be "
         "replaced; add notes below it.</sub>",
-        BLOCK_END,
     ]
 
     def assemble(context_lines: list[str], history_lines: list[str]) -> str:
-        return "\n".join(head + context_lines + history_lines + tail)
+        # Everything between the block's own begin and end comes from the
+        # minutes, the roster or the source, so none of it may pass for a marker.
+        inner = "\n".join(head + context_lines + history_lines + tail)
+        return f"{BLOCK_BEGIN}\n{neutralize_markers(inner)}\n{BLOCK_END}"
 
+    # The context is escaped before it is measured, so a cut fits the limit
+    # exactly. Its structure is closed even when it is not cut, because an
+    # unclosed fence in the minutes would turn the rest of the body into code.
+    context = close_markdown(
+        neutralize_markers(neutralize_mentions(content.context.rstrip()))
+    )
     context_lines: list[str] = []
-    if content.context.strip():
-        context_lines = [
-            "**Context:**",
-            "",
-            neutralize_mentions(content.context.rstrip()),
-            "",
-        ]
+    if context.strip():
+        context_lines = ["**Context:**", "", context, ""]
     block = assemble(context_lines, history)
     if len(block) <= limit:
         return block
@@ -202,11 +209,12 @@ def render_block(content: BlockContent, limit: int) -> str:
     )
     without_context = assemble(["**Context:**", "", note, ""], history)
     room = limit - len(without_context) - 2
-    if content.context.strip() and room > 200:
-        kept = truncate_graphemes(neutralize_mentions(content.context.rstrip()), room)
-        block = assemble(["**Context:**", "", kept, "", note, ""], history)
-        if len(block) <= limit:
-            return block
+    if context.strip() and room > 200:
+        kept = cut_markdown(context, room)
+        if kept is not None:
+            block = assemble(["**Context:**", "", kept, "", note, ""], history)
+            if len(block) <= limit:
+                return block
     if len(without_context) <= limit:
         return without_context
     block = assemble(
@@ -215,11 +223,10 @@ def render_block(content: BlockContent, limit: int) -> str:
     if len(block) <= limit:
         return block
     # NOTE: only an item text longer than the body limit gets here.
-    return (
-        truncate_graphemes(block[: -len(BLOCK_END) - 1], limit - len(BLOCK_END) - 1)
-        + "\n"
-        + BLOCK_END
-    )
+    inner = block[len(BLOCK_BEGIN) + 1 : -len(BLOCK_END) - 1]
+    room = limit - len(BLOCK_BEGIN) - len(BLOCK_END) - 2
+    kept = cut_markdown(inner, room) or ""
+    return f"{BLOCK_BEGIN}\n{kept}\n{BLOCK_END}"
 
 
 @dataclass(frozen=True)
@@ -252,10 +259,33 @@ def split_body(body: str | None) -> BodyParts:
     end = rest.find(BLOCK_END, begin + 1) if begin >= 0 else -1
     if begin < 0 or end < 0:
         return BodyParts(marker=marker, prefix=rest, block=None, suffix="")
-    end += len(BLOCK_END)
+    end = _block_end(rest, begin, end, marker)
     return BodyParts(
         marker=marker, prefix=rest[:begin], block=rest[begin:end], suffix=rest[end:]
     )
+
+
+def _block_end(rest: str, begin: int, first_end: int, marker: str | None) -> int:
+    """Return the offset just after the end comment that closes the managed block.
+
+    syncd now never writes an end comment inside the block, but a body written
+    before minutes text was escaped can contain one there. The real end is the
+    one whose block matches the ``block`` hash in the marker. When no candidate
+    matches, the first end is taken.
+    """
+
+    end = first_end + len(BLOCK_END)
+    payload = decode_marker(marker)
+    expected = payload.get("block") if payload else None
+    if not isinstance(expected, str):
+        return end
+    candidate = end
+    while block_hash(rest[begin:candidate]) != expected:
+        following = rest.find(BLOCK_END, candidate)
+        if following < 0:
+            return end
+        candidate = following + len(BLOCK_END)
+    return candidate
 
 
 def render_marker(payload: dict) -> str:

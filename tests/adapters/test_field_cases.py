@@ -607,12 +607,18 @@ def test_locked_issue_does_not_stop_the_run(bench):
     assert len(titles) == 3
     assert any("rota" in title for title in titles)
     assert any("incident" in title for title in titles)
-    assert run.outcome.to_json()["summary"]["create"] == 2
-    failures = run.outcome.to_json()["failures"]
-    assert [failure["issue"]["ref"] for failure in failures] == [
+    output = run.outcome.to_json()
+    assert output["summary"]["create"] == 2
+    assert output["summary"]["close"] == 1
+    assert output["summary"]["failed"] == 0
+    assert output["failures"] == []
+    assert output["partial"] is False
+    warnings = output["warnings"]
+    assert [warning["issue"]["ref"] for warning in warnings] == [
         f"{bench.project}#{bench.number_of(locked)}"
     ]
-    assert "is locked" in failures[0]["error"]
+    assert "conversation is locked" in warnings[0]["warning"]
+    assert warnings[0]["outcome"] == "applied"
 
 
 def test_locked_issue_is_still_closed(bench):
@@ -627,9 +633,12 @@ def test_locked_issue_is_still_closed(bench):
         locked.discussion_locked = True
     write_minutes(bench.minutes, "ops", "2024-05-09", "KM: Update the on-call rota.")
 
-    bench.sync()
+    run = bench.sync()
+    again = bench.sync()
 
     assert locked.state == "closed"
+    assert run.outcome.to_json()["summary"]["close"] == 1
+    assert again.outcome.to_json()["changes"] == []
 
 
 # An owner who cannot be assigned.

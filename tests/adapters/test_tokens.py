@@ -13,6 +13,7 @@ from syncd_adapters._tokens import Secret, resolve_token, validate_token_options
 from syncd_adapters.github import GitHubTracker
 
 from syncd.errors import AuthenticationError, ConfigError, SyncdError
+from syncd.logsetup import TextFormatter
 from tests.fakes import runs
 from tests.fakes.github_fake import DEFAULT_LOGIN
 
@@ -153,6 +154,20 @@ def test_canary_token_in_no_log_or_error(rig, caplog, tmp_path):
         after_commit=True,
         body={"message": "Bad Gateway"},
     )
+
+    def create_with_echo(status: int) -> None:
+        # A server that quotes the request's token in its error body.
+        rig.fake.inject(
+            "POST",
+            rig.create_path(),
+            status=status,
+            body={
+                "message": f"echo {CANARY}",
+                "errors": [{"message": f"token {CANARY} rejected"}],
+            },
+        )
+        tracker.create(_draft())
+
     for failing in (
         lambda: tracker.create(_draft()),
         lambda: tracker.get(999),
@@ -166,10 +181,20 @@ def test_canary_token_in_no_log_or_error(rig, caplog, tmp_path):
             str(caught.value.hint),
             repr(caught.value.__cause__),
         ]
+    log_before_echo = caplog.text
+    # The client library logs an echoed body at DEBUG as it came. syncd's
+    # formatters mask it, which the formatted lines below check.
+    for status in (500, 422, 403):
+        with pytest.raises(SyncdError) as caught:
+            create_with_echo(status)
+        texts += [str(caught.value), repr(caught.value), str(caught.value.hint)]
+    formatter = TextFormatter(journald=False)
+    formatted = [formatter.format(record) for record in caplog.records]
     tracker.close_session()
 
     _assert_no_canary(
-        caplog.text,
+        log_before_echo,
+        *formatted,
         repr(tracker.stats),
         repr(tracker.options),
         *texts,
@@ -208,10 +233,49 @@ def test_canary_token_in_no_cli_output(kind, tmp_path):
             kind=kind,
             fake=fake,
             minutes_root=tmp_path / "minutes",
-            base={"people": people},
+            # No wait after the failed create below, so a later run creates.
+            base={"people": people, "guards": {"unknown_create_wait": 0}},
         )
         environment = dict(os.environ, **{runs.TOKEN_VARIABLE: CANARY})
         outputs = []
+        # The server echoes the token in error bodies: a 500 makes the
+        # create pending, a 422 makes it fail, and both reports print why.
+        create_path = (
+            r"/repos/acme/ops/issues" if kind == "github" else r"/projects/[^/]+/issues"
+        )
+        echoes = (
+            (500, {"message": f"upstream rejected Authorization: token {CANARY}"}),
+            (
+                422,
+                {
+                    "message": f"Validation Failed for {CANARY}",
+                    "errors": [{"message": f"token {CANARY} is not allowed here"}],
+                },
+            ),
+        )
+        for (status, body), output_format in zip(echoes, ("text", "json")):
+            fake.inject("POST", create_path, status=status, body=body, times=1)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "syncd.cli",
+                    "--config",
+                    str(config),
+                    "sync",
+                    "--format",
+                    output_format,
+                    "-vv",
+                ],
+                capture_output=True,
+                text=True,
+                env=environment,
+                timeout=120,
+                cwd=tmp_path,
+            )
+            assert done.returncode == 3, done.stdout + done.stderr
+            assert fake.count("POST", create_path) >= 1
+            outputs += [done.stdout, done.stderr]
         for arguments in (
             ["plan", "--format", "json"],
             ["sync", "--format", "json", "--log-format", "json", "-vv"],
@@ -263,5 +327,13 @@ def test_canary_token_in_no_cli_output(kind, tmp_path):
     )
     assert done.returncode != 0, transcript
     assert "token" in (done.stdout + done.stderr).lower(), transcript
-    json.loads(outputs[0])
+    echoed = json.loads(outputs[2])
+    assert echoed["failures"][0]["outcome"] == "failed", transcript
+    assert "***" in echoed["failures"][0]["error"], transcript
+    assert "pending: " in outputs[0], transcript
+    json.loads(outputs[4])
     _assert_no_canary(*outputs)
+    state_files = [path for path in (tmp_path / "state").rglob("*") if path.is_file()]
+    assert any(path.name.startswith("state.sqlite") for path in state_files)
+    for path in state_files:
+        assert CANARY.encode() not in path.read_bytes(), path

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.conftest import CONFIG
+from tests.cli.conftest import CONFIG, MEETING_ONE, MEETING_TWO
 from tests.fakes.github_fake import DEFAULT_TOKEN, running_fake
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
@@ -101,3 +101,92 @@ def test_server_error_not_called_matching(project, github):
     assert "! target ops failed" in run.stdout
     assert "the trackers match the minutes" not in run.stdout
     assert "Nothing was planned for the failed target ops" in run.stdout
+
+
+def test_marker_text_in_minutes_keeps_updates(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+    quoted = "  - the footer reads <!-- syncd:end --> at the end\n"
+    project.write_minutes(
+        "ops/2024-05-02.md",
+        MEETING_ONE.replace(
+            "RD: Delete the calendar-announce channel.\n",
+            "RD: Delete the calendar-announce channel.\n" + quoted,
+        ),
+    )
+    assert project.syncd("sync", env=env).code == 0
+    issue = next(
+        issue
+        for issue in github.issues_in("acme/ops")
+        if issue.title.startswith("Delete")
+    )
+    issue.body = issue.body + "\n\nHuman note: keep this."
+    project.write_minutes(
+        "ops/2024-05-09.md",
+        MEETING_TWO.replace(
+            "RD: Delete the calendar-announce channel.\n",
+            "RD: Delete the old calendar-announce channel.\n" + quoted,
+        ),
+    )
+
+    run = project.syncd("sync", "--format", "json", env=env)
+
+    assert run.code == 0, run.stderr
+    assert run.json()["conflicts"] == []
+    assert "> Delete the old calendar-announce channel." in issue.body
+    assert issue.body.endswith("Human note: keep this.")
+    assert issue.body.count("<!-- syncd:end -->") == 1
+
+
+def test_locked_close_exits_zero_with_warning(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+    assert project.syncd("sync", env=env).code == 0
+    locked = next(
+        issue
+        for issue in github.issues_in("acme/ops")
+        if issue.title.startswith("Delete")
+    )
+    locked.locked = True
+    project.write_minutes(
+        "ops/2024-05-09.md",
+        MEETING_TWO.replace("RD: Delete the calendar-announce channel.\n", ""),
+    )
+
+    run = project.syncd("sync", env=env)
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert "the comment was not posted because the conversation is locked" in run.stdout
+    assert "1 closed" in run.stdout
+    assert "1 warning" in run.stdout
+    assert " failed." not in run.stdout
+    assert "[failed" not in run.stdout
+    assert locked.state == "closed"
+
+
+def test_deleted_issue_reported_in_text(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+    assert project.syncd("sync", env=env).code == 0
+    deleted = next(
+        issue
+        for issue in github.issues_in("acme/ops")
+        if issue.title.startswith("Book")
+    )
+    github.delete_issue("acme/ops", deleted.number)
+    expected = (
+        f"ops/2024-05-02.md:16: error: acme/ops#{deleted.number}: "
+        "the issue no longer exists"
+    )
+
+    sync = project.syncd("sync", env=env)
+    plan = project.syncd("plan", env=env)
+    plan_json = project.syncd("plan", "--format", "json", env=env)
+
+    assert sync.code == 3, sync.stdout + sync.stderr
+    assert expected in sync.stdout
+    assert "the trackers match the minutes" not in sync.stdout
+    assert "1 item listed in the minutes has no issue" in sync.stdout
+    assert plan.code == 0, plan.stdout + plan.stderr
+    assert expected in plan.stdout
+    assert "the trackers match the minutes" not in plan.stdout
+    [problem] = plan_json.json()["problems"]
+    assert problem["path"] == "ops/2024-05-02.md"
+    assert problem["line"] == 16

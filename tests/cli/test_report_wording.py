@@ -199,3 +199,23 @@ def test_last_run_counts_labels_apart(project):
     assert counts["labels"] >= 1
     assert "; 2 issues created, " in text.splitlines()[0]
     assert "labels created" in text.splitlines()[0] or "label created" in text.splitlines()[0]
+
+
+def test_plan_problem_not_called_matching(project):
+    from syncd.tracker import IssueDraft
+    from syncd_adapters.local import LocalTracker
+
+    assert project.syncd("sync").code == 0
+    # A copy of a managed issue, marker included, as a person might make it.
+    tracker = LocalTracker("ops", project.tracker_file)
+    [original, *_] = tracker.list_managed("syncd")
+    tracker.create(
+        IssueDraft(title=original.title, body=original.body, labels=("syncd",))
+    )
+
+    run = project.syncd("sync")
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert MATCH_SENTENCE not in run.stdout
+    assert "No changes were made, but there are problems (see below)." in run.stdout
+    assert "carry the same item marker" in run.stdout

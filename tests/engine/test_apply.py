@@ -12,9 +12,11 @@ from syncd.errors import (
     AmbiguousWriteError,
     AuthenticationError,
     RateLimitedError,
+    TransientTrackerError,
     ValidationFailedError,
 )
 from syncd.marker import marker_key
+from syncd.planview import result_summary
 
 from tests.engine.support import meeting, recording_harness, task
 
@@ -340,3 +342,117 @@ def test_read_only_open_beside_a_live_writer_changes_nothing(tmp_path):
         assert _folder_snapshot(tmp_path) == before
     finally:
         writer.close()
+
+
+# A close or reopen counts as applied when only its comment fails.
+
+
+def closing_meetings():
+    first = meeting(
+        "2024-05-02",
+        [task("Delete the channel.", "RD"), task("Update the rota.", "KM")],
+    )
+    second = meeting("2024-05-09", [task("Update the rota.", "KM")])
+    return first, second
+
+
+def test_locked_close_counts_as_applied(tmp_path):
+    harness = recording_harness(tmp_path)
+    first, second = closing_meetings()
+    harness.sync([first])
+    [channel] = [i for i in harness.issues() if i.title == "Delete the channel."]
+    harness.tracker.lock(channel.number)
+
+    plan, result = harness.sync([first, second])
+
+    [outcome] = [o for o in result.outcomes if o.change.action == "close"]
+    summary = result_summary(result)
+    assert outcome.status == "applied"
+    assert "conversation is locked" in outcome.warning
+    assert result.failures == []
+    assert not result.partial
+    assert summary["close"] == 1
+    assert summary["comments"] == 0
+    assert summary["failed"] == 0
+    assert summary["warnings"] == 1
+    assert result.to_json()["warnings"][0]["issue"]["ref"] == channel.ref
+    assert harness.tracker.list_comments(channel.number) == []
+    [closed] = [i for i in harness.issues() if i.number == channel.number]
+    assert closed.state.value == "closed"
+
+    harness.tracker.writes.clear()
+    plan, result = harness.sync([first, second])
+    assert plan.changes == []
+    assert harness.tracker.writes == []
+
+
+def test_failed_close_comment_not_resent(tmp_path):
+    harness = recording_harness(tmp_path)
+    first, second = closing_meetings()
+    harness.sync([first])
+    harness.tracker.faults["comment"] = lambda number, body: TransientTrackerError(
+        "server error 502"
+    )
+
+    plan, result = harness.sync([first, second])
+
+    [outcome] = [o for o in result.outcomes if o.change.action == "close"]
+    assert outcome.status == "applied"
+    assert "comment failed" in outcome.warning
+    assert result.failures == []
+    assert result.partial
+    assert result_summary(result)["close"] == 1
+
+    harness.tracker.faults.clear()
+    harness.tracker.writes.clear()
+    plan, result = harness.sync([first, second])
+    assert plan.changes == []
+    assert harness.tracker.writes == []
+
+
+def test_failed_reopen_comment_keeps_state(tmp_path):
+    harness = recording_harness(tmp_path)
+    first, second = closing_meetings()
+    third = meeting(
+        "2024-05-16",
+        [task("Delete the channel.", "RD"), task("Update the rota.", "KM")],
+    )
+    harness.sync([first])
+    harness.sync([first, second])
+    harness.tracker.faults["comment"] = lambda number, body: TransientTrackerError(
+        "server error 502"
+    )
+
+    plan, result = harness.sync([first, second, third])
+
+    [outcome] = [o for o in result.outcomes if o.change.action == "reopen"]
+    assert outcome.status == "applied"
+    assert outcome.warning.startswith("reopened, but the comment failed")
+    assert result_summary(result)["reopen"] == 1
+
+    harness.tracker.faults.clear()
+    harness.tracker.writes.clear()
+    plan, result = harness.sync([first, second, third])
+    assert plan.changes == []
+    assert harness.tracker.writes == []
+
+
+def test_rate_limited_comment_stops_target(tmp_path):
+    harness = recording_harness(tmp_path)
+    first, _ = closing_meetings()
+    harness.sync([first])
+    second = meeting(
+        "2024-05-09", [task("Book the room.", "LP"), task("Send the notes.", "RD")]
+    )
+    harness.tracker.faults["comment"] = lambda number, body: RateLimitedError(
+        "secondary rate limit", retry_after=60
+    )
+
+    plan, result = harness.sync([first, second])
+
+    statuses = [(o.change.action, o.status) for o in result.outcomes]
+    assert statuses[0] == ("close", "applied")
+    assert ("close", "pending") in statuses
+    assert ("create", "pending") in statuses
+    assert result.rate_limited == {"main": 60}
+    assert result.outcomes[0].warning is not None
