@@ -138,6 +138,17 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
     text = prepared.text
     front = split_front_matter(text)
     warnings: list[Problem] = []
+    if prepared.had_cr_only:
+        warnings.append(
+            Problem(
+                path,
+                None,
+                "lines end with a carriage return alone (classic Mac OS), so each"
+                " one is read as a line break and line numbers may differ from"
+                " git's; save the file with LF line endings",
+                Severity.WARNING,
+            )
+        )
     if not front.present and text.startswith("---") and "\n" in text:
         first_line, rest = text.split("\n", 1)
         if first_line.strip() == "---":

@@ -678,7 +678,11 @@ def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, 
             else:
                 first_text = "\n".join(text for _number, text in entry_lines)
             result.item_text = _rebalance_strike(first_text, result.text)
-            result.text_done = extractor.is_done_text(first_text)
+            # The strike may cover the whole entry or only the task text
+            # after the owner ("KM: ~~Book the room.~~").
+            result.text_done = extractor.is_done_text(
+                first_text
+            ) or extractor.is_done_text(result.item_text)
         owners = result.owners
         # The same object new_item builds, without the call.
         item = _new_object(Item)

@@ -3,7 +3,9 @@
 Everything here keeps line numbers as git counts them: only a line feed ends
 a line. Removing the carriage return of a CRLF pair, dropping a byte-order
 mark and NFC normalisation never add or remove a line feed, so a line number
-computed on the prepared text is the line number in the file.
+computed on the prepared text is the line number in the file. The one
+exception is a file with carriage returns and no line feed at all, whose
+carriage returns become line feeds.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class PreparedText:
     encoded: bytes
     had_bom: bool
     had_crlf: bool
+    # The file ended its lines with CR alone (classic Mac OS) and no LF.
+    had_cr_only: bool = False
 
 
 def prepare_text(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PreparedText:
@@ -70,16 +74,25 @@ def prepare_text(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared
     if had_bom:
         text = text[1:]
     # Most files have no CR at all, and a one-byte search is the faster one.
-    had_crlf = b"\r" in data and b"\r\n" in data
+    had_cr = b"\r" in data
+    had_crlf = had_cr and b"\r\n" in data
     if had_crlf:
         text = text.replace("\r\n", "\n")
-    changed = had_bom or had_crlf or type(data) is not bytes
+    # A file with CRs and no LF at all is one line to git, and its items
+    # would be lost. Reading each CR as a line break keeps them, at the cost
+    # of line numbers that count CRs; the parser warns about that.
+    had_cr_only = had_cr and b"\n" not in data
+    if had_cr_only:
+        text = text.replace("\r", "\n")
+    changed = had_bom or had_crlf or had_cr_only or type(data) is not bytes
     if not data.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
         changed = True
     # Strict UTF-8 decoding round-trips, so text that was not changed
     # encodes to the input bytes.
-    return PreparedText(text, text.encode("utf-8") if changed else data, had_bom, had_crlf)
+    return PreparedText(
+        text, text.encode("utf-8") if changed else data, had_bom, had_crlf, had_cr_only
+    )
 
 
 class LineIndex:

@@ -73,3 +73,21 @@ def test_strike_markers_stay_balanced(dialect, entry, text):
     [item] = parse_bytes(data, path="2024-05-02.md", dialect=dialect).items
     assert item.text == text
     assert item.text.count("~~") % 2 == 0
+
+
+@pytest.mark.parametrize(
+    ("entry", "done"),
+    [
+        ("- ~~RD: Rotate the keys.~~", True),
+        ("- KM: ~~Order the switches.~~", True),
+        ("- RD: ~~Part one~~ ~~part two.~~", True),
+        ("- RD: ~~`make release`~~", True),
+        ("- RD: ~~Read [the guide](https://example.org/guide).~~", True),
+        ("- KM: Keep ~~this~~ open.", False),
+        ("- KM: ~~Old wording~~ new wording.", False),
+    ],
+)
+def test_struck_task_text_is_done(dialect, entry, done):
+    data = f"---\ndate: 2024-05-02\n---\n## Action items\n\n{entry}\n".encode("utf-8")
+    [item] = parse_bytes(data, path="2024-05-02.md", dialect=dialect).items
+    assert item.done is done

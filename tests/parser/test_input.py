@@ -150,3 +150,17 @@ def test_body_tabs_indent_markdown():
         (5, 5, ("PT",)),
     ]
     assert document.items[0].text == "Sweep the floor."
+
+
+def test_cr_only_file_keeps_items_with_warning():
+    lf = b"---\ndate: 2024-05-02\n---\n\n## Action items\n\nRD: Rotate the keys.\nKM: Order cables.\n"
+    cr_only = lf.replace(b"\n", b"\r")
+
+    from_cr = parse(cr_only)
+
+    assert from_cr.errors == []
+    assert rows(from_cr) == rows(parse(lf))
+    assert str(from_cr.meeting.date) == "2024-05-02"
+    [warning] = from_cr.warnings
+    assert "carriage return alone" in warning.message
+    assert parse(lf).warnings == []
