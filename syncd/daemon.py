@@ -525,6 +525,13 @@ def add_retry_arguments(parser) -> None:
         help="the item to retry: its key (or a unique prefix of at least 6 characters) "
         "or its issue reference such as acme/ops#12",
     )
+    parser.add_argument(
+        "--recreate",
+        action="store_true",
+        help="also forget the issue the item is mapped to, so that the next sync "
+        "opens a new one unless an issue carries the item's marker; for an issue "
+        "that was deleted on the tracker",
+    )
 
 
 def retry_handler(arguments, out) -> int:
@@ -543,13 +550,34 @@ def retry_handler(arguments, out) -> int:
         with StateStore.open(path) as state:
             key = resolve_item(state, arguments.item)
             settled = requeue_item(state, key)
+            forgotten = None
+            if getattr(arguments, "recreate", False):
+                forgotten = forget_issue(state, key)
     record_text = f"item {key}"
     out.write(
         f"{record_text}: {settled} failed or unfinished writes cleared; "
         "the next sync plans it afresh\n"
     )
+    if forgotten:
+        out.write(
+            f"{record_text}: no longer mapped to {forgotten}; the next sync opens a "
+            "new issue for it unless an issue carries its marker\n"
+        )
+        logger.info("forgot issue %s of item %s", forgotten, key)
     logger.info("re-queued item %s (%d journal entries settled)", key, settled)
     return 0
+
+
+def forget_issue(state, key: str) -> str | None:
+    """Unmap the item's issue in the state file; return its reference, if it had one."""
+
+    record = state.issue_record(key)
+    if record is None or record.number is None:
+        return None
+    state.save_issue(
+        record.with_changes(number=None, ref=None, url=None, closed_by_syncd=False)
+    )
+    return record.ref
 
 
 def resolve_item(state, item: str) -> str:

@@ -462,8 +462,9 @@ class _Planner:
                 found = self.views[target].tracker.get(record.number)
             except (IssueNotFoundError, IssueGoneError):
                 message = (
-                    f"{record.ref}: the issue no longer exists; syncd does not re-create it "
-                    "(remove the state file to start over against a new tracker)"
+                    f"{record.ref}: the issue no longer exists; syncd does not re-create it"
+                    f" on its own (run syncd retry --recreate {key} to open a new one,"
+                    " or remove the item from the minutes)"
                 )
                 self.skip_with_problem(decision, message)
                 return decision

@@ -190,3 +190,29 @@ def test_deleted_issue_reported_in_text(project, github):
     [problem] = plan_json.json()["problems"]
     assert problem["path"] == "ops/2024-05-02.md"
     assert problem["line"] == 16
+
+
+def test_retry_recreate_reopens_deleted_issue(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+    assert project.syncd("sync", env=env).code == 0
+    deleted = next(
+        issue
+        for issue in github.issues_in("acme/ops")
+        if issue.title.startswith("Book")
+    )
+    github.delete_issue("acme/ops", deleted.number)
+    plan = project.syncd("plan", "--format", "json", env=env).json()
+    [problem] = plan["problems"]
+    key = problem["message"].split("retry --recreate ")[1].split(" ")[0]
+
+    retry = project.syncd("retry", "--recreate", key, env=env)
+    sync = project.syncd("sync", env=env)
+    again = project.syncd("sync", env=env)
+
+    assert retry.code == 0, retry.stderr
+    assert f"no longer mapped to acme/ops#{deleted.number}" in retry.stdout
+    assert sync.code == 0, sync.stdout + sync.stderr
+    titles = sorted(issue.title for issue in github.issues_in("acme/ops"))
+    assert len([title for title in titles if title.startswith("Book")]) == 1
+    assert again.code == 0, again.stdout + again.stderr
+    assert "the trackers match the minutes" in again.stdout
