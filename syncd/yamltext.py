@@ -82,9 +82,10 @@ _TextLoader.add_implicit_resolver(
 )
 
 
-# The most values one text may load into. Aliases let a few lines of YAML
-# expand to billions of values ("billion laughs"), which would stall a sync
-# and exhaust memory; real front matter and configs stay far below this.
+# The maximum number of values one text may load into. Aliases let a few
+# lines of YAML expand to billions of values ("billion laughs"), which would
+# stall a sync and exhaust memory. Real front matter and configs stay far
+# below this.
 MAX_VALUES = 100_000
 
 
