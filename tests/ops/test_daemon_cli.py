@@ -159,7 +159,7 @@ def test_invalid_config_at_start_exits(tmp_path):
         env=syncd_environment(),
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
     )
     assert result.returncode == 1
     assert "invalid configuration" in result.stderr
