@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
 from syncd.errors import InputError
+from syncd.parser.text import line_count as parsed_line_count
 
 FRAGMENTS = (
     "---\ntitle: Weekly sync\ndate: 2024-02-30\nparticipants:\n- KoraM\n- VelT\n---\n",
@@ -101,7 +102,7 @@ def _check_one(data: bytes, parse_bytes, dialect, report: FuzzReport) -> None:
     if document.failed:
         # parse_bytes reports most bad input as errors on the document.
         report.input_errors += 1
-    line_count = data.count(b"\n") + 1
+    line_count = parsed_line_count(data)
     for item in document.items:
         if not (1 <= item.line <= item.end_line <= line_count):
             report.bad_lines += 1

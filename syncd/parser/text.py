@@ -95,6 +95,19 @@ def prepare_text(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Prepared
     )
 
 
+def line_count(data: bytes) -> int:
+    """Return how many lines the parser numbers in ``data``.
+
+    That is git's count, one more than the line feeds, except for a file
+    with carriage returns and no line feed, where each carriage return
+    ends a line.
+    """
+
+    if b"\n" not in data and b"\r" in data:
+        return data.count(b"\r") + 1
+    return data.count(b"\n") + 1
+
+
 class LineIndex:
     """Maps byte offsets in the prepared text to 1-based line numbers.
 

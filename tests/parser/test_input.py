@@ -164,3 +164,15 @@ def test_cr_only_file_keeps_items_with_warning():
     [warning] = from_cr.warnings
     assert "carriage return alone" in warning.message
     assert parse(lf).warnings == []
+
+
+def test_cr_only_line_numbers_stay_in_file():
+    from syncd.parser.text import line_count
+
+    data = b"## Action items\r0\rRD: Book the room.\r"
+
+    document = parse(data)
+
+    assert line_count(data) == 4
+    assert all(item.end_line <= 4 for item in document.items)
+    assert [item.line for item in document.items if item.owners] == [3]
