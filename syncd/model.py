@@ -114,7 +114,8 @@ class Document:
     # minutes that lost their content from a meeting that dropped its items.
     # ``blank`` is True for a file of zero bytes or only whitespace.
     # ``action_sections`` is the number of action sections found, or None
-    # when unknown (a document that was not parsed from a file).
+    # when unknown (a document that was not parsed from a file) or when the
+    # dialect also reads items marked inline outside any section.
     blank: bool = False
     action_sections: int | None = None
 

@@ -183,7 +183,14 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
         known = lambda token: fold(token.lstrip("@")) in names  # noqa: E731
 
     items = extract_items(encoded, root, lines, dialect, known)
-    action_sections = count_action_sections(encoded, root, lines, dialect)
+    # A dialect with inline markers ("Action item: ...") finds items outside
+    # any section, so a file without a section says nothing about lost
+    # content there.
+    action_sections = (
+        None
+        if dialect.inline_markers and dialect.markers
+        else count_action_sections(encoded, root, lines, dialect)
+    )
 
     first_heading = next((block for block in root.children if block.kind == HEADING), None)
     date, date_warnings = _meeting_date(path, fm, first_heading.text if first_heading else "", dialect)

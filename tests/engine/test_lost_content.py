@@ -233,3 +233,26 @@ def test_undated_series_does_not_warn(tmp_path):
     plan = harness.plan([minutes("ops/notes.md", "RD: Only item.")])
 
     assert plan.problems == []
+
+
+def test_inline_marker_item_can_be_dropped(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path))
+    dialect = load_dialect("nodejs-tsc")
+    heading = "# TSC meeting\n\n## Agenda\n\n* Release\n"
+
+    def meeting_file(body: str):
+        return parse_bytes(
+            (heading + body).encode("utf-8"),
+            path="tsc/2024-05-02.md",
+            dialect=dialect,
+            series="tsc",
+        )
+
+    harness.sync([meeting_file("  * **Action item**: @rdiaz to update the notes.\n")])
+    assert len(harness.open_issues()) == 1
+
+    plan, result = harness.sync([meeting_file("  * Discussed, nothing to do.\n")])
+
+    assert [change.action for change in closes(plan)] == ["close"]
+    assert not result.partial
+    assert harness.open_issues() == []
