@@ -35,6 +35,7 @@ from syncd.errors import (
     TrackerError,
     TransientTrackerError,
 )
+from syncd.logsetup import mask_secret
 from syncd.settings import PacingSettings, TargetSettings
 from syncd.tracker import Issue, Tracker
 
@@ -143,13 +144,13 @@ def without_token(error: SyncdError, token: str) -> SyncdError:
     if not token:
         return error
     error.args = tuple(
-        argument.replace(token, REDACTED) if isinstance(argument, str) else argument
+        mask_secret(argument, token) if isinstance(argument, str) else argument
         for argument in error.args
     )
     for name in ("hint", "location"):
         value = error.__dict__.get(name)
         if isinstance(value, str):
-            setattr(error, name, value.replace(token, REDACTED))
+            setattr(error, name, mask_secret(value, token))
     return error
 
 

@@ -14,12 +14,15 @@ Bearer or token Authorization header, or a password in a URL.
 
 from __future__ import annotations
 
+import base64
 import datetime
+import functools
 import json
 import logging
 import os
 import re
 import sys
+import urllib.parse
 from typing import TextIO
 
 LOG_FORMATS = ("text", "json")
@@ -44,6 +47,9 @@ _TOKEN_PATTERNS = (
     # Authorization and private-token headers as clients print them.
     re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?(?:bearer|token|basic)\s+)[^\s\"',}]+"),
     re.compile(r"(?i)\b(private-token[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+    # A Basic or Bearer credential on its own, as a proxy may echo it.
+    re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/]{8,}={0,2}"),
+    re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     # https://user:password@host
     re.compile(r"(?<=://)([^/\s:@]+:)[^/\s@]+(?=@)"),
 )
@@ -64,9 +70,36 @@ def register_secret(value: str | None) -> None:
         _secrets.add(value)
 
 
+@functools.lru_cache(maxsize=64)
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    """Return a pattern for ``secret`` as a server may echo it back.
+
+    A server can quote a token URL-encoded (in a query string or a form),
+    Base64-encoded, or in another case, so every one of these is matched,
+    ignoring case.
+    """
+
+    forms = {
+        secret,
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret),
+        base64.b64encode(secret.encode("utf-8")).decode("ascii"),
+    }
+    alternatives = sorted(forms, key=len, reverse=True)
+    return re.compile("|".join(re.escape(form) for form in alternatives), re.IGNORECASE)
+
+
+def mask_secret(text: str, secret: str) -> str:
+    """Return ``text`` with ``secret`` masked in each form a server may echo it."""
+
+    if not secret:
+        return text
+    return _secret_pattern(secret).sub(_REDACTED, text)
+
+
 def redact(text: str) -> str:
     for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, _REDACTED)
+        text = mask_secret(text, secret)
     for pattern in _TOKEN_PATTERNS:
         if pattern.groups:
             text = pattern.sub(lambda match: match.group(1) + _REDACTED, text)

@@ -337,3 +337,48 @@ def test_canary_token_in_no_cli_output(kind, tmp_path):
     assert any(path.name.startswith("state.sqlite") for path in state_files)
     for path in state_files:
         assert CANARY.encode() not in path.read_bytes(), path
+
+
+ODD_TOKEN = "Zq9/tok+en=odd-canary-1f2e3d4c5b6a"
+
+
+def _echoed_forms(token: str) -> list[str]:
+    import base64
+    import urllib.parse
+
+    return [
+        token,
+        urllib.parse.quote(token, safe=""),
+        urllib.parse.quote_plus(token),
+        token.upper(),
+        base64.b64encode(token.encode()).decode(),
+    ]
+
+
+def test_mask_secret_covers_encoded_forms():
+    from syncd.logsetup import mask_secret
+
+    for form in _echoed_forms(ODD_TOKEN):
+        masked = mask_secret(f"access_token={form}&x=1", ODD_TOKEN)
+        assert form not in masked
+        assert "***" in masked
+
+
+def test_encoded_token_echo_is_masked(rig):
+    rig.fake.tokens[ODD_TOKEN] = DEFAULT_LOGIN
+    tracker = rig.tracker(token=ODD_TOKEN)
+    echoes = " ".join(_echoed_forms(ODD_TOKEN))
+    rig.fake.inject(
+        "POST",
+        rig.create_path(),
+        status=422,
+        body={"message": f"echo {echoes}", "errors": [{"message": echoes}]},
+    )
+
+    with pytest.raises(SyncdError) as caught:
+        tracker.create(_draft())
+    tracker.close_session()
+
+    text = f"{caught.value} {caught.value!r} {caught.value.hint}"
+    for form in _echoed_forms(ODD_TOKEN):
+        assert form not in text
