@@ -552,6 +552,9 @@ def retry_handler(arguments, out) -> int:
             settled = requeue_item(state, key)
             forgotten = None
             if getattr(arguments, "recreate", False):
+                record = state.issue_record(key)
+                if record is not None and record.number is not None:
+                    check_issue_gone(settings, record)
                 forgotten = forget_issue(state, key)
     record_text = f"item {key}"
     out.write(
@@ -566,6 +569,48 @@ def retry_handler(arguments, out) -> int:
         logger.info("forgot issue %s of item %s", forgotten, key)
     logger.info("re-queued item %s (%d journal entries settled)", key, settled)
     return 0
+
+
+def check_issue_gone(settings, record) -> None:
+    """Raise SyncdError unless the tracker confirms the record's issue is gone.
+
+    Opening a new issue while the old one still exists (a person removed
+    the managed label, or transferred the issue) would make a duplicate.
+    """
+
+    from syncd.errors import IssueGoneError, IssueMovedError, IssueNotFoundError
+    from syncd.runner import open_trackers
+
+    opened = open_trackers(settings, read_only=True)
+    try:
+        if record.target in opened.errors:
+            raise SyncdError(
+                f"cannot check {record.ref}: target {record.target} cannot be used: "
+                f"{opened.errors[record.target]}",
+                hint="try again once the target is reachable",
+            )
+        tracker = opened.trackers.get(record.target)
+        if tracker is None:
+            raise SyncdError(
+                f"cannot check {record.ref}: target {record.target!r} is not in the config"
+            )
+        try:
+            issue = tracker.get(record.number)
+        except (IssueNotFoundError, IssueGoneError):
+            return
+        except IssueMovedError as error:
+            raise SyncdError(
+                f"{record.ref} was transferred ({error}), so it still exists",
+                hint="close or delete the transferred issue first, then retry",
+            ) from None
+    finally:
+        opened.close()
+    raise SyncdError(
+        f"{record.ref} still exists ({issue.state.value}), so --recreate would "
+        "open a second issue for the item",
+        hint="delete or close it on the tracker first, or put the managed label "
+        "back so that syncd finds it again",
+    )
 
 
 def forget_issue(state, key: str) -> str | None:

@@ -192,6 +192,32 @@ def test_deleted_issue_reported_in_text(project, github):
     assert problem["line"] == 16
 
 
+def test_retry_recreate_refuses_existing_issue(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+    assert project.syncd("sync", env=env).code == 0
+    unlabelled = next(
+        issue
+        for issue in github.issues_in("acme/ops")
+        if issue.title.startswith("Book")
+    )
+    # A person removed the managed label: the issue still exists.
+    unlabelled.labels = []
+    ref = f"acme/ops#{unlabelled.number}"
+
+    retry = project.syncd("retry", "--recreate", ref, env=env)
+    sync = project.syncd("sync", env=env)
+
+    assert retry.code == 1, retry.stdout + retry.stderr
+    assert f"{ref} still exists (open)" in retry.stderr
+    assert "no longer mapped" not in retry.stdout
+    books = [
+        issue
+        for issue in github.issues_in("acme/ops")
+        if issue.title.startswith("Book")
+    ]
+    assert len(books) == 1, sync.stdout
+
+
 def test_retry_recreate_reopens_deleted_issue(project, github):
     env = {TOKEN_ENV: DEFAULT_TOKEN}
     assert project.syncd("sync", env=env).code == 0
