@@ -461,6 +461,11 @@ class _Planner:
             try:
                 found = self.views[target].tracker.get(record.number)
             except (IssueNotFoundError, IssueGoneError):
+                if not desired_open:
+                    # The item is done or dropped, so its issue would be
+                    # closed anyway; a deleted one needs nothing more.
+                    decision.skip = True
+                    return decision
                 message = (
                     f"{record.ref}: the issue no longer exists; syncd does not re-create it"
                     f" on its own (run syncd retry --recreate {key} to open a new one,"
@@ -531,11 +536,14 @@ class _Planner:
             empty = walk is None or _suddenly_empty(walk, closing_here)
             if not empty:
                 continue
+            if walk is None:
+                why = f"series {series or '(none)'} has no minutes file left in the source"
+            else:
+                why = f"series {series or '(none)'} has no items in its newest meeting"
             for decision in closing:
                 if decision.series == series and not decision.refused:
                     decision.refuse(
-                        f"series {series or '(none)'} has no items in its newest meeting, "
-                        f"while {closing_here} of its issues are open; "
+                        f"{why}, while {closing_here} of its issues are open; "
                         f"pass {MASS_CLOSE_FLAG} if that is right",
                         override=MASS_CLOSE_FLAG,
                     )

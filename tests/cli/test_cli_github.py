@@ -242,3 +242,25 @@ def test_retry_recreate_reopens_deleted_issue(project, github):
     assert len([title for title in titles if title.startswith("Book")]) == 1
     assert again.code == 0, again.stdout + again.stderr
     assert "the trackers match the minutes" in again.stdout
+
+
+def test_deleted_issue_of_dropped_item_is_quiet(project, github):
+    env = {TOKEN_ENV: DEFAULT_TOKEN}
+    assert project.syncd("sync", env=env).code == 0
+    project.write_minutes(
+        "ops/2024-05-02.md",
+        MEETING_ONE.replace("KM: Book the room for the June offsite.\n", ""),
+    )
+    assert project.syncd("sync", env=env).code == 0
+    closed = next(
+        issue
+        for issue in github.issues_in("acme/ops")
+        if issue.title.startswith("Book")
+    )
+    assert closed.state == "closed"
+    github.delete_issue("acme/ops", closed.number)
+
+    sync = project.syncd("sync", env=env)
+
+    assert sync.code == 0, sync.stdout + sync.stderr
+    assert "no longer exists" not in sync.stdout

@@ -256,3 +256,19 @@ def test_inline_marker_item_can_be_dropped(tmp_path):
     assert [change.action for change in closes(plan)] == ["close"]
     assert not result.partial
     assert harness.open_issues() == []
+
+
+def test_vanished_series_refusal_names_missing_files(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path))
+    alpha = minutes("alpha/2024-05-02.md", "RD: One.", "KM: Two.", "RD: Three.")
+    beta = minutes("beta/2024-05-02.md", "KM: Four.")
+    harness.sync([alpha, beta])
+
+    plan = harness.plan([minutes("beta/2024-05-09.md", "KM: Four.")])
+
+    assert closes(plan) == []
+    reasons = {entry["reason"] for entry in plan.refused}
+    assert reasons == {
+        "series alpha has no minutes file left in the source, while 3 of its "
+        "issues are open; pass --allow-mass-close if that is right"
+    }
