@@ -23,7 +23,10 @@ from syncd.parser.text import LineIndex
 _LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _CHECKBOX = re.compile(r"^\[[ xX]\](?:[ \t]+|$)")
 _PSEUDO_HEADING = re.compile(r" {0,3}(#{1,6})([^\s#][^\n]*)")
-_STRUCK = re.compile(r"~~.+?~~", re.DOTALL)
+# A strike through, as GitHub renders one: text between matching runs of one
+# or two tildes, not touching white space on the inside. Three tildes are no
+# strike.
+_STRUCK = re.compile(r"(?<!~)(~~?)(?!~)(?=\S)(.+?)(?<=\S)(?<!~)\1(?!~)", re.DOTALL)
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _ALNUM = re.compile(r"[^\W_]")
 _INITIALS_STUB = re.compile(r"^(?:[A-Z][a-z]?){1,3}$")
@@ -582,7 +585,7 @@ class Extractor:
         """Return whether the entry text marks the entry done, its checkbox aside."""
 
         dialect = self.dialect
-        if dialect.strikethrough_done and "~~" in text:
+        if dialect.strikethrough_done and "~" in text:
             remaining = _LINK_TARGET.sub("]", _STRUCK.sub("", text))
             if not _ALNUM.search(remaining):
                 return True

@@ -85,6 +85,9 @@ def test_strike_markers_stay_balanced(dialect, entry, text):
         ("- RD: ~~Read [the guide](https://example.org/guide).~~", True),
         ("- KM: Keep ~~this~~ open.", False),
         ("- KM: ~~Old wording~~ new wording.", False),
+        ("- KM: ~Order the switches.~", True),
+        ("- KM: Wait ~5 to ~10 minutes.", False),
+        ("- KM: ~~~Three tildes.~~~", False),
     ],
 )
 def test_struck_task_text_is_done(dialect, entry, done):
