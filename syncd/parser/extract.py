@@ -25,8 +25,14 @@ _CHECKBOX = re.compile(r"^\[[ xX]\](?:[ \t]+|$)")
 _PSEUDO_HEADING = re.compile(r" {0,3}(#{1,6})([^\s#][^\n]*)")
 # A strike through, as GitHub renders one: text between matching runs of one
 # or two tildes, not touching white space on the inside. Three tildes are no
-# strike.
-_STRUCK = re.compile(r"(?<!~)(~~?)(?!~)(?=\S)(.+?)(?<=\S)(?<!~)\1(?!~)", re.DOTALL)
+# strike, but four may close one strike and open the next (~~B~~~~ob~~). The
+# struck text never spans its own delimiter, so a search from one tilde stops
+# at the next one and the pattern stays linear in the text.
+_STRUCK = re.compile(
+    r"(?:(?<!~)|(?<=[^~]~~))~~(?!~)(?=\S)(?:[^~]|~(?!~))*?(?<=[^\s~])~~(?=~~[^~]|[^~]|$)"
+    r"|(?<!~)~(?!~)(?=\S)[^~]*?(?<=[^\s~])~(?!~)",
+    re.DOTALL,
+)
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _ALNUM = re.compile(r"[^\W_]")
 _INITIALS_STUB = re.compile(r"^(?:[A-Z][a-z]?){1,3}$")

@@ -217,6 +217,8 @@ PATHOLOGICAL = {
     "brackets": "## Action items\nRD: " + "[" * LARGE + "\n",
     "emphasis": "## Action items\nRD: " + "*a" * LARGE + "\n",
     "strikes": "## Action items\nRD: " + "~~a " * LARGE + "\n",
+    "single_strikes": "## Action items\nRD: " + "~a " * LARGE + "\n",
+    "strike_runs": "## Action items\nRD: " + "~~a~~ ~" * LARGE + "\n",
     "backticks": "## Action items\n- x " + "`a" * LARGE + "\n",
     "comments": "## Action items\nRD: " + "<!--" * LARGE + "\n",
     "parentheses": "## Action items\n- x " + "(a)" * LARGE + "\n",
