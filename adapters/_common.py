@@ -46,9 +46,6 @@ READ = "read"
 WRITE = "write"  # idempotent: sending it twice leaves the same result
 CREATE = "create"  # not idempotent: a lost response is an unknown outcome
 
-# The text that replaces a token in an error message, as in the logs.
-REDACTED = "***"
-
 TRUNCATION_NOTE = "\n\n*(Truncated by syncd: the tracker's length limit was reached.)*"
 
 # Seconds; every request of both clients gets an explicit timeout, because

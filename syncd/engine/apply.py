@@ -221,26 +221,20 @@ def apply_plan(
         try:
             outcome = _apply_change(change, tracker, state, run_id, recovery)
         except _CreatePending as error:
-            logger.warning("target %s: create of %s is pending: %s", target, change.key, error)
+            logger.warning(
+                "target %s: create of %s is pending: %s", target, change.key, error
+            )
             result.outcomes.append(Outcome(change, "pending", error_text(error)))
             if change.key is not None:
                 failed_keys.add(change.key)
             continue
         except RateLimitedError as error:
-            stopped[target] = _TargetStopped("pending", f"rate limited: {error}")
-            result.rate_limited[target] = error.retry_after
+            _stop_target(target, error, stopped, result)
             result.outcomes.append(Outcome(change, "pending", error_text(error)))
-            logger.warning(
-                "target %s: rate limited, %s; the remaining writes wait for the next run",
-                target,
-                error,
-            )
             continue
         except TrackerError as error:
             if error.target_wide:
-                stopped[target] = _TargetStopped("skipped", f"target failed: {error}")
-                result.failed_targets[target] = error_text(error)
-                logger.error("target %s failed: %s", target, error)
+                _stop_target(target, error, stopped, result)
             else:
                 logger.error(
                     "%s %s failed: %s", change.action, change.ref or change.key, error
@@ -250,7 +244,13 @@ def apply_plan(
             result.outcomes.append(Outcome(change, "failed", error_text(error)))
             continue
         result.outcomes.append(outcome)
-        _stop_after_comment_error(outcome, stopped, result)
+        comment_error = outcome.comment_error
+        if isinstance(comment_error, RateLimitedError) or (
+            comment_error is not None and comment_error.target_wide
+        ):
+            # The change stays applied. Only the writes after it wait, as
+            # they would after the same error on a main write.
+            _stop_target(target, comment_error, stopped, result)
     reported = _report_outcomes(result, reported, on_outcome)
 
     _store_bookkeeping(plan, state, result, failed_keys, stopped)
@@ -261,17 +261,11 @@ def apply_plan(
     return result
 
 
-def _stop_after_comment_error(
-    outcome: Outcome, stopped: dict, result: SyncResult
+def _stop_target(
+    target: str, error: TrackerError, stopped: dict, result: SyncResult
 ) -> None:
-    """Stop the target when a comment hit a rate limit or a target-wide error.
+    """Stop the writes to ``target`` after a rate limit or a target-wide error."""
 
-    The change itself stays applied. Only the writes after it wait, as they
-    would after the same error on a main write.
-    """
-
-    error = outcome.comment_error
-    target = outcome.change.target
     if isinstance(error, RateLimitedError):
         stopped[target] = _TargetStopped("pending", f"rate limited: {error}")
         result.rate_limited[target] = error.retry_after
@@ -280,7 +274,7 @@ def _stop_after_comment_error(
             target,
             error,
         )
-    elif error is not None and error.target_wide:
+    else:
         stopped[target] = _TargetStopped("skipped", f"target failed: {error}")
         result.failed_targets[target] = error_text(error)
         logger.error("target %s failed: %s", target, error)
@@ -464,7 +458,7 @@ def _apply_change(
 
     if comment_error is None:
         return Outcome(change, "applied", ref=change.ref)
-    done = "closed" if change.action == "close" else "reopened"
+    done = _PAST_TENSE[change.action]
     if isinstance(comment_error, IssueLockedError):
         warning = (
             f"{done}, but the comment was not posted because the conversation "
