@@ -317,15 +317,12 @@ class _Recovery:
         self.wait = wait
         self.clock = clock
         self.unfinished: dict[tuple[str, str], list[int]] = {}
-        # The start of the newest unfinished create of each (target, key).
-        self.newest_start: dict[tuple[str, str], str] = {}
         for entry in state.unfinished_journal():
             if entry.action == "create" and entry.key:
-                unfinished_key = (entry.target, entry.key)
-                self.unfinished.setdefault(unfinished_key, []).append(entry.id)
-                self.newest_start[unfinished_key] = max(
-                    entry.started, self.newest_start.get(unfinished_key, "")
+                self.unfinished.setdefault((entry.target, entry.key), []).append(
+                    entry.id
                 )
+        self.newest_start = state.unknown_create_starts()
 
     def find(self, tracker, key: str) -> Issue | None:
         for issue in tracker.list_managed(self.label):

@@ -92,8 +92,9 @@ def compute_plan(
     listed in ``source_problems``. A document whose content was lost (an
     empty file, or one without the action section it had at the last sync)
     gets an error appended to its ``errors`` first, so it is one of those.
-    Only read methods of the trackers are called. ``now`` is accepted but unused: nothing in a plan depends on the
-    clock, which keeps issue bodies deterministic.
+    Only read methods of the trackers are called. ``now`` is accepted but
+    unused: nothing in a plan depends on the clock, which keeps issue bodies
+    deterministic.
     """
 
     planner = _Planner(settings, trackers, state, roster, allow_mass_close)
@@ -120,12 +121,9 @@ class _Planner:
         )
         self.views: dict[str, TargetView] = {}
         self.records = state.issue_records()
-        # The start of the newest create per (target, key) whose outcome is
-        # unknown: apply_plan looks for its issue before sending another.
-        self.unknown_creates: dict[tuple[str, str], str] = {}
-        for entry in state.unfinished_journal():
-            if entry.action == "create" and entry.key:
-                self.unknown_creates[(entry.target, entry.key)] = entry.started
+        # Creates whose outcome is unknown: apply_plan looks for their issues
+        # before it sends another, so the plan says so.
+        self.unknown_creates = state.unknown_create_starts()
 
     # Reading the targets.
 
@@ -367,9 +365,12 @@ class _Planner:
                 if series in present_series and not moved_away:
                     continue
                 worded = [o for o in occurrences if o.text is not None]
-                title = payload.get("title") or issue.title
-                first = Entry(worded[0].text, worded[0].owners) if worded else Entry(title, ())
-                last = Entry(worded[-1].text, worded[-1].owners) if worded else Entry(title, ())
+                if worded:
+                    first = Entry(worded[0].text, worded[0].owners)
+                    last = Entry(worded[-1].text, worded[-1].owners)
+                else:
+                    title = payload.get("title") or issue.title
+                    first = last = Entry(title, ())
                 found.append(OrphanIssue(key, series, name, first, last, is_open))
         return found
 

@@ -443,6 +443,16 @@ class StateStore:
             for row in self._db.execute(sql + " ORDER BY id", parameters)
         ]
 
+    def unknown_create_starts(self) -> dict[tuple[str, str], str]:
+        """Return the start of the newest unfinished create per (target, item key)."""
+
+        starts: dict[tuple[str, str], str] = {}
+        for entry in self.unfinished_journal():
+            if entry.action == "create" and entry.key:
+                # Entries come in id order, so a later one is a newer create.
+                starts[(entry.target, entry.key)] = entry.started
+        return starts
+
     def journal(
         self, *, run_id: str | None = None, status: str | None = None
     ) -> list[JournalEntry]:
