@@ -592,7 +592,8 @@ def check_issue_gone(settings, record) -> None:
         tracker = opened.trackers.get(record.target)
         if tracker is None:
             raise SyncdError(
-                f"cannot check {record.ref}: target {record.target!r} is not in the config"
+                f"cannot check {record.ref}: target {record.target!r} is not in "
+                "the config"
             )
         try:
             issue = tracker.get(record.number)

@@ -94,7 +94,7 @@ class Source(abc.ABC):
         return raw_path
 
     def reject_undecodable(self, path: str) -> None:
-        """Raise InputError if ``path`` is the listed name of an undecodable file name."""
+        """Raise InputError if ``path`` lists a file whose name is not UTF-8."""
 
         if path in self.undecodable_names:
             raise InputError(

@@ -184,8 +184,8 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
 
     items = extract_items(encoded, root, lines, dialect, known)
     # A dialect with inline markers ("Action item: ...") finds items outside
-    # any section, so a file without a section says nothing about lost
-    # content there.
+    # any section, so there a file without a section is no sign of lost
+    # content.
     action_sections = (
         None
         if dialect.inline_markers and dialect.markers

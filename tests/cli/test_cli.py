@@ -587,7 +587,7 @@ def test_status_before_first_sync(project):
 def test_emptied_minutes_close_nothing(project):
     # The series guard takes an emptied meeting for broken input once three
     # or more of its issues would close. The action section is still there,
-    # so only the guard stands between the run and the closes.
+    # so only the guard prevents the closes.
     project.write_minutes("ops/2024-05-02.md", MEETING_ONE + "RD: Renew the TLS certificate.\n")
     project.syncd("sync")
     project.write_minutes("ops/2024-05-02.md", MEETING_ONE.split("RD: Delete")[0])

@@ -196,7 +196,7 @@ def test_file_that_never_listed_items_is_no_problem(tmp_path):
 
 def test_emptied_file_keeps_its_stored_items(tmp_path):
     # Once the file is restored, its items still map to their issues and
-    # the state still knows what the file listed.
+    # the state still records what the file listed.
     harness = Harness(tmp_path, make_settings(tmp_path))
     full = minutes("ops/2024-05-02.md", "RD: One.", "KM: Two.")
     harness.sync([full])

@@ -134,8 +134,8 @@ class _Server(ThreadingHTTPServer):
     fake: FakeServer
 
     def handle_error(self, request, client_address) -> None:
-        # A client that was killed or timed out resets its connection; that
-        # is what the reliability tests do on purpose, not a fault of the fake.
+        # A client that was killed or timed out resets its connection. The
+        # reliability tests do that on purpose, so it is no fault of the fake.
         if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
             return
         super().handle_error(request, client_address)

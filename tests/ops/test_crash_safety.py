@@ -44,7 +44,7 @@ from tests.ops.support import write_minutes
 KILL_POINTS = 50
 # Seconds syncd waits before it creates again an item whose create was cut
 # off. The fake stores a request in full or not at all before the kill, so a
-# short wait is enough here; the wait itself is tested in the adapters' tests.
+# short wait is enough here. The adapters' tests cover the wait itself.
 UNKNOWN_CREATE_WAIT = 1.0
 
 FIRST_MINUTES = [
