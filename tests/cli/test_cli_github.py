@@ -34,6 +34,13 @@ def github(project):
         yield fake
 
 
+def room_issues(fake) -> list:
+    """Return the issues of the example's room-booking item."""
+
+    issues = fake.issues_in("acme/ops")
+    return [issue for issue in issues if issue.title.startswith("Book")]
+
+
 def writes(fake) -> list[tuple[str, str, int]]:
     return [entry for entry in fake.request_log() if entry[0] in WRITE_METHODS]
 
@@ -165,11 +172,7 @@ def test_locked_close_exits_zero_with_warning(project, github):
 def test_deleted_issue_reported_in_text(project, github):
     env = {TOKEN_ENV: DEFAULT_TOKEN}
     assert project.syncd("sync", env=env).code == 0
-    deleted = next(
-        issue
-        for issue in github.issues_in("acme/ops")
-        if issue.title.startswith("Book")
-    )
+    deleted = room_issues(github)[0]
     github.delete_issue("acme/ops", deleted.number)
     expected = (
         f"ops/2024-05-02.md:16: error: acme/ops#{deleted.number}: "
@@ -195,11 +198,7 @@ def test_deleted_issue_reported_in_text(project, github):
 def test_retry_recreate_refuses_existing_issue(project, github):
     env = {TOKEN_ENV: DEFAULT_TOKEN}
     assert project.syncd("sync", env=env).code == 0
-    unlabelled = next(
-        issue
-        for issue in github.issues_in("acme/ops")
-        if issue.title.startswith("Book")
-    )
+    unlabelled = room_issues(github)[0]
     # A person removed the managed label: the issue still exists.
     unlabelled.labels = []
     ref = f"acme/ops#{unlabelled.number}"
@@ -210,22 +209,14 @@ def test_retry_recreate_refuses_existing_issue(project, github):
     assert retry.code == 1, retry.stdout + retry.stderr
     assert f"{ref} still exists (open)" in retry.stderr
     assert "no longer mapped" not in retry.stdout
-    books = [
-        issue
-        for issue in github.issues_in("acme/ops")
-        if issue.title.startswith("Book")
-    ]
+    books = room_issues(github)
     assert len(books) == 1, sync.stdout
 
 
 def test_retry_recreate_reopens_deleted_issue(project, github):
     env = {TOKEN_ENV: DEFAULT_TOKEN}
     assert project.syncd("sync", env=env).code == 0
-    deleted = next(
-        issue
-        for issue in github.issues_in("acme/ops")
-        if issue.title.startswith("Book")
-    )
+    deleted = room_issues(github)[0]
     github.delete_issue("acme/ops", deleted.number)
     plan = project.syncd("plan", "--format", "json", env=env).json()
     [problem] = plan["problems"]
@@ -252,11 +243,7 @@ def test_deleted_issue_of_dropped_item_is_quiet(project, github):
         MEETING_ONE.replace("KM: Book the room for the June offsite.\n", ""),
     )
     assert project.syncd("sync", env=env).code == 0
-    closed = next(
-        issue
-        for issue in github.issues_in("acme/ops")
-        if issue.title.startswith("Book")
-    )
+    closed = room_issues(github)[0]
     assert closed.state == "closed"
     github.delete_issue("acme/ops", closed.number)
 
