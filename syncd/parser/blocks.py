@@ -52,7 +52,7 @@ _HEADING_LEVELS = {"H1": 1, "H2": 2, "H3": 3, "H4": 4, "H5": 5, "H6": 6}
 class Block:
     """One block: ``start`` and ``end`` are byte offsets in the parsed text."""
 
-    __slots__ = ("kind", "start", "end", "children", "level", "checked", "text")
+    __slots__ = ("kind", "start", "end", "children", "level", "checked", "text", "lines")
 
     def __init__(self, kind: str, start: int, end: int, level: int = 0) -> None:
         self.kind = kind
@@ -64,6 +64,9 @@ class Block:
         self.checked: bool | None = None
         # For a heading: its plain text (emphasis and code marks removed).
         self.text = ""
+        # For a paragraph read without pyromark: its (line number, stripped
+        # text) pairs, as the extractor would read them back from the bytes.
+        self.lines: list[tuple[int, str]] | None = None
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"Block({self.kind}, {self.start}-{self.end}, {len(self.children)} children)"
@@ -144,7 +147,9 @@ def parse_blocks(text: str, base: int = 0, end: int | None = None) -> Block:
 _PLAIN_HEADING = re.compile(r"[^\\`*_\[\]<>!&~#\r\n]+")
 
 
-def plain_section(text: str, base: int, level: int, title: str) -> list[Block] | None:
+def plain_section(
+    text: str, base: int, level: int, title: str, first_line: int | None = None
+) -> list[Block] | None:
     """Return the blocks of a section of plain paragraphs without parsing it, or None.
 
     ``text`` starts with a column-0 ATX heading of ``level`` whose text is
@@ -152,28 +157,45 @@ def plain_section(text: str, base: int, level: int, title: str) -> list[Block] |
     no line can open or close any block but a paragraph, so the blocks are
     the heading and one paragraph per run of non-blank lines, with the byte
     ranges pyromark gives them. None means: parse the text.
+
+    With ``first_line`` (the line number of the heading), each paragraph
+    also carries its lines, so the extractor need not decode them again.
     """
 
     if "\r" in text or _PLAIN_HEADING.fullmatch(title) is None or title != title.strip():
         return None
-    data = text.encode("utf-8")
-    lines = data.split(b"\n")
-    position = min(len(lines[0]) + 1, len(data))
+    ascii_text = text.isascii()
+    size = len(text) if ascii_text else len(text.encode("utf-8"))
+    lines = text.split("\n")
+    # Comments inside a line are removed when the extractor reads it, so
+    # such a section leaves the lines to the extractor.
+    keep_lines = first_line is not None and "<!--" not in text
+    number = (first_line or 0) + 1
+    first = lines[0]
+    position = min((len(first) if ascii_text else len(first.encode("utf-8"))) + 1, size)
     heading = Block(HEADING, base, base + position, level)
     heading.text = title
     blocks = [heading]
-    paragraph_start = -1
+    paragraph: Block | None = None
+    paragraph_lines: list[tuple[int, str]] = []
     for line in lines[1:]:
-        if line[:1].isalpha():
-            if paragraph_start < 0:
-                paragraph_start = position
-        elif not line.strip(b" \t"):
-            if paragraph_start >= 0:
-                blocks.append(Block(PARAGRAPH, base + paragraph_start, base + position))
-                paragraph_start = -1
+        lead = line[:1]
+        if lead.isalpha() and lead.isascii():
+            if paragraph is None:
+                paragraph = Block(PARAGRAPH, base + position, 0)
+                paragraph_lines = []
+                if keep_lines:
+                    paragraph.lines = paragraph_lines
+                blocks.append(paragraph)
+            paragraph_lines.append((number, line.strip()))
+        elif not line.strip(" \t"):
+            if paragraph is not None:
+                paragraph.end = base + position
+                paragraph = None
         else:
             return None
-        position += len(line) + 1
-    if paragraph_start >= 0:
-        blocks.append(Block(PARAGRAPH, base + paragraph_start, base + min(position, len(data))))
+        position += (len(line) if ascii_text else len(line.encode("utf-8"))) + 1
+        number += 1
+    if paragraph is not None:
+        paragraph.end = base + min(position, size)
     return blocks

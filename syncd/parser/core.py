@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from syncd.model import Document, Meeting, Problem, Severity
 from syncd.parser.blocks import HEADING, OTHER, Block, parse_blocks, plain_section
 from syncd.parser.dialect import Dialect, compiled_for
-from syncd.parser.extract import count_action_sections, extract_items
+from syncd.parser.extract import extract_document
 from syncd.parser.meeting import (
     FrontMatterProblem,
     date_from_name,
@@ -79,12 +79,15 @@ def _failed(path: str, series: str, content_hash: str, message: str) -> Document
     )
 
 
-def _parse_body(body: str, body_start: int, body_end: int, dialect: Dialect, fast: bool) -> Block:
+def _parse_body(
+    body: str, body_start: int, body_end: int, dialect: Dialect, fast: bool, first_line: int = 1
+) -> Block:
     """The block tree of ``body``: whole, or only its action sections.
 
     ``scan.plan_regions`` decides when parsing only the sections gives the
     same tree for everything that can contain items. Headings outside the
     sections become stand-in heading blocks, so section nesting is still seen.
+    ``first_line`` is the file line number the body starts on.
     """
 
     compiled = compiled_for(dialect)
@@ -92,44 +95,47 @@ def _parse_body(body: str, body_start: int, body_end: int, dialect: Dialect, fas
     if plan is None:
         return parse_blocks(body, base=body_start, end=body_end)
     ascii_body = body.isascii()
-    # Character index -> byte offset, counted on from the previous index
-    # because indexes come mostly in increasing order.
-    last = [0, 0]
+    # Character index -> byte offset, counted on from the previous index,
+    # because headings and regions come in text order.
+    previous_index = previous_bytes = 0
 
     def byte_offset(index: int) -> int:
+        nonlocal previous_index, previous_bytes
         if ascii_body:
             return body_start + index
-        previous_index, previous_bytes = last
-        if index < previous_index:
-            previous_index, previous_bytes = 0, 0
-        offset = previous_bytes + len(body[previous_index:index].encode("utf-8"))
-        last[0], last[1] = index, offset
-        return body_start + offset
+        previous_bytes += len(body[previous_index:index].encode("utf-8"))
+        previous_index = index
+        return body_start + previous_bytes
 
     root = Block(OTHER, body_start, body_end)
-    region_index = 0
+    children = root.children
     regions = plan.regions
-    # The heading each region starts with, by the region's start.
-    region_headings = {}
+    region_index = 0
+    # Line numbers of region starts, counted on in the same way.
+    line_index, line_number = 0, first_line
     for heading in plan.headings:
-        while region_index < len(regions) and regions[region_index][1] <= heading.start:
-            region_index += 1
-        if region_index < len(regions) and regions[region_index][0] <= heading.start:
-            if regions[region_index][0] == heading.start:
-                region_headings[heading.start] = heading
+        region = regions[region_index] if region_index < len(regions) else None
+        if region is not None and heading.start >= region[0]:
+            if heading.start >= region[1]:
+                region_index += 1
+                region = regions[region_index] if region_index < len(regions) else None
+        if region is not None and region[0] <= heading.start < region[1]:
+            if heading.start != region[0]:
+                continue  # a sub-heading, read with its region
+            start, end = region
+            line_number += body.count("\n", line_index, start)
+            line_index = start
+            base = byte_offset(start)
+            section = body[start:end]
+            blocks = plain_section(section, base, heading.level, heading.text, line_number)
+            if blocks is None:
+                # The region's root is dropped, so its end offset is never read.
+                blocks = parse_blocks(section, base=base, end=body_end).children
+            children.extend(blocks)
             continue
         block = Block(HEADING, byte_offset(heading.start), byte_offset(heading.end), heading.level)
         block.text = heading.text
-        root.children.append(block)
-    for start, end in regions:
-        heading = region_headings[start]
-        base = byte_offset(start)
-        blocks = plain_section(body[start:end], base, heading.level, heading.text)
-        if blocks is None:
-            # The region's root is dropped, so its end offset is never read.
-            blocks = parse_blocks(body[start:end], base=base, end=body_end).children
-        root.children.extend(blocks)
-    root.children.sort(key=lambda block: block.start)
+        children.append(block)
     return root
 
 
@@ -169,7 +175,8 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
     body_start = len(text[: front.body_start].encode("utf-8")) if front.body_start else 0
     encoded = prepared.encoded
     body = text[front.body_start :] if front.body_start else text
-    root = _parse_body(body, body_start, len(encoded), dialect, fast)
+    body_line = text.count("\n", 0, front.body_start) + 1 if front.body_start else 1
+    root = _parse_body(body, body_start, len(encoded), dialect, fast, body_line)
     lines = LineIndex(encoded)
 
     fm = front.data
@@ -182,15 +189,11 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
         names |= {fold(word) for word in dialect.group_words}
         known = lambda token: fold(token.lstrip("@")) in names  # noqa: E731
 
-    items = extract_items(encoded, root, lines, dialect, known)
+    items, section_count = extract_document(encoded, root, lines, dialect, known)
     # A dialect with inline markers ("Action item: ...") finds items outside
     # any section, so there a file without a section is no sign of lost
     # content.
-    action_sections = (
-        None
-        if dialect.inline_markers and dialect.markers
-        else count_action_sections(encoded, root, lines, dialect)
-    )
+    action_sections = None if dialect.inline_markers and dialect.markers else section_count
 
     first_heading = next((block for block in root.children if block.kind == HEADING), None)
     date, date_warnings = _meeting_date(path, fm, first_heading.text if first_heading else "", dialect)

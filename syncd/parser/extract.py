@@ -116,6 +116,8 @@ class Extractor:
         self.placeholder_length = self.compiled.placeholder_length
         # (entry, classification) in document order of discovery.
         self.pending_items: list[tuple[Entry, _Classified]] = []
+        # How many action sections ``run`` found.
+        self.section_count = 0
 
     # -- source access ---------------------------------------------------------
 
@@ -259,7 +261,9 @@ class Extractor:
     def run(self, root: Block) -> None:
         in_sections: set[int] = set()
         markers = self.dialect.inline_markers and self.compiled.marker is not None
-        for section in self.sections(root):
+        sections = self.sections(root)
+        self.section_count = len(sections)
+        for section in sections:
             if markers:
                 in_sections.update(id(block) for block in section)
             self.section_entries(section)
@@ -278,9 +282,11 @@ class Extractor:
                 last, pending = None, None
                 continue
             if kind == PARAGRAPH:
-                lines = self.block_lines(block.start, block.end)
-                if not lines:
-                    continue
+                lines = block.lines
+                if lines is None:
+                    lines = self.block_lines(block.start, block.end)
+                    if not lines:
+                        continue
                 # One line (the usual "XX: task") is one group.
                 groups = [lines] if len(lines) == 1 else self.group_lines(lines)
                 last, pending = self.emit_groups(groups, None, ())
@@ -447,8 +453,12 @@ class Extractor:
             # Removing a comment can join two halves of a word, so a block
             # with one is always read.
             raw = self.data[block.start : block.end]
-            if raw.isascii() and b"<!--" not in raw and prefilter.search(raw) is None:
-                return
+            if raw.isascii() and b"<!--" not in raw:
+                as_written, lower_case = prefilter
+                if not any(word in raw for word in as_written):
+                    lowered = raw.lower()
+                    if not any(word in lowered for word in lower_case):
+                        return
         kind = block.kind
         if kind == PARAGRAPH:
             self._marker_lines(self.block_lines(block.start, block.end))
@@ -669,6 +679,17 @@ def count_action_sections(data: bytes, root: Block, lines: LineIndex, dialect: D
 def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, known_names=None) -> list[Item]:
     """Extract every item of the document parsed into ``root`` from ``data``."""
 
+    return extract_document(data, root, lines, dialect, known_names)[0]
+
+
+def extract_document(
+    data: bytes, root: Block, lines: LineIndex, dialect: Dialect, known_names=None
+) -> tuple[list[Item], int]:
+    """Return the items of the document parsed into ``root`` and its action section count.
+
+    One pass gives both, so a parse does not look for the sections twice.
+    """
+
     extractor = Extractor(data, lines, dialect, known_names)
     extractor.run(root)
     items = []
@@ -706,4 +727,4 @@ def extract_items(data: bytes, root: Block, lines: LineIndex, dialect: Dialect, 
         )
         items.append(item)
     items.sort(key=_ITEM_ORDER)
-    return items
+    return items, extractor.section_count

@@ -71,3 +71,49 @@ def test_plain_section_agrees_with_pyromark(lines, final_feed):
     blocks = plain_section(text, 3, 2, "Action items")
     if blocks is not None:
         assert _shape(blocks) == _shape(parse_blocks(text, base=3).children)
+
+
+def _read_back(text: str, blocks: list[Block], first_line: int) -> list[list[tuple[int, str]]]:
+    """The lines of each paragraph as the extractor reads them from the bytes."""
+
+    from syncd.parser.dialect import load_dialect
+    from syncd.parser.extract import Extractor
+    from syncd.parser.text import LineIndex
+
+    # The section sits after first_line - 1 lines of other text.
+    prefix = "x\n" * (first_line - 1)
+    data = (prefix + text).encode("utf-8")
+    extractor = Extractor(data, LineIndex(data), load_dialect("unikraft"))
+    return [
+        extractor.block_lines(block.start, block.end) for block in blocks if block.kind == "paragraph"
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(LINE, max_size=8), st.booleans(), st.integers(min_value=1, max_value=40))
+def test_paragraph_lines_match_what_the_extractor_reads(lines, final_feed, first_line):
+    text = "## Action items\n" + "\n".join(lines) + ("\n" if final_feed else "")
+    base = len(("x\n" * (first_line - 1)).encode("utf-8"))
+    blocks = plain_section(text, base, 2, "Action items", first_line)
+    if blocks is None:
+        return
+    carried = [block.lines for block in blocks if block.kind == "paragraph"]
+    if "<!--" in text:
+        assert carried == [None] * len(carried)
+    else:
+        assert carried == _read_back(text, blocks, first_line)
+
+
+def test_paragraph_lines_are_carried_only_when_asked():
+    blocks = plain_section("## Tasks\n\nAB: one\nCD: two\n", 0, 2, "Tasks")
+    assert blocks is not None and blocks[1].lines is None
+    blocks = plain_section("## Tasks\n\nAB: one\nCD: two\n", 0, 2, "Tasks", 5)
+    assert blocks is not None and blocks[1].lines == [(7, "AB: one"), (8, "CD: two")]
+
+
+def test_lines_with_comments_are_left_to_the_extractor():
+    text = "## Tasks\n\nAB: one <!-- aside --> two\n"
+    blocks = plain_section(text, 0, 2, "Tasks", 1)
+    assert blocks is not None and blocks[1].lines is None
+    # The extractor removes the comment when it reads the line.
+    assert _read_back(text, blocks, 1) == [[(3, "AB: one  two")]]
