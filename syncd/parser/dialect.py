@@ -485,20 +485,34 @@ class CompiledDialect:
             r"(?:\s+for\s+(?P<for>[^:*]{1,60}?))?\s*(?:\*\*|__)?\s*(?P<sep>[:,])(?:\s*(?:\*\*|__))?\s*",
             re.IGNORECASE,
         ) if markers else None
-        # A block without the first word of any marker holds no marker line.
-        # The check runs on ASCII bytes only, because the marker pattern's
-        # case folding matches some non-ASCII letters too (Kelvin sign, "ı").
-        first_words = [marker.split()[0] for marker in markers if marker.split()]
-        self.marker_prefilter = re.compile(
-            b"|".join(re.escape(word.encode("ascii")) for word in first_words), re.IGNORECASE
-        ) if first_words and all(word.isascii() for word in first_words) else None
-        self.scan_hazard = _scan_hazard(dialect)
         # A short marker the dialect writes in upper case ("AI") must be
         # written that way, so "Ai" and "ai-assisted" never match.
         self.case_sensitive_markers = frozenset(
             marker.casefold() for marker in markers if marker.isupper() and len(marker) <= 3
         )
-
+        # A block without the first word of any marker holds no marker line:
+        # (words to find as written, words to find in lower case), or None.
+        # The check runs on ASCII bytes only, because the marker pattern's
+        # case folding matches some non-ASCII letters too (Kelvin sign, "ı").
+        # Plain substring tests, because a case-blind regex cannot skip
+        # ahead the way a search for fixed bytes does.
+        as_written: set[bytes] = set()
+        lower_case: set[bytes] = set()
+        for marker in markers:
+            first_word = marker.split()[0] if marker.split() else ""
+            if not first_word.isascii():
+                as_written = lower_case = set()
+                break
+            if marker.casefold() in self.case_sensitive_markers:
+                as_written.add(first_word.encode("ascii"))
+            else:
+                lower_case.add(first_word.lower().encode("ascii"))
+        self.marker_prefilter = (
+            (tuple(sorted(as_written)), tuple(sorted(lower_case)))
+            if as_written or lower_case
+            else None
+        )
+        self.scan_hazard = _scan_hazard(dialect)
     @staticmethod
     def title_of(text: str) -> str:
         return normalize_title(text)

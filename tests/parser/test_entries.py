@@ -357,6 +357,16 @@ def test_inline_markers_in_any_case_and_across_comments():
     assert [(item.line, item.owners) for item in document.items] == [(5, ("Lee",)), (6, ("Kim",))]
 
 
+def test_short_upper_case_marker_counts_only_as_written():
+    # Each paragraph is its own block, so the quick check that skips blocks
+    # without a marker word sees each spelling alone.
+    data = "## Notes\n\nAi: Kim to go.\n\nai: Lee to go.\n\nAI: Bo to go.\n\nACTION: Cy to go.\n"
+
+    document = parse(data, dialect="nodejs-tsc")
+
+    assert [(item.line, item.owners) for item in document.items] == [(7, ("Bo",)), (9, ("Cy",))]
+
+
 def test_inline_markers_off_by_default():
     assert parse("## Notes\nAction: Kim to go.\n").items == []
 
