@@ -287,9 +287,20 @@ class Extractor:
                     lines = self.block_lines(block.start, block.end)
                     if not lines:
                         continue
-                # One line (the usual "XX: task") is one group.
-                groups = [lines] if len(lines) == 1 else self.group_lines(lines)
-                last, pending = self.emit_groups(groups, None, ())
+                if len(lines) == 1:
+                    # One line, the usual "XX: task": emit_groups for one group.
+                    entry = Entry(lines, None, ())
+                    entry.end_line = lines[0][0]
+                    result = self.classify(entry)
+                    if result is None:
+                        last, pending = None, None
+                    elif result.owner_only:
+                        last, pending = None, result.owners
+                    else:
+                        last, pending = entry, None
+                        self.pending_items.append((entry, result))
+                else:
+                    last, pending = self.emit_groups(self.group_lines(lines), None, ())
                 last_text_end_line = lines[-1][0]
             elif kind == LIST:
                 start_line = self.lines.line_of(block.start)
@@ -707,12 +718,12 @@ def extract_document(
                 first_text = entry_lines[0][1]
             else:
                 first_text = "\n".join(text for _number, text in entry_lines)
-            result.item_text = _rebalance_strike(first_text, result.text)
+            item_text = result.item_text = _rebalance_strike(first_text, result.text)
             # The strike may cover the whole entry or only the task text
             # after the owner ("KM: ~~Book the room.~~").
-            result.text_done = extractor.is_done_text(
-                first_text
-            ) or extractor.is_done_text(result.item_text)
+            result.text_done = extractor.is_done_text(first_text) or (
+                item_text is not first_text and extractor.is_done_text(item_text)
+            )
         owners = result.owners
         # The same object new_item builds, without the call.
         item = _new_object(Item)

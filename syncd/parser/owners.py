@@ -22,6 +22,8 @@ _COLON_PREFIX = re.compile(
 _LEADING_PAREN = re.compile(r"^(?:\((?P<p>[^()]{1,60})\)|\[(?P<b>[^\[\]]{1,60})\](?![(\[:]))\s*[:\-–—]?\s*(?P<rest>\S.*)$", re.DOTALL)
 _PAREN_GROUP = re.compile(r"\(([^()]{1,80})\)")
 _MARKUP = re.compile(r"~~|\*\*|__")
+# Characters the owners of a colon prefix cannot contain.
+_BRACKETS = frozenset("()[]")
 _NEXT_WORD = re.compile(r"\s*(\S+)")
 
 
@@ -121,22 +123,10 @@ def _strip_placeholder_word(text: str, compiled) -> str | None:
 def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
     """Read an ``OWNERS: text`` prefix, or return None when the line has no colon prefix."""
 
-    if ":" not in line:
-        # Without a colon the pattern would fail only after trying every
-        # prefix length.
+    split = split_colon_prefix(line)
+    if split is None:
         return None
-    plain = strip_markup(line).strip()
-    match = _COLON_PREFIX.match(plain)
-    if match is None:
-        return None
-    prefix = match.group("owners").strip()
-    qualifier = match.group("qualifier")
-    if plain is line:
-        # No markup and no spaces around: the colon the pattern matched is
-        # the line's first colon, so the raw rest is the matched rest.
-        rest = match.group("rest").lstrip()
-    else:
-        rest = _raw_rest(line)
+    prefix, qualifier, rest = split
     # Most prefixes have been read before in this run.
     reading = compiled.token_memo.get((prefix, qualifier is None), _MISSING)
     if reading is _MISSING:
@@ -159,6 +149,46 @@ def colon_prefix(line: str, compiled, *, depth: int = 0) -> OwnerMatch | None:
     elif not rest.strip():
         return OwnerMatch(reading, None, True)
     return OwnerMatch(reading, rest)
+
+
+def split_colon_prefix(line: str) -> tuple[str, str | None, str] | None:
+    """Split ``OWNERS (qualifier): text`` into its three parts, or return None."""
+
+    colon = line.find(":")
+    if colon < 0:
+        # Without a colon the pattern would fail only after trying every
+        # prefix length.
+        return None
+    plain = strip_markup(line).strip()
+    head = line[:colon]
+    if (
+        plain is line
+        and 0 < len(head) <= 80
+        and not _BRACKETS.intersection(head)
+        and line[colon + 1 : colon + 2] != ":"
+        and line[colon + 1 : colon + 3] != "//"
+    ):
+        # The usual "RD: text", found by slicing. With no markup, no outer
+        # spaces and no bracket before the first colon, _COLON_PREFIX
+        # matches up to that colon and gives the same three parts.
+        return head.strip(), None, line[colon + 1 :].lstrip()
+    return split_colon_prefix_by_pattern(line)
+
+
+def split_colon_prefix_by_pattern(line: str) -> tuple[str, str | None, str] | None:
+    """``split_colon_prefix`` for any line, by the full pattern."""
+
+    plain = strip_markup(line).strip()
+    match = _COLON_PREFIX.match(plain)
+    if match is None:
+        return None
+    if plain is line:
+        # No markup and no spaces around: the colon the pattern matched is
+        # the line's first colon, so the raw rest is the matched rest.
+        rest = match.group("rest").lstrip()
+    else:
+        rest = _raw_rest(line)
+    return match.group("owners").strip(), match.group("qualifier"), rest
 
 
 _NOTE = object()
