@@ -167,7 +167,9 @@ class Extractor:
 
         check_pseudo = self.dialect.headings_without_space
         for block in root.children:
-            if block.kind == PARAGRAPH and check_pseudo:
+            # A paragraph that carries its lines was read by plain_section,
+            # whose lines all start with a letter, so none is "###Title".
+            if block.kind == PARAGRAPH and check_pseudo and block.lines is None:
                 data, start, end = self.data, block.start, block.end
                 # Look for "#" at a line start without copying the block.
                 if data.find(b"#", start, end) >= 0 and (

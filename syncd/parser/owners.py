@@ -22,8 +22,6 @@ _COLON_PREFIX = re.compile(
 _LEADING_PAREN = re.compile(r"^(?:\((?P<p>[^()]{1,60})\)|\[(?P<b>[^\[\]]{1,60})\](?![(\[:]))\s*[:\-–—]?\s*(?P<rest>\S.*)$", re.DOTALL)
 _PAREN_GROUP = re.compile(r"\(([^()]{1,80})\)")
 _MARKUP = re.compile(r"~~|\*\*|__")
-# Characters the owners of a colon prefix cannot contain.
-_BRACKETS = frozenset("()[]")
 _NEXT_WORD = re.compile(r"\s*(\S+)")
 
 
@@ -164,7 +162,10 @@ def split_colon_prefix(line: str) -> tuple[str, str | None, str] | None:
     if (
         plain is line
         and 0 < len(head) <= 80
-        and not _BRACKETS.intersection(head)
+        and "(" not in head
+        and ")" not in head
+        and "[" not in head
+        and "]" not in head
         and line[colon + 1 : colon + 2] != ":"
         and line[colon + 1 : colon + 3] != "//"
     ):
