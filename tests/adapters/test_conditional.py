@@ -105,10 +105,12 @@ def test_noop_second_sync_costs_only_304s(kind, tmp_path):
 
 
 def test_closer_is_read_once_per_close(github_rig, tmp_path):
-    tracker = github_rig.tracker(state_dir=tmp_path)
-    issue = tracker.create(IssueDraft(title="Done soon", body="", labels=("syncd",)))
-    tracker.close(issue.number, CloseReason.COMPLETED)
+    # Closed through a tracker with another cache, as by a person on the web.
+    other = github_rig.tracker()
+    issue = other.create(IssueDraft(title="Done soon", body="", labels=("syncd",)))
+    other.close(issue.number, CloseReason.COMPLETED)
     single = rf"/repos/acme/ops/issues/{issue.number}"
+    tracker = github_rig.tracker(state_dir=tmp_path)
 
     first = tracker.list_managed("syncd")
     second = github_rig.tracker(state_dir=tmp_path).list_managed("syncd")
@@ -116,6 +118,46 @@ def test_closer_is_read_once_per_close(github_rig, tmp_path):
     assert first[0].closed_by == github_fake.DEFAULT_LOGIN
     assert second[0].closed_by == github_fake.DEFAULT_LOGIN
     assert github_rig.fake.count("GET", single) == 1
+
+
+def test_own_close_needs_no_closer_read(github_rig, tmp_path):
+    tracker = github_rig.tracker(state_dir=tmp_path)
+    issue = tracker.create(IssueDraft(title="Done soon", body="", labels=("syncd",)))
+    tracker.list_managed("syncd")
+    tracker.close(issue.number, CloseReason.COMPLETED)
+    tracker.close_session()
+    single = rf"/repos/acme/ops/issues/{issue.number}"
+
+    listed = github_rig.tracker(state_dir=tmp_path).list_managed("syncd")
+
+    assert listed[0].closed_by == github_fake.DEFAULT_LOGIN
+    assert github_rig.fake.count("GET", single) == 0
+
+
+def test_sync_close_needs_no_closer_read(tmp_path):
+    from tests.adapters.test_field_cases import SyncBench, write_minutes
+
+    bench = SyncBench("github", tmp_path)
+    try:
+        write_minutes(
+            bench.minutes,
+            "ops",
+            "2024-05-02",
+            "RD: Book the room.",
+            "KM: Send the agenda.",
+        )
+        bench.sync()
+        write_minutes(bench.minutes, "ops", "2024-05-09", "KM: Send the agenda.")
+        closing = bench.sync()
+        quiet = bench.sync()
+        closed = [issue for issue in bench.issues() if issue.state == "closed"]
+    finally:
+        bench.close()
+
+    assert len(closed) == 1
+    single = f"/repos/acme/ops/issues/{closed[0].number}"
+    assert [entry for entry in closing.requests if entry[:2] == ("GET", single)] == []
+    assert [entry for entry in quiet.requests if entry[:2] == ("GET", single)] == []
 
 
 @pytest.mark.parametrize("kind", ["github", "gitlab"])
