@@ -165,10 +165,9 @@ class GitHubTracker(RemoteTracker):
             "direction": "desc",
             "per_page": str(self.per_page),
         }
-        url = f"{self._repo_url}/issues"
-        # Refresh through list_managed, so closers of new closes are stored too.
-        self.remember_read(_page_url(url, params), lambda: self.list_managed(label))
-        items = self._list_all(url, params, endpoint="/repos/{repo}/issues")
+        items = self._list_all(
+            f"{self._repo_url}/issues", params, endpoint="/repos/{repo}/issues"
+        )
         issues = []
         for item in items:
             if "pull_request" in item:
@@ -504,12 +503,7 @@ class GitHubTracker(RemoteTracker):
     ) -> list[dict]:
         """Read every page of a list, sending the stored ETag for each page."""
 
-        page_url: str | None = _page_url(url, params)
-        self.remember_read(
-            page_url,
-            lambda: self._list_all(url, params, endpoint=endpoint, number=number),
-        )
-        return self._read_pages(page_url, endpoint=endpoint, number=number)
+        return self._read_list(_page_url(url, params), endpoint=endpoint, number=number)
 
     def _remove_label(self, number: int, label: str) -> None:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 from syncd.settings import TargetSettings
 from syncd.tracker import CloseReason, IssueDraft, IssueUpdate
 from tests.adapters.rigs import RIGS
-from tests.fakes import github_fake
+from tests.fakes import github_fake, runs
 from tests.fakes.runs import sync_example
 
 
@@ -224,3 +226,64 @@ def test_listing_is_complete_for_any_paging(
         assert again.stats.total == again.stats.not_modified
     finally:
         rig.close()
+
+
+def write_many_items(bench, count: int) -> None:
+    from tests.adapters.test_field_cases import write_minutes
+
+    lines = [f"RD: Review chapter {index} of the handbook." for index in range(count)]
+    write_minutes(bench.minutes, "ops", "2024-05-02", *lines)
+
+
+def list_reads(bench) -> list[tuple[int, int]]:
+    """Return (page, status) of each read of the issue list in the last sync."""
+
+    reads = []
+    for entry in bench.fake.requests:
+        if entry.method == "GET" and entry.path == bench.create_path:
+            query = urllib.parse.parse_qs(entry.query)
+            reads.append((int(query.get("page", ["1"])[0]), entry.status))
+    return reads
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_first_sync_overhead_is_constant(kind, tmp_path):
+    from tests.adapters.test_field_cases import SyncBench
+
+    overheads = {}
+    for count in (30, 250):
+        folder = tmp_path / f"items-{count}"
+        folder.mkdir()
+        bench = SyncBench(kind, folder)
+        try:
+            write_many_items(bench, count)
+            first = bench.sync()
+        finally:
+            bench.close()
+        creates = first.by_endpoint.get(f"POST {runs.endpoint_of(bench.create_path)} 201")
+        assert creates == count
+        overheads[count] = len(first.requests) - creates
+
+    assert overheads[250] == overheads[30]
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_later_pages_read_once_after_big_sync(kind, tmp_path):
+    from tests.adapters.test_field_cases import SyncBench
+
+    bench = SyncBench(kind, tmp_path)
+    try:
+        write_many_items(bench, 250)
+        bench.sync()
+        second = bench.sync()
+        second_lists = list_reads(bench)
+        third = bench.sync()
+        third_lists = list_reads(bench)
+    finally:
+        bench.close()
+
+    assert second_lists == [(1, 304), (2, 200), (3, 200)]
+    others = [entry for entry in second.requests if entry[1] != bench.create_path]
+    assert {status for _, _, status in others} == {304}
+    assert len(third_lists) <= 3
+    assert set(third.statuses) == {304}
