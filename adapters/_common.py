@@ -237,7 +237,8 @@ class RemoteTracker(Tracker):
         self._milestone_ids: dict[str, int] | None = None
         self._assignable: dict[str, bool] = {}
         self._account: str | None = None
-        # Reads to repeat at the end of a run that wrote, keyed by URL.
+        # Reads to repeat at the end of a run that wrote, keyed by URL. A
+        # list's entry reads only its first page (see refresh_after_writes).
         self._refreshers: dict[str, Callable[[], object]] = {}
         self._wrote = False
         self._persistent_cache = state_dir is not None
@@ -280,8 +281,13 @@ class RemoteTracker(Tracker):
         """Repeat this run's reads after it wrote, so the stored ETags are current.
 
         Without this, the next run's conditional requests would carry ETags
-        from before this run's own writes and get full 200 responses; with
-        it, a next run with nothing new costs only 304 responses.
+        from before this run's own writes and get full 200 responses. A list
+        is read again at its first page only, so the refresh costs one
+        request per read. Issue lists are newest first, so that page contains
+        this run's creates, and a list of at most ``per_page`` items is that
+        page alone. Later pages of a longer list get one 200 in the next run
+        and 304 after that. Reading them here would spend the same rate-limit
+        units but add a request per page to every run that wrote.
         """
 
         if not (self._wrote and self._persistent_cache):
@@ -302,15 +308,39 @@ class RemoteTracker(Tracker):
         self.refresh_after_writes()
         self.cache.close()
 
-    # Pages of a list: ``_list_all`` builds the first page's URL; the pages
-    # themselves are read the same way on both trackers.
+    # Pages of a list: ``_list_all`` builds the first page's URL, and the
+    # pages themselves are read the same way on both trackers.
+
+    def _read_list(
+        self, first_url: str, *, endpoint: str, number: int | None
+    ) -> list[dict]:
+        """Read every page of a list, and note its first page for the refresh."""
+
+        self.remember_read(
+            first_url,
+            lambda: self._read_pages(
+                first_url, endpoint=endpoint, number=number, max_pages=1
+            ),
+        )
+        return self._read_pages(first_url, endpoint=endpoint, number=number)
 
     def _read_pages(
-        self, page_url: str | None, *, endpoint: str, number: int | None
+        self,
+        page_url: str | None,
+        *,
+        endpoint: str,
+        number: int | None,
+        max_pages: int | None = None,
     ) -> list[dict]:
+        """Read a list from ``page_url`` on, following ``next`` links.
+
+        Each page is a conditional GET whose ETag and body are stored.
+        ``max_pages`` stops the read after that many pages.
+        """
+
         seen: set[str] = set()
         items: list[dict] = []
-        while page_url:
+        while page_url and (max_pages is None or len(seen) < max_pages):
             if page_url in seen:
                 raise TransientTrackerError(
                     f"pagination of {endpoint} returned to a page already read",

@@ -165,10 +165,9 @@ class GitHubTracker(RemoteTracker):
             "direction": "desc",
             "per_page": str(self.per_page),
         }
-        url = f"{self._repo_url}/issues"
-        # Refresh through list_managed, so closers of new closes are stored too.
-        self.remember_read(_page_url(url, params), lambda: self.list_managed(label))
-        items = self._list_all(url, params, endpoint="/repos/{repo}/issues")
+        items = self._list_all(
+            f"{self._repo_url}/issues", params, endpoint="/repos/{repo}/issues"
+        )
         issues = []
         for item in items:
             if "pull_request" in item:
@@ -183,10 +182,11 @@ class GitHubTracker(RemoteTracker):
         """Return the ``closed_by`` user of a closed issue from GitHub's list.
 
         The list leaves ``closed_by`` out, so it is read from the issue once
-        per close and kept in the cache under the close time.
+        per close and kept in the cache under the close time. ``close``
+        stores it from its own PATCH response, so a close by syncd needs no GET.
         """
 
-        fact = f"closed_by {item['number']} {item.get('closed_at')}"
+        fact = _closer_fact(item["number"], item.get("closed_at"))
         known = self.cache.get_fact(fact, CLOSER_MAX_AGE)
         if isinstance(known, dict):
             return known.get("user")
@@ -377,7 +377,14 @@ class GitHubTracker(RemoteTracker):
     def close(self, number: int, reason: CloseReason) -> Issue:
         self._refuse_pull_request(number)
         data = self._patch(number, {"state": "closed", "state_reason": reason.value})
-        return self._issue_from_response(data, number)
+        issue = self._issue_from_response(data, number)
+        # A PATCH response, like a GET of one issue, carries closed_by, which
+        # the list leaves out. Storing it now spares the next listing a GET.
+        closer = data.get("closed_by")
+        if data.get("closed_at") and isinstance(closer, dict):
+            fact = _closer_fact(number, data["closed_at"])
+            self.cache.put_fact(fact, {"user": closer})
+        return issue
 
     def reopen(self, number: int) -> Issue:
         self._refuse_pull_request(number)
@@ -496,12 +503,7 @@ class GitHubTracker(RemoteTracker):
     ) -> list[dict]:
         """Read every page of a list, sending the stored ETag for each page."""
 
-        page_url: str | None = _page_url(url, params)
-        self.remember_read(
-            page_url,
-            lambda: self._list_all(url, params, endpoint=endpoint, number=number),
-        )
-        return self._read_pages(page_url, endpoint=endpoint, number=number)
+        return self._read_list(_page_url(url, params), endpoint=endpoint, number=number)
 
     def _remove_label(self, number: int, label: str) -> None:
         try:
@@ -811,6 +813,12 @@ class GitHubTracker(RemoteTracker):
                 hint="set base_url to the address the server itself reports",
                 target=self.name,
             )
+
+
+def _closer_fact(number: int, closed_at: str | None) -> str:
+    """Return the cache key of the ``closed_by`` user of one close of an issue."""
+
+    return f"closed_by {number} {closed_at}"
 
 
 def _page_url(url: str, params: dict[str, str]) -> str:

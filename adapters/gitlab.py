@@ -497,14 +497,10 @@ class GitLabTracker(RemoteTracker):
     ) -> list[dict]:
         """Read every page of a list, sending the stored ETag for each page."""
 
-        page_url: str | None = (
+        first_url = (
             f"{self._api_url}{path}?{urllib.parse.urlencode(sorted(params.items()))}"
         )
-        self.remember_read(
-            page_url,
-            lambda: self._list_all(path, params, endpoint=endpoint, number=number),
-        )
-        return self._read_pages(page_url, endpoint=endpoint, number=number)
+        return self._read_list(first_url, endpoint=endpoint, number=number)
 
     def _issue_from_response(self, data: Any, number: int) -> Issue:
         if not isinstance(data, dict):

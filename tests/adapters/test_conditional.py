@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 from syncd.settings import TargetSettings
 from syncd.tracker import CloseReason, IssueDraft, IssueUpdate
 from tests.adapters.rigs import RIGS
-from tests.fakes import github_fake
+from tests.fakes import github_fake, runs
 from tests.fakes.runs import sync_example
 
 
@@ -105,10 +107,12 @@ def test_noop_second_sync_costs_only_304s(kind, tmp_path):
 
 
 def test_closer_is_read_once_per_close(github_rig, tmp_path):
-    tracker = github_rig.tracker(state_dir=tmp_path)
-    issue = tracker.create(IssueDraft(title="Done soon", body="", labels=("syncd",)))
-    tracker.close(issue.number, CloseReason.COMPLETED)
+    # Closed through a tracker with another cache, as by a person on the web.
+    other = github_rig.tracker()
+    issue = other.create(IssueDraft(title="Done soon", body="", labels=("syncd",)))
+    other.close(issue.number, CloseReason.COMPLETED)
     single = rf"/repos/acme/ops/issues/{issue.number}"
+    tracker = github_rig.tracker(state_dir=tmp_path)
 
     first = tracker.list_managed("syncd")
     second = github_rig.tracker(state_dir=tmp_path).list_managed("syncd")
@@ -116,6 +120,46 @@ def test_closer_is_read_once_per_close(github_rig, tmp_path):
     assert first[0].closed_by == github_fake.DEFAULT_LOGIN
     assert second[0].closed_by == github_fake.DEFAULT_LOGIN
     assert github_rig.fake.count("GET", single) == 1
+
+
+def test_own_close_needs_no_closer_read(github_rig, tmp_path):
+    tracker = github_rig.tracker(state_dir=tmp_path)
+    issue = tracker.create(IssueDraft(title="Done soon", body="", labels=("syncd",)))
+    tracker.list_managed("syncd")
+    tracker.close(issue.number, CloseReason.COMPLETED)
+    tracker.close_session()
+    single = rf"/repos/acme/ops/issues/{issue.number}"
+
+    listed = github_rig.tracker(state_dir=tmp_path).list_managed("syncd")
+
+    assert listed[0].closed_by == github_fake.DEFAULT_LOGIN
+    assert github_rig.fake.count("GET", single) == 0
+
+
+def test_sync_close_needs_no_closer_read(tmp_path):
+    from tests.adapters.test_field_cases import SyncBench, write_minutes
+
+    bench = SyncBench("github", tmp_path)
+    try:
+        write_minutes(
+            bench.minutes,
+            "ops",
+            "2024-05-02",
+            "RD: Book the room.",
+            "KM: Send the agenda.",
+        )
+        bench.sync()
+        write_minutes(bench.minutes, "ops", "2024-05-09", "KM: Send the agenda.")
+        closing = bench.sync()
+        quiet = bench.sync()
+        closed = [issue for issue in bench.issues() if issue.state == "closed"]
+    finally:
+        bench.close()
+
+    assert len(closed) == 1
+    single = f"/repos/acme/ops/issues/{closed[0].number}"
+    assert [entry for entry in closing.requests if entry[:2] == ("GET", single)] == []
+    assert [entry for entry in quiet.requests if entry[:2] == ("GET", single)] == []
 
 
 @pytest.mark.parametrize("kind", ["github", "gitlab"])
@@ -182,3 +226,64 @@ def test_listing_is_complete_for_any_paging(
         assert again.stats.total == again.stats.not_modified
     finally:
         rig.close()
+
+
+def write_many_items(bench, count: int) -> None:
+    from tests.adapters.test_field_cases import write_minutes
+
+    lines = [f"RD: Review chapter {index} of the handbook." for index in range(count)]
+    write_minutes(bench.minutes, "ops", "2024-05-02", *lines)
+
+
+def list_reads(bench) -> list[tuple[int, int]]:
+    """Return (page, status) of each read of the issue list in the last sync."""
+
+    reads = []
+    for entry in bench.fake.requests:
+        if entry.method == "GET" and entry.path == bench.create_path:
+            query = urllib.parse.parse_qs(entry.query)
+            reads.append((int(query.get("page", ["1"])[0]), entry.status))
+    return reads
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_first_sync_overhead_is_constant(kind, tmp_path):
+    from tests.adapters.test_field_cases import SyncBench
+
+    overheads = {}
+    for count in (30, 250):
+        folder = tmp_path / f"items-{count}"
+        folder.mkdir()
+        bench = SyncBench(kind, folder)
+        try:
+            write_many_items(bench, count)
+            first = bench.sync()
+        finally:
+            bench.close()
+        creates = first.by_endpoint.get(f"POST {runs.endpoint_of(bench.create_path)} 201")
+        assert creates == count
+        overheads[count] = len(first.requests) - creates
+
+    assert overheads[250] == overheads[30]
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_later_pages_read_once_after_big_sync(kind, tmp_path):
+    from tests.adapters.test_field_cases import SyncBench
+
+    bench = SyncBench(kind, tmp_path)
+    try:
+        write_many_items(bench, 250)
+        bench.sync()
+        second = bench.sync()
+        second_lists = list_reads(bench)
+        third = bench.sync()
+        third_lists = list_reads(bench)
+    finally:
+        bench.close()
+
+    assert second_lists == [(1, 304), (2, 200), (3, 200)]
+    others = [entry for entry in second.requests if entry[1] != bench.create_path]
+    assert {status for _, _, status in others} == {304}
+    assert len(third_lists) <= 3
+    assert set(third.statuses) == {304}
