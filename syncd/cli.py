@@ -324,8 +324,8 @@ def _print_outcome(
             out.write(f"{warning}\n")
     elif warnings:
         out.write(
-            f"\n{plural(len(warnings), 'warning')}, such as owners left unassigned; "
-            "-v lists them, and --format json includes them\n"
+            f"\n{plural(len(warnings), 'warning')} (owners left unassigned, files left "
+            "out): -v lists them, and --format json includes them\n"
         )
     if outcome.dry_run:
         out.write("\ndry run: nothing was written to the trackers or the state.\n")

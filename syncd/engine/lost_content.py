@@ -9,27 +9,35 @@ an error, and documents with errors close nothing.
 
 A meeting that really drops its items keeps its action section and lists
 fewer items, or none, under it. Those closes go ahead as before.
+
+An empty file that listed nothing at the last sync is most often the next
+meeting's file, created ahead of the meeting. It cannot have lost items, so
+it is set aside with a warning instead: it takes no part in its series
+until it lists items, and the run does not count it as failed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from syncd.model import Document, Problem
+from syncd.model import Document, Problem, Severity
 
 
 def lost_content_problem(document: Document, items_at_last_sync: int) -> Problem | None:
     """Return the error for a document whose content was lost, or None when it is usable.
 
     ``items_at_last_sync`` is how many items the state file records for the
-    document's path as of the last sync. An empty or whitespace-only file is
-    an error whatever it listed before, because as the newest meeting of a
-    series it would close every item of the series. A file without an action
+    document's path as of the last sync. An empty or whitespace-only file
+    that listed items is an error, because as the newest meeting of a series
+    it would close every item of the series. A file without an action
     section is an error only when it listed items at the last sync: a file
     that never listed any may be notes without action items.
     """
 
     if document.failed or document.items:
+        return None
+    if document.blank and not items_at_last_sync:
+        # set_aside_blank_files reports it; see the module docstring.
         return None
     advice = (
         "so no issue is closed because of it. Restore the minutes, "
@@ -62,6 +70,39 @@ def flag_lost_content(documents: list[Document], items_by_path: Mapping[str, int
         problem = lost_content_problem(document, items_by_path.get(document.path, 0))
         if problem is not None:
             document.errors.append(problem)
+
+
+def set_aside_blank_files(
+    documents: list[Document], items_by_path: Mapping[str, int]
+) -> tuple[list[Document], list[Problem]]:
+    """Split off empty files that listed nothing at the last sync.
+
+    Returns the documents to plan with and a warning for each file set
+    aside. Such a file takes no part in its series, so it cannot end or
+    close anything.
+    """
+
+    kept: list[Document] = []
+    warnings: list[Problem] = []
+    for document in documents:
+        if (
+            document.blank
+            and not document.failed
+            and not document.items
+            and not items_by_path.get(document.path, 0)
+        ):
+            size = "is empty" if document.content_hash == _EMPTY_SHA256 else "contains only whitespace"
+            warnings.append(
+                Problem(
+                    document.path,
+                    None,
+                    f"the file {size}, so it is left out until it lists items",
+                    Severity.WARNING,
+                )
+            )
+        else:
+            kept.append(document)
+    return kept, warnings
 
 
 # The SHA-256 of zero bytes: a file with this content hash is empty.

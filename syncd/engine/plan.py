@@ -21,7 +21,7 @@ from datetime import datetime
 
 from syncd.engine.changes import MASS_CLOSE_FLAG, Change, FieldChange, ItemRef, Plan
 from syncd.engine.content import DesiredIssue, desired_issue, marker_payload
-from syncd.engine.lost_content import flag_lost_content
+from syncd.engine.lost_content import flag_lost_content, set_aside_blank_files
 from syncd.engine.matching import Entry
 from syncd.engine.moves import OrphanIssue, adopt_moved_items
 from syncd.engine.render import block_hash, split_body, truncate_graphemes
@@ -227,6 +227,9 @@ class _Planner:
                 items_by_path[occurrence.path] += 1
                 if occurrence.text is not None:
                     earlier_versions[occurrence.path].append((key, occurrence))
+        documents, set_aside = set_aside_blank_files(documents, items_by_path)
+        for problem in set_aside:
+            plan.problems.append(dict(problem.to_json(), severity="warning"))
         flag_lost_content(documents, items_by_path)
 
         by_series: dict[str, list[Document]] = defaultdict(list)

@@ -615,6 +615,19 @@ def test_zero_byte_minutes_close_nothing(project):
     assert {issue["state"] for issue in status} == {"open"}
 
 
+def test_empty_file_for_the_next_meeting_is_a_warning(project):
+    project.write_minutes("ops/2024-05-02.md", MEETING_ONE)
+    project.syncd("sync")
+    (project.minutes / "ops" / "2024-05-09.md").write_bytes(b"")
+
+    run = project.syncd("sync", "-v")
+    status = project.syncd("status", "--format", "json").json()["issues"]
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert "ops/2024-05-09.md: warning: the file is empty" in run.stdout
+    assert {issue["state"] for issue in status} == {"open"}
+
+
 def test_parse_with_people_file(project, tmp_path):
     roster = tmp_path / "people.yaml"
     roster.write_text(
@@ -654,7 +667,7 @@ def test_warnings_counted_and_listed_with_verbose(project):
     quiet = project.syncd("plan")
     verbose = project.syncd("plan", "-v")
 
-    assert "warning, such as owners left unassigned" in quiet.stdout
+    assert "warning (owners left unassigned, files left out): -v lists them" in quiet.stdout
     assert "ops/2024-05-09.md:13: warning:" in verbose.stdout
     assert "ZQ" in verbose.stdout
 

@@ -122,19 +122,46 @@ def test_newest_meeting_emptied_keeps_older_items_open(tmp_path):
     assert result.partial
 
 
-def test_new_empty_file_closes_nothing(tmp_path):
+def test_new_empty_file_is_left_out_with_a_warning(tmp_path):
     # A placeholder for the next meeting would be the series' newest meeting,
-    # and as such it would close every item of a carry: forward series.
+    # and as such it would close every item of a carry: forward series. It
+    # never listed anything, so nothing was lost: it is left out, and the
+    # run is not a failed one.
     harness = Harness(tmp_path, make_settings(tmp_path))
     older = minutes("ops/2024-05-02.md", "RD: One.", "KM: Two.")
     harness.sync([older])
 
+    for placeholder in ("", " \n\n"):
+        plan, result = harness.sync([older, parsed("ops/2024-05-09.md", placeholder)])
+
+        assert len(harness.open_issues()) == 2
+        assert closes(plan) == []
+        assert not result.partial
+        [problem] = plan.problems
+        assert problem["path"] == "ops/2024-05-09.md"
+        assert problem["severity"] == "warning"
+        assert "left out until it lists items" in problem["message"]
+
+    filled = minutes("ops/2024-05-09.md", "RD: One.")
+    plan, result = harness.sync([older, filled])
+
+    assert [issue.title for issue in harness.open_issues()] == ["One."]
+    assert not result.partial
+
+
+def test_placeholder_that_listed_items_is_an_error_again(tmp_path):
+    harness = Harness(tmp_path, make_settings(tmp_path))
+    older = minutes("ops/2024-05-02.md", "RD: One.", "KM: Two.")
+    harness.sync([older, parsed("ops/2024-05-09.md", "")])
+    harness.sync([older, minutes("ops/2024-05-09.md", "RD: One.", "KM: Two.")])
+
     plan, result = harness.sync([older, parsed("ops/2024-05-09.md", "")])
 
     assert len(harness.open_issues()) == 2
-    assert closes(plan) == []
     assert result.partial
-    assert problem_paths(plan) == {"ops/2024-05-09.md"}
+    [problem] = plan.problems
+    assert "the file is empty" in problem["message"]
+    assert "severity" not in problem
 
 
 def test_other_series_sync_beside_emptied_file(tmp_path):
