@@ -24,7 +24,7 @@ from syncd.parser.extract import new_item
 logger = logging.getLogger(__name__)
 
 # Bump when a parser change alters what a given input parses to.
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 
 
 def dialect_fingerprint(dialect: Dialect) -> str:

@@ -90,6 +90,10 @@ class Dialect:
     # Owner syntax.
     colon_owners: bool = True
     handle_owners: bool = True
+    # A handle at the start of a "- [ ]" task names its owner whatever
+    # follows ("- [x] @kim delete the channel"). Off where decorators
+    # ("@tracked") start tasks.
+    task_box_handles: bool = True
     name_to_owners: bool = True
     name_verbs: tuple[str, ...] = ("to", "will")
     # "any": any single word not in not_owners may be a name in "Name to";
@@ -146,6 +150,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, str]]] = {
     "owners": {
         "colon_prefix": ("colon_owners", "bool"),
         "handles": ("handle_owners", "bool"),
+        "task_box_handles": ("task_box_handles", "bool"),
         "name_to": ("name_to_owners", "bool"),
         "name_verbs": ("name_verbs", "words"),
         "names": ("name_mode", "choice:any|known"),

@@ -519,7 +519,8 @@ class Extractor:
             return self._classify(entry, dry_run)
         lines = entry.lines
         texts = lines[0][1] if len(lines) == 1 else tuple(text for _number, text in lines)
-        key = (texts, entry.inherited, entry.marker, dry_run)
+        # A task box changes how a leading handle reads, so it is in the key.
+        key = (texts, entry.inherited, entry.marker, dry_run, entry.checked is not None)
         memo = self.memo
         result = memo.get(key, _MISSING)
         if result is _MISSING:
@@ -568,7 +569,12 @@ class Extractor:
                         return None
                     return self._finish(entry, (), match.text or "", following, dry_run)
         if not owners and dialect.handle_owners and "@" in first:
-            match = owner_forms.handle_owner(first, compiled)
+            # A task's leading handle names the owner, unless the parent
+            # line named one for its sub-tasks.
+            task_box = (
+                dialect.task_box_handles and entry.checked is not None and not entry.inherited
+            )
+            match = owner_forms.handle_owner(first, compiled, task_box=task_box)
             if match is not None:
                 if match.owner_only and not following:
                     return _Classified(match.owners, "", True)

@@ -250,8 +250,12 @@ def _raw_rest(line: str) -> str:
     return stripped
 
 
-def handle_owner(line: str, compiled) -> OwnerMatch | None:
-    """Read ``@handle to text``, ``@handle`` alone, or a handle before to/will later on."""
+def handle_owner(line: str, compiled, *, task_box: bool = False) -> OwnerMatch | None:
+    """Read ``@handle to text``, ``@handle`` alone, or a handle before to/will later on.
+
+    With ``task_box`` (the entry is a ``- [ ]`` task), a handle at the start
+    names the owner whatever follows it: ``- [x] @kim delete the channel``.
+    """
 
     plain = strip_markup(line).strip()
     match = _HANDLE.match(plain)
@@ -265,6 +269,9 @@ def handle_owner(line: str, compiled) -> OwnerMatch | None:
             return OwnerMatch(owners=(handle,), text=after.lstrip()[1:].strip() or None)
         if word in compiled.name_verbs:
             return OwnerMatch(owners=(handle,))
+        if task_box:
+            # The task is what follows the handle, as written.
+            return OwnerMatch(owners=(handle,), text=_after_handle(line) or None)
         return None
     # A handle later in the line that is followed by to/will ("... — @X to
     # make a recommendation"), or one that ends the line ("... @Nicholas M").
@@ -289,6 +296,21 @@ def handle_owner(line: str, compiled) -> OwnerMatch | None:
             if before < 0 or plain[before] in "—–-":
                 return OwnerMatch(owners=(found.group(0),))
     return None
+
+
+def _after_handle(line: str) -> str:
+    """Return the raw text after a line's leading handle, Markdown kept."""
+
+    stripped = line.strip()
+    # Bold or struck handles ("**@kim** text") keep their closing marks off
+    # the task text.
+    for mark in ("**", "__", "~~"):
+        if stripped.startswith(mark):
+            closing = stripped.find(mark, len(mark))
+            if closing > 0 and stripped[len(mark) : closing].lstrip().startswith("@"):
+                return stripped[closing + len(mark) :].strip()
+    match = _HANDLE.match(stripped)
+    return stripped[match.end() :].strip() if match is not None else stripped
 
 
 def _names_before(text: str, compiled, known) -> list[str] | None:

@@ -628,6 +628,27 @@ def test_empty_file_for_the_next_meeting_is_a_warning(project):
     assert {issue["state"] for issue in status} == {"open"}
 
 
+def test_task_ticked_under_a_handle_closes_its_issue(project):
+    project.write_minutes("ops/2024-05-02.md", MEETING_ONE)
+    project.syncd("sync")
+    project.write_minutes(
+        "ops/2024-05-09.md",
+        "---\ntitle: Ops weekly\ndate: 2024-05-09\n---\n\n## Action items\n\n"
+        "- [x] @rosa-example Delete the calendar-announce channel.\n"
+        "- [ ] @kai-example Book the room for the June offsite.\n",
+    )
+
+    run = project.syncd("sync")
+    status = project.syncd("status", "--format", "json").json()["issues"]
+
+    assert run.code == 0, run.stdout + run.stderr
+    states = {issue["title"]: issue["state"] for issue in status}
+    assert states == {
+        "Delete the calendar-announce channel.": "closed",
+        "Book the room for the June offsite.": "open",
+    }
+
+
 def test_parse_with_people_file(project, tmp_path):
     roster = tmp_path / "people.yaml"
     roster.write_text(

@@ -240,6 +240,35 @@ def test_handle_alone_owns_children():
     ]
 
 
+def test_handle_starting_a_task_names_its_owner():
+    body = (
+        "- [x] @rdunne delete the old announce channel\n"
+        "- [ ] **@kmoller** update the rota\n"
+        "- [ ] @kmoller to check the pager\n"
+        "- @bo said the release is fine\n"
+        "- [ ] @lee\n"
+        "    - [ ] @tracked support in the guide\n"
+    )
+
+    document = parse(section(body))
+
+    assert [(item.line, item.owners, item.text, item.done) for item in document.items] == [
+        (2, ("@rdunne",), "delete the old announce channel", True),
+        (3, ("@kmoller",), "update the rota", False),
+        (4, ("@kmoller",), "@kmoller to check the pager", False),
+        (5, (), "@bo said the release is fine", False),
+        (7, ("@lee",), "@tracked support in the guide", False),
+    ]
+
+
+def test_task_box_handles_can_be_turned_off():
+    # Ember minutes start tasks with decorators ("@tracked"), so its preset
+    # reads a leading handle as an owner only before to or will.
+    document = parse(section("- [ ] @tracked support in the guide (@Tom D)\n"), dialect="ember")
+
+    assert [item.owners for item in document.items] == [("@Tom D",)]
+
+
 # -- parentheses -------------------------------------------------------------------
 
 
