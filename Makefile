@@ -20,8 +20,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+# CORPUS=DIR adds a folder of real minutes to the parse benchmark.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(CORPUS),--corpus $(CORPUS))
 
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak

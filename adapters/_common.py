@@ -155,6 +155,24 @@ def safe_file_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "target"
 
 
+class _Write:
+    """One write of this run: its endpoint template, issue number and body."""
+
+    __slots__ = ("endpoint", "number", "sets_state")
+
+    def __init__(self, endpoint: str, number: int | None, body: Any) -> None:
+        self.endpoint = endpoint
+        self.number = number
+        # A close or reopen: "state" on GitHub, "state_event" on GitLab.
+        self.sets_state = isinstance(body, Mapping) and (
+            "state" in body or "state_event" in body
+        )
+
+
+def _any_write(writes: list[_Write]) -> bool:
+    return bool(writes)
+
+
 class RemoteTracker(Tracker):
     """A tracker behind an HTTP API, with the run's caches and its request runner.
 
@@ -168,6 +186,8 @@ class RemoteTracker(Tracker):
     known_options: frozenset[str] = COMMON_OPTIONS
     # The failure scope of a list read that belongs to no one issue.
     list_scope = ""
+    # The endpoint of the issue list; writes under it touch issues.
+    issues_endpoint = ""
     # The tracker's name in warnings.
     service = ""
     # The adapter paces its own writes (syncd_adapters._retry.WritePacer),
@@ -237,10 +257,13 @@ class RemoteTracker(Tracker):
         self._milestone_ids: dict[str, int] | None = None
         self._assignable: dict[str, bool] = {}
         self._account: str | None = None
-        # Reads to repeat at the end of a run that wrote, keyed by URL. A
+        # Reads to repeat at the end of a run that wrote, keyed by URL, each
+        # with a test of whether this run's writes changed what it read. A
         # list's entry reads only its first page (see refresh_after_writes).
-        self._refreshers: dict[str, Callable[[], object]] = {}
-        self._wrote = False
+        self._refreshers: dict[
+            str, tuple[Callable[[], object], Callable[[list[_Write]], bool]]
+        ] = {}
+        self._writes: list[_Write] = []
         self._persistent_cache = state_dir is not None
 
     @classmethod
@@ -269,31 +292,57 @@ class RemoteTracker(Tracker):
         self.warnings.append(message)
         log.warning("target %s: %s", self.name, message)
 
-    def remember_read(self, url: str, read: Callable[[], object]) -> None:
-        """Note a read to repeat if this run writes; see ``refresh_after_writes``."""
+    def remember_read(
+        self,
+        url: str,
+        read: Callable[[], object],
+        changed_by: Callable[[list[_Write]], bool] | None = None,
+    ) -> None:
+        """Note a read to repeat if this run's writes changed it; see ``refresh_after_writes``.
 
-        self._refreshers.setdefault(url, read)
-
-    def note_write(self) -> None:
-        self._wrote = True
-
-    def refresh_after_writes(self) -> None:
-        """Repeat this run's reads after it wrote, so the stored ETags are current.
-
-        Without this, the next run's conditional requests would carry ETags
-        from before this run's own writes and get full 200 responses. A list
-        is read again at its first page only, so the refresh costs one
-        request per read. Issue lists are newest first, so that page contains
-        this run's creates, and a list of at most ``per_page`` items is that
-        page alone. Later pages of a longer list get one 200 in the next run
-        and 304 after that. Reading them here would spend the same rate-limit
-        units but add a request per page to every run that wrote.
+        ``changed_by`` says, from the run's writes, whether the response to
+        this read changed. None means any write may have changed it.
         """
 
-        if not (self._wrote and self._persistent_cache):
+        self._refreshers.setdefault(url, (read, changed_by or _any_write))
+
+    def note_write(self, endpoint: str, number: int | None, body: Any) -> None:
+        self._writes.append(_Write(endpoint, number, body))
+
+    def changes_repository(self, writes: list[_Write]) -> bool:
+        """Whether ``writes`` changed the repository's or project's own record.
+
+        Its open issue count moves when an issue is created, closed or
+        reopened; edits and comments leave it as it was.
+        """
+
+        return any(
+            write.endpoint == self.issues_endpoint
+            or (write.endpoint.startswith(self.issues_endpoint) and write.sets_state)
+            for write in writes
+        )
+
+    def refresh_after_writes(self) -> None:
+        """Repeat this run's reads that its writes changed, so the stored ETags are current.
+
+        Without this, the next run's conditional requests would carry ETags
+        from before this run's own writes and get full 200 responses. A read
+        whose response the writes left alone (the labels after issue edits)
+        is not repeated. A list is read again at its first page only, so the
+        refresh costs one request per read. Issue lists are newest first, so
+        that page contains this run's creates, and a list of at most
+        ``per_page`` items is that page alone. Later pages of a longer list
+        get one 200 in the next run and 304 after that. Reading them here
+        would spend the same rate-limit units but add a request per page to
+        every run that wrote.
+        """
+
+        writes, self._writes = self._writes, []
+        if not (writes and self._persistent_cache):
             return
-        self._wrote = False
-        for url, read in list(self._refreshers.items()):
+        for url, (read, changed_by) in list(self._refreshers.items()):
+            if not changed_by(writes):
+                continue
             try:
                 read()
             except SyncdError as error:
@@ -316,13 +365,40 @@ class RemoteTracker(Tracker):
     ) -> list[dict]:
         """Read every page of a list, and note its first page for the refresh."""
 
+        first_page: list[dict] = []
+        items = self._read_pages(
+            first_url, endpoint=endpoint, number=number, first_page=first_page
+        )
+        # The numbers of the issues on the first page (iid on GitLab).
+        on_first_page = {
+            entry.get("iid", entry.get("number"))
+            for entry in first_page
+            if isinstance(entry, dict)
+        }
+
+        def changed_by(writes: list[_Write]) -> bool:
+            # A create under the list's endpoint adds to its first page; any
+            # other write changes the list only when it touches an entry on
+            # that page (an issue of an issue list, or the issue whose
+            # comments the list holds).
+            for write in writes:
+                if not write.endpoint.startswith(endpoint):
+                    continue
+                if number is not None:
+                    if write.number == number:
+                        return True
+                elif write.number is None or write.number in on_first_page:
+                    return True
+            return False
+
         self.remember_read(
             first_url,
             lambda: self._read_pages(
                 first_url, endpoint=endpoint, number=number, max_pages=1
             ),
+            changed_by,
         )
-        return self._read_pages(first_url, endpoint=endpoint, number=number)
+        return items
 
     def _read_pages(
         self,
@@ -331,11 +407,13 @@ class RemoteTracker(Tracker):
         endpoint: str,
         number: int | None,
         max_pages: int | None = None,
+        first_page: list[dict] | None = None,
     ) -> list[dict]:
         """Read a list from ``page_url`` on, following ``next`` links.
 
         Each page is a conditional GET whose ETag and body are stored.
-        ``max_pages`` stops the read after that many pages.
+        ``max_pages`` stops the read after that many pages, and the entries
+        of the first page are added to ``first_page`` when it is given.
         """
 
         seen: set[str] = set()
@@ -358,6 +436,8 @@ class RemoteTracker(Tracker):
             )
             if not page:
                 break
+            if first_page is not None and len(seen) == 1:
+                first_page.extend(page)
             items.extend(page)
         return items
 
@@ -424,7 +504,7 @@ class RemoteTracker(Tracker):
         finally:
             # An ambiguous write may have been stored too.
             if kind != READ:
-                self.note_write()
+                self.note_write(endpoint, number, body)
 
     def _lost(
         self, kind: str, message: str, ref: str | None, status: int | None = None

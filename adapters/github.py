@@ -87,6 +87,7 @@ class GitHubTracker(RemoteTracker):
     default_base_url = "https://api.github.com"
     known_options = COMMON_OPTIONS | {"repo"}
     list_scope = "repo"
+    issues_endpoint = "/repos/{repo}/issues"
     service = "GitHub"
 
     def __init__(self, name: str, options: dict, **kwargs: Any) -> None:
@@ -133,7 +134,7 @@ class GitHubTracker(RemoteTracker):
     # Reads.
 
     def preflight(self) -> None:
-        self.remember_read(self._repo_url, self.preflight)
+        self.remember_read(self._repo_url, self.preflight, self.changes_repository)
         data = self._call(
             READ, "GET", self._repo_url, endpoint="/repos/{repo}", scope="repo"
         )

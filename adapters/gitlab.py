@@ -83,6 +83,7 @@ class GitLabTracker(RemoteTracker):
     default_base_url = "https://gitlab.com"
     known_options = COMMON_OPTIONS | {"project", "not_planned_label"}
     list_scope = "project"
+    issues_endpoint = "/projects/{project}/issues"
     service = "GitLab"
 
     def __init__(self, name: str, options: dict, **kwargs: Any) -> None:
@@ -146,7 +147,7 @@ class GitLabTracker(RemoteTracker):
     # Reads.
 
     def preflight(self) -> None:
-        self.remember_read(self._project_path, self.preflight)
+        self.remember_read(self._project_path, self.preflight, self.changes_repository)
         data = self._call(
             READ,
             "GET",

@@ -24,10 +24,6 @@ from bench import rate_limit  # noqa: F401
 from bench.core import PROJECT_ROOT, REGISTRY, Context, run_benchmark
 from bench.report import render_terminal, update_document
 
-# A corpus of real minutes may be kept beside the checkout. The parse
-# benchmark uses it when it is there and notes its absence otherwise.
-DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
@@ -40,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--corpus",
         type=Path,
-        default=Path(os.environ.get("SYNCD_BENCH_CORPUS", DEFAULT_CORPUS)),
-        help="folder of real minutes to measure parsing on (default: %(default)s)",
+        # The parse benchmark notes when no corpus of real minutes is given.
+        default=Path(os.environ["SYNCD_BENCH_CORPUS"])
+        if os.environ.get("SYNCD_BENCH_CORPUS")
+        else None,
+        help="folder of real minutes to measure parsing on (default: $SYNCD_BENCH_CORPUS)",
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     parser.add_argument(
@@ -60,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     selected = [
         entry for entry in REGISTRY if not arguments.only or entry.key in arguments.only
     ]
-    corpus = arguments.corpus if arguments.corpus.is_dir() else None
+    corpus = arguments.corpus if arguments.corpus and arguments.corpus.is_dir() else None
     started = time.perf_counter()
     sections = []
     with tempfile.TemporaryDirectory(prefix="syncd-bench-") as work_dir:

@@ -287,3 +287,55 @@ def test_later_pages_read_once_after_big_sync(kind, tmp_path):
     assert {status for _, _, status in others} == {304}
     assert len(third_lists) <= 3
     assert set(third.statuses) == {304}
+
+
+def reads_by_path(bench) -> dict[str, int]:
+    """Return how many GET requests the last sync sent to each path (issue list by page)."""
+
+    counts: dict[str, int] = {}
+    for entry in bench.fake.requests:
+        if entry.method != "GET":
+            continue
+        key = entry.path
+        if entry.path == bench.create_path:
+            page = urllib.parse.parse_qs(entry.query).get("page", ["1"])[0]
+            key = f"{entry.path} page {page}"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_refresh_repeats_only_reads_the_writes_changed(kind, tmp_path):
+    from tests.adapters.test_field_cases import SyncBench, write_minutes
+
+    bench = SyncBench(kind, tmp_path)
+    lines = [f"RD: Review chapter {index} of the handbook." for index in range(150)]
+    repository = "/repos/acme/ops" if kind == "github" else "/projects/acme%2Finfra"
+    first_page = f"{bench.create_path} page 1"
+    try:
+        write_minutes(bench.minutes, "ops", "2024-05-02", *lines)
+        for _ in range(3):
+            bench.sync()
+
+        # The oldest issue sits on the second page of the newest-first list:
+        # an edit there changes neither the first page nor the repository.
+        lines[0] = "RD: Review chapter 0 of the handbook again."
+        write_minutes(bench.minutes, "ops", "2024-05-02", *lines)
+        edited = bench.sync()
+        edited_reads = reads_by_path(bench)
+
+        # A newer issue sits on the first page, and a close changes the
+        # repository's open issue count.
+        lines[149] = "RD: Review chapter 149 of the handbook again."
+        write_minutes(bench.minutes, "ops", "2024-05-02", *lines[1:])
+        changed = bench.sync()
+        changed_reads = reads_by_path(bench)
+    finally:
+        bench.close()
+
+    assert edited.outcome.exit_code() == 0 and changed.outcome.exit_code() == 0
+    assert edited_reads[first_page] == 1
+    assert edited_reads[repository] == 1
+    assert all(count == 1 for count in edited_reads.values()), edited_reads
+    assert changed_reads[first_page] == 2
+    assert changed_reads[repository] == 2
