@@ -34,6 +34,7 @@ _STRUCK = re.compile(
     re.DOTALL,
 )
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
+_BACKTICK_RUN = re.compile(r"`+")
 _ALNUM = re.compile(r"[^\W_]")
 _INITIALS_STUB = re.compile(r"^(?:[A-Z][a-z]?){1,3}$")
 _MEMO_LIMIT = 20_000
@@ -452,11 +453,40 @@ class Extractor:
 
     def extend(self, entry: Entry, block: Block) -> None:
         entry.end_line = max(entry.end_line, self.lines.last_line_of(block.start, block.end))
-        text = _dedent(self.source(block.start, block.end))
+        if block.kind == CODE:
+            text = self._code_context(block)
+        else:
+            text = _dedent(self.source(block.start, block.end))
         if entry.context is None:
             entry.context = [text]
         else:
             entry.context.append(text)
+
+    def _code_context(self, block: Block) -> str:
+        """Return a code block as Markdown that stays a code block on its own.
+
+        The block's range starts after its first line's indentation, so that
+        indentation is put back before the common indentation is removed.
+        Indented code (a pasted log) would read as plain text once its
+        indentation is gone, so it is put in a fence.
+        """
+
+        data = self.data
+        line_start = data.rfind(b"\n", 0, block.start) + 1
+        start = block.start if data[line_start : block.start].strip(b" \t") else line_start
+        lines = self.source(start, block.end).rstrip("\n").split("\n")
+        indents = [len(line) - len(line.lstrip(" ")) for line in lines if line.strip()]
+        cut = min(indents, default=0)
+        text = "\n".join(line[cut:] for line in lines)
+        first = text.split("\n", 1)[0].lstrip(" ")
+        if first.startswith("~~~") or (
+            # A backtick fence's info string holds no backtick.
+            first.startswith("```") and "`" not in first.lstrip("`")
+        ):
+            return text
+        longest = max((len(run) for run in _BACKTICK_RUN.findall(text)), default=0)
+        fence = "`" * max(3, longest + 1)
+        return f"{fence}\n{text}\n{fence}"
 
     # -- inline markers --------------------------------------------------------
 

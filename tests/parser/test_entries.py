@@ -125,6 +125,33 @@ def test_table_under_entry_is_context():
     assert "| lead | decides |" in document.items[0].context
 
 
+def test_indented_code_under_entry_stays_code():
+    body = (
+        "KM: Look into the failed import.\n"
+        "\n"
+        "    ERROR row 1 *rejected*: col_a\n"
+        "      at line 2 # not a heading\n"
+        "\n"
+        "- RD: Check the fenced one.\n"
+        "\n"
+        "    ```text\n"
+        "    a  b\n"
+        "    ```\n"
+        "\n"
+        "- LP: One with backticks.\n"
+        "\n"
+        "        ```not a fence``` here\n"
+    )
+
+    document = parse(section(body))
+
+    assert [item.context for item in document.items] == [
+        "```\nERROR row 1 *rejected*: col_a\n  at line 2 # not a heading\n```",
+        "```text\na  b\n```",
+        "````\n```not a fence``` here\n````",
+    ]
+
+
 def test_long_pasted_log_kept_whole():
     log = "\n".join(f"line {index:05d} of the crash log" for index in range(3300))
     body = f"- JM: Look at this crash.\n\n  ```\n" + "\n".join(
