@@ -110,7 +110,7 @@ def result_summary(result) -> dict[str, int]:
     summary = dict(result.summary())
     applied = [o for o in result.outcomes if o.status in _APPLIED]
     summary.update(count_changes([o.change for o in applied]))
-    summary["comments"] -= sum(1 for o in applied if o.warning)
+    summary["comments"] -= sum(1 for o in applied if o.comment_error is not None)
     return summary
 
 

@@ -162,6 +162,10 @@ class RunOutcome:
             for document in self.collected.documents
             for warning in document.warnings
         ]
+        if self.result is not None:
+            for applied in self.result.warnings:
+                where = applied.ref or applied.change.ref or applied.change.key or ""
+                found.append(f"{where}: warning: {applied.warning}")
         for problem in self.plan.problems:
             if problem.get("severity") == "warning":
                 location = format_location(

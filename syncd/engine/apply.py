@@ -90,7 +90,7 @@ class SyncResult:
 
     @property
     def warnings(self) -> list[Outcome]:
-        """Applied changes whose comment was not posted."""
+        """Applied changes with a warning: a comment not posted, or one from the tracker."""
 
         return [o for o in self.outcomes if o.warning]
 
@@ -218,8 +218,17 @@ def apply_plan(
                 Outcome(change, "skipped", error_text(stopped[target]))
             )
             continue
+        # Warnings the adapter raises while applying this change (an
+        # assignee the tracker dropped, a name cut) belong to its outcome.
+        adapter_warnings = getattr(tracker, "warnings", None)
+        warnings_before = len(adapter_warnings) if isinstance(adapter_warnings, list) else 0
         try:
             outcome = _apply_change(change, tracker, state, run_id, recovery)
+            if isinstance(adapter_warnings, list) and len(adapter_warnings) > warnings_before:
+                outcome.warning = "; ".join(
+                    ([outcome.warning] if outcome.warning else [])
+                    + adapter_warnings[warnings_before:]
+                )
         except _CreatePending as error:
             logger.warning(
                 "target %s: create of %s is pending: %s", target, change.key, error

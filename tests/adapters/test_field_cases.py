@@ -703,6 +703,22 @@ def test_silently_dropped_assignee_is_reported(github_rig, tmp_path):
     assert any("dropped" in warning for warning in tracker.warnings)
 
 
+def test_dropped_assignee_is_a_warning_of_the_sync(request, tmp_path):
+    bench = make_bench(request, "github", tmp_path)
+    bench.fake.token_can_assign = False
+    write_minutes(
+        bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
+    )
+
+    run = bench.sync()
+
+    [issue] = bench.issues()
+    assert issue.assignees == []
+    [warning] = run.outcome.warnings()
+    assert "GitHub dropped assignees ['rdunne']" in warning
+    assert run.outcome.result.summary()["warnings"] == 1
+
+
 @pytest.mark.parametrize("kind", ["github", "gitlab"])
 def test_unassignable_owner_is_not_retried_every_run(request, tmp_path, kind):
     people = [dict(PEOPLE[0], github="rdunne-old", gitlab="rdunne-old"), PEOPLE[1]]

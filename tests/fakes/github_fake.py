@@ -130,6 +130,10 @@ class GitHubFake(FakeServer):
         # True: assignees the repo cannot take are dropped without an error,
         # as GitHub does for tokens without push access.
         self.drop_invalid_assignees = False
+        # False: the token has no push access, so GitHub drops every
+        # assignee of a create or edit without an error, although the
+        # assignee check still answers 204 for a collaborator.
+        self.token_can_assign = True
         # Seconds before an issue appears in search results.
         self.search_lag = 60.0
         # Called with (kind, JSON) for every issue, comment, label and
@@ -874,6 +878,8 @@ class GitHubFake(FakeServer):
                 "custom",
                 f"Issues cannot have more than {ASSIGNEES_MAX} assignees",
             )
+        if not self.token_can_assign:
+            return [], None
         valid = []
         for login in logins:
             if login in repo.collaborators:
