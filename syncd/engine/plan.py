@@ -667,7 +667,9 @@ class _Planner:
             "assignees": FieldChange([], list(desired.assignees)),
             "labels": FieldChange([], list(desired.labels)),
         }
-        reason = "new item"
+        # An item matched to a known key (its create was held back or failed
+        # in an earlier run) is not new, it just has no issue yet.
+        reason = "no issue yet" if decision.chain.last.match else "new item"
         if len(decision.chain.sightings) > 1:
             reason = f"open item first raised {first.document.meeting.date or 'undated'} ({first.document.path}:{first.item.line})"
         unknown_since = self.unknown_creates.get((decision.target, decision.key))

@@ -214,10 +214,13 @@ def test_one_failing_item_does_not_stop_others(tmp_path):
     assert result.partial
     assert result.to_json()["partial"] is True
 
-    # The failed item is retried on the next run, never dropped.
+    # The failed item is retried on the next run, never dropped, and the
+    # plan does not call it new.
     harness.tracker.faults.clear()
     plan, result = harness.sync(three_items())
     assert [c.action for c in plan.changes] == ["create"]
+    [retried] = plan.changes
+    assert (retried.match, retried.reason) == ("known item", "no issue yet")
     assert not result.partial
     assert len(harness.issues()) == 3
 
