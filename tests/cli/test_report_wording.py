@@ -85,7 +85,7 @@ def test_failed_file_not_called_matching(project):
 
     assert run.code == 3
     assert MATCH_SENTENCE not in run.stdout
-    assert "1 file failed" in run.stdout
+    assert "1 file failed and its items were not compared" in run.stdout
 
 
 def test_clean_second_sync_says_matching(project):
