@@ -7,6 +7,7 @@ Front matter is read with ``syncd.yamltext``, so ``NO`` stays the text "NO",
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -205,6 +206,7 @@ def forget_memos() -> None:
     """Empty the memos of this module, so the next parse starts as a new process would."""
 
     _LINE_ROWS.clear()
+    _series_for_folder.cache_clear()
 
 
 class FrontMatterProblem(Exception):
@@ -268,8 +270,15 @@ def series_for_path(relative_path: str, depth: int | None = None) -> str:
     A file at the top of the tree belongs to the series ``.``.
     """
 
-    parts = relative_path.replace("\\", "/").split("/")[:-1]
-    parts = [part for part in parts if part not in ("", ".")]
+    folder = relative_path.replace("\\", "/").rpartition("/")[0]
+    return _series_for_folder(folder, depth)
+
+
+# The files of a series share a folder, so each folder is folded once
+# until forget_memos empties the memo.
+@functools.lru_cache(maxsize=1024)
+def _series_for_folder(folder: str, depth: int | None) -> str:
+    parts = [part for part in folder.split("/") if part not in ("", ".")]
     folded = [part for part in parts if not _YEAR_FOLDER.fullmatch(part)]
     if depth is not None:
         folded = folded[: max(depth, 0)]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncd.parser.meeting import _simple_yaml, forget_memos
+from syncd.parser.meeting import (
+    _simple_yaml,
+    forget_memos,
+    series_for_path,
+)
 from syncd.yamltext import load_yaml
 from tests.parser.helpers import parse, rows
 
@@ -210,3 +215,49 @@ def test_simple_reader_memo_overflow():
         assert _simple_yaml(text) == load_yaml(text).data
     for text in texts:
         assert _simple_yaml(text) == load_yaml(text).data
+
+
+def test_series_for_path_cases():
+    cases = [
+        ("discussions/community/2022/2022-04-28.md", None, "discussions/community"),
+        ("discussions\\community\\2022\\notes.md", None, "discussions/community"),
+        ("./ops//2024-05/notes.md", None, "ops"),
+        ("notes.md", None, "."),
+        ("2022/notes.md", None, "."),
+        ("a/b/c/notes.md", 2, "a/b"),
+        ("a/b/c/notes.md", 0, "."),
+        ("a/b/c/notes.md", -1, "."),
+        ("a/b/", None, "a/b"),
+    ]
+    for path, depth, expected in cases:
+        assert series_for_path(path, depth) == expected, (path, depth)
+    # The same folder again, after the memo has it, at another depth.
+    assert series_for_path("a/b/c/other.md") == "a/b/c"
+    assert series_for_path("a/b/c/other.md", 1) == "a"
+
+
+def _series_reference(path: str, depth: int | None) -> str:
+    """Fold each folder of ``path`` in turn, with no memo."""
+
+    folders = path.replace("\\", "/").split("/")[:-1]
+    series_folders = []
+    for folder in folders:
+        is_year = re.fullmatch(r"(?:19|20)\d\d(?:-\d\d)?", folder) is not None
+        if folder not in ("", ".") and not is_year:
+            series_folders.append(folder)
+    if depth is not None:
+        series_folders = series_folders[: max(depth, 0)]
+    return "/".join(series_folders) or "."
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "ops", "2022", "2022-04", "1999", "2100", ".", "", "x y"]), max_size=5),
+    st.sampled_from(["/", "\\"]),
+    st.sampled_from(["2024-05-02.md", "notes.md", ""]),
+    st.one_of(st.none(), st.integers(-1, 4)),
+)
+def test_series_for_path_generated(folders, separator, name, depth):
+    path = separator.join([*folders, name])
+
+    assert series_for_path(path, depth) == _series_reference(path, depth)
