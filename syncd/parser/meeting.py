@@ -293,7 +293,17 @@ def _valid(year: int, month: int, day: int) -> datetime.date | None:
 
 
 def date_from_name(path: str) -> datetime.date | None:
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    name = path.rpartition("/")[2]
+    if "\\" in name:
+        name = name.rpartition("\\")[2]
+    first = _NAME_DATE.search(name)
+    if first is None:
+        return None
+    year, month, day = first.groups()
+    found = _valid(int(year), int(month), int(day))
+    if found:
+        return found
+    # The first date-like part is no date ("2023-02-30"), so try the others.
     for match in _NAME_DATE.finditer(name):
         found = _valid(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         if found:
@@ -307,7 +317,8 @@ def date_from_text(text: str) -> datetime.date | None:
     leading = _ISO_DATE.match(text.lstrip())
     if leading is not None:
         # The usual front-matter value: a date (and time) at the start.
-        found = _valid(int(leading.group(1)), int(leading.group(2)), int(leading.group(3)))
+        year, month, day = leading.groups()
+        found = _valid(int(year), int(month), int(day))
         if found:
             return found
     candidates = []

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from syncd.parser.meeting import (
     _simple_yaml,
+    date_from_name,
     forget_memos,
     series_for_path,
 )
@@ -261,3 +262,17 @@ def test_series_for_path_generated(folders, separator, name, depth):
     path = separator.join([*folders, name])
 
     assert series_for_path(path, depth) == _series_reference(path, depth)
+
+
+def test_date_from_name_cases():
+    cases = [
+        ("ops/2024-05-02.md", datetime.date(2024, 5, 2)),
+        ("ops\\20240502-notes.md", datetime.date(2024, 5, 2)),
+        ("2024-05-02/notes.md", None),
+        ("ops/2023-02-30-moved-to-2023-03-01.md", datetime.date(2023, 3, 1)),
+        ("ops/2023-02-30.md", None),
+        ("ops/12024-05-02.md", None),
+        ("ops/notes.md", None),
+    ]
+    for path, expected in cases:
+        assert date_from_name(path) == expected, path
