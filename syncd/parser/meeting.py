@@ -348,12 +348,19 @@ def participants_of(data: dict, dialect: Dialect) -> tuple[str, ...]:
         elif isinstance(value, str):
             entries = [value]
         else:
-            entries = []
-        for entry in entries:
-            if isinstance(entry, str):
-                names.extend(part.strip() for part in entry.split(",") if part.strip())
-            elif isinstance(entry, dict):
-                names.extend(str(key).strip() for key in entry if str(key).strip())
+            continue
+        try:
+            # Usually every entry is text, and splitting the entries joined
+            # by commas gives the parts of each entry in turn.
+            joined = ",".join(entries)
+        except TypeError:
+            for entry in entries:
+                if isinstance(entry, str):
+                    names.extend(part.strip() for part in entry.split(",") if part.strip())
+                elif isinstance(entry, dict):
+                    names.extend(str(key).strip() for key in entry if str(key).strip())
+        else:
+            names.extend(filter(None, map(str.strip, joined.split(","))))
     return tuple(dict.fromkeys(names))
 
 

@@ -8,10 +8,12 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syncd.parser.dialect import load_dialect
 from syncd.parser.meeting import (
     _simple_yaml,
     date_from_name,
     forget_memos,
+    participants_of,
     series_for_path,
 )
 from syncd.yamltext import load_yaml
@@ -276,3 +278,15 @@ def test_date_from_name_cases():
     ]
     for path, expected in cases:
         assert date_from_name(path) == expected, path
+
+
+def test_participants_mixed_entries():
+    dialect = load_dialect("default")
+    data = {
+        "participants": ["Ana, Bo", None, {"Cy": "cy-handle", " ": 1}, " Dee ", "Ana"],
+        "attendees": "Eve, , Bo",
+    }
+
+    assert participants_of(data, dialect) == ("Ana", "Bo", "Cy", "Dee", "Eve")
+    assert participants_of({"participants": []}, dialect) == ()
+    assert participants_of({"participants": 5}, dialect) == ()
