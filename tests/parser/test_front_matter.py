@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syncd.parser import parse_bytes
 from syncd.parser.dialect import load_dialect
 from syncd.parser.meeting import (
     _simple_yaml,
@@ -290,3 +292,31 @@ def test_participants_mixed_entries():
     assert participants_of(data, dialect) == ("Ana", "Bo", "Cy", "Dee", "Eve")
     assert participants_of({"participants": []}, dialect) == ()
     assert participants_of({"participants": 5}, dialect) == ()
+
+
+def test_meeting_date_source_order():
+    """The first source listed that gives a date wins, and the others warn."""
+
+    good = "---\ndate: 2024-04-25\n---\n# Sync May 1, 2024\n"
+    bad = "---\ndate: 2024-05-355\n---\n# Sync May 1, 2024\n"
+    not_a_date = "front matter date: '2024-05-355' is not a date"
+    cases = [
+        (("filename", "front_matter", "heading"), good, datetime.date(2024, 5, 2),
+         ["the front matter gives 2024-04-25, but the meeting date is taken as 2024-05-02"]),
+        (("filename", "front_matter", "heading"), bad, datetime.date(2024, 5, 2), [not_a_date]),
+        (("heading", "filename"), good, datetime.date(2024, 5, 1),
+         ["the filename gives 2024-05-02, but the meeting date is taken as 2024-05-01"]),
+        (("heading", "front_matter", "heading"), bad, datetime.date(2024, 5, 1), [not_a_date]),
+        (("front_matter", "front_matter"), good, datetime.date(2024, 4, 25), []),
+        (("front_matter", "front_matter"), bad, None, [not_a_date, not_a_date]),
+        (("filename", "filename"), good, datetime.date(2024, 5, 2), []),
+        ((), good, None, []),
+    ]
+    default = load_dialect("default")
+    for sources, text, date, messages in cases:
+        dialect = dataclasses.replace(default, date_sources=sources, compiled=None)
+
+        document = parse_bytes(text.encode(), path="ops/2024-05-02.md", dialect=dialect)
+
+        assert document.meeting.date == date, sources
+        assert [warning.message for warning in document.warnings] == messages, sources
