@@ -360,13 +360,21 @@ def participants_of(data: dict, dialect: Dialect) -> tuple[str, ...]:
                 elif isinstance(entry, dict):
                     names.extend(str(key).strip() for key in entry if str(key).strip())
         else:
-            names.extend(filter(None, map(str.strip, joined.split(","))))
+            # Joining adds one comma fewer than there are entries, so more
+            # commas mean an entry lists several names.
+            if joined.count(",") >= len(entries):
+                entries = joined.split(",")
+            names.extend(filter(None, map(str.strip, entries)))
     return tuple(dict.fromkeys(names))
 
 
 def text_list(value) -> tuple[str, ...]:
     if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
+        return tuple(filter(None, map(str.strip, value.split(","))))
     if isinstance(value, list):
-        return tuple(entry.strip() for entry in value if isinstance(entry, str) and entry.strip())
+        try:
+            return tuple(filter(None, map(str.strip, value)))
+        except TypeError:
+            # Some entry is not text: leave those out.
+            return tuple(entry.strip() for entry in value if isinstance(entry, str) and entry.strip())
     return ()

@@ -17,6 +17,7 @@ from syncd.parser.meeting import (
     forget_memos,
     participants_of,
     series_for_path,
+    text_list,
 )
 from syncd.yamltext import load_yaml
 from tests.parser.helpers import parse, rows
@@ -290,6 +291,7 @@ def test_participants_mixed_entries():
     }
 
     assert participants_of(data, dialect) == ("Ana", "Bo", "Cy", "Dee", "Eve")
+    assert participants_of({"participants": [" Ana ", "", "Bo"]}, dialect) == ("Ana", "Bo")
     assert participants_of({"participants": []}, dialect) == ()
     assert participants_of({"participants": 5}, dialect) == ()
 
@@ -320,3 +322,10 @@ def test_meeting_date_source_order():
 
         assert document.meeting.date == date, sources
         assert [warning.message for warning in document.warnings] == messages, sources
+
+
+def test_text_list_cases():
+    assert text_list("core, ops,, ") == ("core", "ops")
+    assert text_list(["core", None, " ops ", "", {"x": 1}, "a, b"]) == ("core", "ops", "a, b")
+    assert text_list([]) == ()
+    assert text_list(None) == ()
