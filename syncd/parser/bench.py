@@ -27,10 +27,10 @@ def _files(paths: Iterable[str | Path]) -> list[tuple[str, bytes]]:
 def forget_memos(dialects: Iterable[Dialect]) -> None:
     """Drop what earlier parses left in memory, so the next parse starts cold.
 
-    Parsing keeps four memos: heading titles (``normalize_title``), front
-    matter lines (``syncd.parser.meeting``) and, per dialect, entry
-    classifications and owner prefixes. A cold pass over a corpus must start
-    with all four empty, as in a fresh process.
+    Parsing keeps five memos: heading titles (``normalize_title``), front
+    matter lines and series folders (``syncd.parser.meeting``) and, per
+    dialect, entry classifications and owner prefixes. A cold pass over a
+    corpus must start with all five empty, as in a fresh process.
     """
 
     normalize_title.cache_clear()
