@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from syncd.parser import meeting
 from syncd.parser.cache import ParseCache
 from syncd.parser.core import parse_bytes
 from syncd.parser.dialect import Dialect, compiled_for, load_dialect, normalize_title
@@ -26,12 +27,14 @@ def _files(paths: Iterable[str | Path]) -> list[tuple[str, bytes]]:
 def forget_memos(dialects: Iterable[Dialect]) -> None:
     """Drop what earlier parses left in memory, so the next parse starts cold.
 
-    Parsing keeps three memos: heading titles (``normalize_title``) and, per
+    Parsing keeps five memos: heading titles (``normalize_title``), front
+    matter lines and series folders (``syncd.parser.meeting``) and, per
     dialect, entry classifications and owner prefixes. A cold pass over a
-    corpus must start with all three empty, as in a fresh process.
+    corpus must start with all five empty, as in a fresh process.
     """
 
     normalize_title.cache_clear()
+    meeting.forget_memos()
     for dialect in dialects:
         compiled_for(dialect).forget()
 

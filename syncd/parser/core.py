@@ -172,7 +172,10 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
                         Severity.WARNING)
             )
 
-    body_start = len(text[: front.body_start].encode("utf-8")) if front.body_start else 0
+    if not front.body_start or text.isascii():
+        body_start = front.body_start
+    else:
+        body_start = len(text[: front.body_start].encode("utf-8"))
     encoded = prepared.encoded
     body = text[front.body_start :] if front.body_start else text
     body_line = text.count("\n", 0, front.body_start) + 1 if front.body_start else 1
@@ -195,22 +198,36 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
     # content.
     action_sections = None if dialect.inline_markers and dialect.markers else section_count
 
-    first_heading = next((block for block in root.children if block.kind == HEADING), None)
-    date, date_warnings = _meeting_date(path, fm, first_heading.text if first_heading else "", dialect)
-    warnings.extend(Problem(path, line, message, Severity.WARNING) for line, message in date_warnings)
+    heading = ""
+    for block in root.children:
+        if block.kind == HEADING:
+            heading = block.text
+            break
+    date, date_warnings = _meeting_date(path, fm, heading, dialect)
+    for line, message in date_warnings:
+        warnings.append(Problem(path, line, message, Severity.WARNING))
 
-    title = fm.get("title") if isinstance(fm.get("title"), str) else None
-    extra = tuple(
-        (str(key), value)
-        for key, value in fm.items()
-        if isinstance(value, str) and key not in ("title",) + dialect.date_keys
-    )
+    if fm:
+        title = fm.get("title")
+        if not isinstance(title, str):
+            title = None
+        not_extra = ("title",) + dialect.date_keys
+        extra = tuple(
+            [
+                (str(key), value)
+                for key, value in fm.items()
+                if isinstance(value, str) and key not in not_extra
+            ]
+        )
+        teams = text_list(fm.get("teams"))
+    else:
+        title, extra, teams = None, (), ()
     meeting = Meeting(
         series=series,
         date=date,
         title=title,
         participants=participants,
-        teams=text_list(fm.get("teams")),
+        teams=teams,
         extra=extra,
     )
     return Document(
@@ -219,7 +236,8 @@ def _parse(data, path, dialect, series, max_bytes, known_names, content_hash, fa
         items=items,
         warnings=warnings,
         content_hash=content_hash,
-        blank=not text.strip(),
+        # The same as ``not text.strip()``, without copying the text.
+        blank=not text or text.isspace(),
         action_sections=action_sections,
     )
 
@@ -244,11 +262,16 @@ def _meeting_date(path: str, fm: dict, heading: str, dialect: Dialect):
             value = date_from_text(heading) if heading and not found else None
         if value is not None:
             found[source] = value
-    chosen = next((found[source] for source in dialect.date_sources if source in found), None)
-    for source, value in found.items():
-        if chosen is not None and value != chosen:
-            warnings.append(
-                (None, f"the {source.replace('_', ' ')} gives {value.isoformat()}, "
-                       f"but the meeting date is taken as {chosen.isoformat()}")
-            )
+    if not found:
+        return None, warnings
+    # A source listed twice never gives a different date the second time,
+    # so ``found`` keeps the order of date_sources and its first date wins.
+    chosen = next(iter(found.values()))
+    if len(found) > 1:
+        for source, value in found.items():
+            if value != chosen:
+                warnings.append(
+                    (None, f"the {source.replace('_', ' ')} gives {value.isoformat()}, "
+                           f"but the meeting date is taken as {chosen.isoformat()}")
+                )
     return chosen, warnings

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syncd.parser.text import _is_nfc, prepare_text
 from tests.parser.helpers import parse, rows
 
 
@@ -176,3 +180,51 @@ def test_cr_only_line_numbers_stay_in_file():
     assert line_count(data) == 4
     assert all(item.end_line <= 4 for item in document.items)
     assert [item.line for item in document.items if item.owners] == [3]
+
+
+def _second_characters_of_compositions() -> set[int]:
+    """Code points that NFC can merge into the character before them."""
+
+    # Hangul vowel and trailing consonant jamo compose by algorithm, not by
+    # a decomposition mapping.
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for code in range(0x110000):
+        mapping = unicodedata.decomposition(chr(code))
+        if mapping and not mapping.startswith("<"):
+            parts = mapping.split()
+            if len(parts) == 2:
+                seconds.add(int(parts[1], 16))
+    return seconds
+
+
+def test_nfc_safe_ranges_are_safe():
+    from syncd.parser.text import _NFC_SAFE_RANGES
+
+    seconds = _second_characters_of_compositions()
+    for low, high in _NFC_SAFE_RANGES:
+        for code in range(ord(low), ord(high) + 1):
+            char = chr(code)
+            assert unicodedata.combining(char) == 0, hex(code)
+            assert unicodedata.normalize("NFC", char) == char, hex(code)
+            assert code not in seconds, hex(code)
+
+
+NFC_SAMPLE_CHARS = (
+    "aeE \n-:Ss"  # ASCII, including letters that compose with marks
+    "\u00e9\u0103\u0219\u0218\u2019\u201c\u2014\u2026\u043e\u00a0\ufeff"  # safe
+    "\U0001f389\U0001f1f3\u4e2d\uac00\u00ad"
+    "\u0301\u0326\u0308\u0338\u1161\u11a8\u2126\u212b\u2000\u0374\u0387"  # not safe
+    "\u1100\u3099\u0b3e\uf900\U0001d15e\u0344"
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=NFC_SAMPLE_CHARS, max_size=12))
+def test_nfc_check_matches_unicodedata(text):
+    data = text.encode("utf-8")
+
+    prepared = prepare_text(data)
+
+    # prepare_text drops a leading byte-order mark before normalising.
+    assert prepared.text == unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
+    assert _is_nfc(data, text) == unicodedata.is_normalized("NFC", text)
