@@ -203,7 +203,21 @@ def machine_description() -> dict[str, str]:
 def command_line(module: str = "bench") -> str:
     """Return the command that produced these figures, as a user would type it."""
 
-    return shlex.join(["python", "-m", module, *sys.argv[1:]])
+    # Folders are named by what they hold, so no path of this machine
+    # reaches the recorded figures.
+    placeholders = {"--corpus": "CORPUS", "--doc": "DOC"}
+    words: list[str] = []
+    arguments = iter(sys.argv[1:])
+    for argument in arguments:
+        option, equals, _value = argument.partition("=")
+        if option in placeholders:
+            words.append(f"{option}={placeholders[option]}" if equals else option)
+            if not equals:
+                next(arguments, None)
+                words.append(placeholders[option])
+            continue
+        words.append(argument)
+    return shlex.join(["python", "-m", module, *words])
 
 
 def require(module_name: str, *names: str) -> list:

@@ -115,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
         help="preset for files whose first folder under a path is FOLDER (repeatable)",
     )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--passes-only",
+        type=int,
+        metavar="N",
+        help="run N cold passes and time nothing, for an instruction count "
+        "(valgrind --tool=callgrind) that the machine's load does not move",
+    )
     arguments = parser.parse_args(argv)
 
     fallback = load_dialect(arguments.dialect)
@@ -131,6 +138,15 @@ def main(argv: list[str] | None = None) -> int:
                 first = resolved.relative_to(root).parts[0]
                 return by_folder.get(first, fallback)
         return fallback
+
+    if arguments.passes_only is not None:
+        chosen = [(path, data, dialect_for(path)) for path, data in _files(arguments.paths)]
+        dialects = {id(item[2]): item[2] for item in chosen}.values()
+        for _ in range(arguments.passes_only):
+            forget_memos(dialects)
+            for path, data, used in chosen:
+                parse_bytes(data, path=path, dialect=used)
+        return 0
 
     figures = bench_parse(arguments.paths, dialect=dialect_for, repeat=arguments.repeat)
     print(
