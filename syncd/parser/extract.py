@@ -480,7 +480,7 @@ class Extractor:
         text = "\n".join(line[cut:] for line in lines)
         first = text.split("\n", 1)[0].lstrip(" ")
         if first.startswith("~~~") or (
-            # A backtick fence's info string holds no backtick.
+            # A backtick fence's info string has no backtick in it.
             first.startswith("```") and "`" not in first.lstrip("`")
         ):
             return text
