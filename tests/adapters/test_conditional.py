@@ -136,34 +136,12 @@ def test_own_close_needs_no_closer_read(github_rig, tmp_path):
     assert github_rig.fake.count("GET", single) == 0
 
 
-def test_sync_close_needs_no_closer_read(tmp_path):
-    from tests.adapters.test_field_cases import SyncBench, write_minutes
+def sync_a_close(kind: str, tmp_path):
+    """Sync two items, close one by dropping it, then sync once more.
 
-    bench = SyncBench("github", tmp_path)
-    try:
-        write_minutes(
-            bench.minutes,
-            "ops",
-            "2024-05-02",
-            "RD: Book the room.",
-            "KM: Send the agenda.",
-        )
-        bench.sync()
-        write_minutes(bench.minutes, "ops", "2024-05-09", "KM: Send the agenda.")
-        closing = bench.sync()
-        quiet = bench.sync()
-        closed = [issue for issue in bench.issues() if issue.state == "closed"]
-    finally:
-        bench.close()
+    Returns the closing run, the quiet run after it and the issues.
+    """
 
-    assert len(closed) == 1
-    single = f"/repos/acme/ops/issues/{closed[0].number}"
-    assert [entry for entry in closing.requests if entry[:2] == ("GET", single)] == []
-    assert [entry for entry in quiet.requests if entry[:2] == ("GET", single)] == []
-
-
-@pytest.mark.parametrize("kind", ["github", "gitlab"])
-def test_noop_after_closing_run_costs_only_304s(kind, tmp_path):
     from tests.adapters.test_field_cases import SyncBench, write_minutes
 
     bench = SyncBench(kind, tmp_path)
@@ -179,8 +157,24 @@ def test_noop_after_closing_run_costs_only_304s(kind, tmp_path):
         write_minutes(bench.minutes, "ops", "2024-05-09", "KM: Send the agenda.")
         closing = bench.sync()
         quiet = bench.sync()
+        return closing, quiet, bench.issues()
     finally:
         bench.close()
+
+
+def test_sync_close_needs_no_closer_read(tmp_path):
+    closing, quiet, issues = sync_a_close("github", tmp_path)
+
+    closed = [issue for issue in issues if issue.state == "closed"]
+    assert len(closed) == 1
+    single = f"/repos/acme/ops/issues/{closed[0].number}"
+    assert [entry for entry in closing.requests if entry[:2] == ("GET", single)] == []
+    assert [entry for entry in quiet.requests if entry[:2] == ("GET", single)] == []
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_noop_after_closing_run_costs_only_304s(kind, tmp_path):
+    closing, quiet, _issues = sync_a_close(kind, tmp_path)
 
     assert closing.outcome.to_json()["summary"]["close"] == 1
     assert set(quiet.statuses) == {304}
