@@ -237,6 +237,17 @@ def test_canary_token_in_no_cli_output(kind, tmp_path):
             base={"people": people, "guards": {"unknown_create_wait": 0}},
         )
         environment = dict(os.environ, **{runs.TOKEN_VARIABLE: CANARY})
+
+        def run_cli(*arguments: str) -> subprocess.CompletedProcess:
+            return subprocess.run(
+                [sys.executable, "-m", "syncd.cli", "--config", str(config), *arguments],
+                capture_output=True,
+                text=True,
+                env=environment,
+                timeout=120,
+                cwd=tmp_path,
+            )
+
         outputs = []
         # The server echoes the token in error bodies: a 500 makes the
         # create pending, a 422 makes it fail, and both reports print why.
@@ -255,24 +266,7 @@ def test_canary_token_in_no_cli_output(kind, tmp_path):
         )
         for (status, body), output_format in zip(echoes, ("text", "json")):
             fake.inject("POST", create_path, status=status, body=body, times=1)
-            done = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "syncd.cli",
-                    "--config",
-                    str(config),
-                    "sync",
-                    "--format",
-                    output_format,
-                    "-vv",
-                ],
-                capture_output=True,
-                text=True,
-                env=environment,
-                timeout=120,
-                cwd=tmp_path,
-            )
+            done = run_cli("sync", "--format", output_format, "-vv")
             assert done.returncode == 3, done.stdout + done.stderr
             assert fake.count("POST", create_path) >= 1
             outputs += [done.stdout, done.stderr]
@@ -281,42 +275,11 @@ def test_canary_token_in_no_cli_output(kind, tmp_path):
             ["sync", "--format", "json", "--log-format", "json", "-vv"],
             ["status", "--format", "json"],
         ):
-            done = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "syncd.cli",
-                    "--config",
-                    str(config),
-                    *arguments,
-                ],
-                capture_output=True,
-                text=True,
-                env=environment,
-                timeout=120,
-                cwd=tmp_path,
-            )
+            done = run_cli(*arguments)
             outputs += [done.stdout, done.stderr]
         # A revoked token: the error path must not print it either.
         fake.tokens.pop(CANARY)
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "syncd.cli",
-                "--config",
-                str(config),
-                "sync",
-                "--format",
-                "json",
-                "-vv",
-            ],
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=120,
-            cwd=tmp_path,
-        )
+        done = run_cli("sync", "--format", "json", "-vv")
         outputs += [done.stdout, done.stderr]
     finally:
         fake.stop()
