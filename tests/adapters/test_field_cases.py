@@ -66,10 +66,14 @@ class SyncBench:
         self.minutes = tmp_path / "minutes"
         self.minutes.mkdir()
         self.fake = runs.start_fake(kind, members)
-        base = dict(BASE_CONFIG, people=people)
+        self.configure(dict(BASE_CONFIG, people=people), **target_extra)
+
+    def configure(self, base: dict, **target_extra) -> None:
+        """Write the config again with ``base`` and the target options ``target_extra``."""
+
         self.config = runs.write_config(
-            tmp_path,
-            kind=kind,
+            self.tmp_path,
+            kind=self.kind,
             fake=self.fake,
             minutes_root=self.minutes,
             base=base,
@@ -155,14 +159,7 @@ def test_create_stored_after_timeout_is_sent_once(bench):
     write_minutes(
         bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
     )
-    runs.write_config(
-        bench.tmp_path,
-        kind=bench.kind,
-        fake=bench.fake,
-        minutes_root=bench.minutes,
-        base={**BASE_CONFIG, "guards": {"unknown_create_wait": 60}},
-        timeout=1,
-    )
+    bench.configure({**BASE_CONFIG, "guards": {"unknown_create_wait": 60}}, timeout=1)
     # The client gives up after 1 s; the fake stores the issue at 3 s.
     server_delay = 3.0
     slow_create = bench.fake.inject("POST", bench.create_path, delay=server_delay)
@@ -288,14 +285,7 @@ def test_issue_on_a_later_page_is_found(request, bench):
     write_minutes(
         bench.minutes, "ops", "2024-05-02", "RD: Delete the calendar-announce channel."
     )
-    runs.write_config(
-        bench.tmp_path,
-        kind=bench.kind,
-        fake=bench.fake,
-        minutes_root=bench.minutes,
-        base=BASE_CONFIG,
-        per_page=2,
-    )
+    bench.configure(BASE_CONFIG, per_page=2)
     bench.sync()
     for index in range(5):
         extra = bench.fake.add_issue(
@@ -436,14 +426,7 @@ def test_rate_limited_sync_finishes_on_next_run(bench):
         for index in range(6)
     ]
     write_minutes(bench.minutes, "ops", "2024-05-02", *lines)
-    runs.write_config(
-        bench.tmp_path,
-        kind=bench.kind,
-        fake=bench.fake,
-        minutes_root=bench.minutes,
-        base=BASE_CONFIG,
-        max_rate_limit_wait=0,
-    )
+    bench.configure(BASE_CONFIG, max_rate_limit_wait=0)
     bench.fake.limit_creates(3, window=60)
 
     first = bench.sync()
