@@ -440,14 +440,7 @@ def _apply_change(
         if change.comment:
             comment_error = _post_comment(state, run_id, change, intent, tracker)
     elif change.action == "comment":
-        _journalled(
-            state,
-            run_id,
-            change,
-            "comment",
-            intent,
-            lambda: tracker.comment(number, change.comment),
-        )
+        _journalled_comment(state, run_id, change, intent, tracker)
         _save_record(state, change, None)
     elif change.action == "update":
         issue = _journalled(
@@ -480,20 +473,28 @@ def _apply_change(
     )
 
 
+def _journalled_comment(
+    state: StateStore, run_id: str, change: Change, intent: dict, tracker
+) -> None:
+    """Post the change's comment on its issue, with a journal entry around it."""
+
+    _journalled(
+        state,
+        run_id,
+        change,
+        "comment",
+        intent,
+        lambda: tracker.comment(change.number, change.comment),
+    )
+
+
 def _post_comment(
     state: StateStore, run_id: str, change: Change, intent: dict, tracker
 ) -> TrackerError | None:
     """Post the comment of a close or reopen; return the error that stopped it, or None."""
 
     try:
-        _journalled(
-            state,
-            run_id,
-            change,
-            "comment",
-            intent,
-            lambda: tracker.comment(change.number, change.comment),
-        )
+        _journalled_comment(state, run_id, change, intent, tracker)
     except TrackerError as error:
         log = logger.warning if isinstance(error, IssueLockedError) else logger.error
         log(
