@@ -251,8 +251,6 @@ class RemoteTracker(Tracker):
             cache_path = Path(state_dir) / f"http-cache-{safe_file_name(name)}.sqlite"
         self.cache = PageCache(cache_path, scope=f"{self.base_url} {token_digest}")
 
-        # Warnings for the run report: owners left unassigned, names cut.
-        self.warnings: list[str] = []
         self._label_names: set[str] | None = None
         self._milestone_ids: dict[str, int] | None = None
         self._assignable: dict[str, bool] = {}

@@ -154,6 +154,9 @@ class Tracker(abc.ABC):
     def __init__(self, name: str) -> None:
         self.name = name
         self.stats = RequestStats()
+        # Warnings for the run report, such as an assignee the tracker
+        # dropped. The engine adds those raised by a write to its outcome.
+        self.warnings: list[str] = []
 
     @property
     @abc.abstractmethod

@@ -218,16 +218,15 @@ def apply_plan(
                 Outcome(change, "skipped", error_text(stopped[target]))
             )
             continue
-        # Warnings the adapter raises while applying this change (an
-        # assignee the tracker dropped, a name cut) belong to its outcome.
-        adapter_warnings = getattr(tracker, "warnings", None)
-        warnings_before = len(adapter_warnings) if isinstance(adapter_warnings, list) else 0
+        # Warnings the tracker raises while applying this change (an
+        # assignee it dropped, a name cut) belong to the change's outcome.
+        warnings_before = len(tracker.warnings)
         try:
             outcome = _apply_change(change, tracker, state, run_id, recovery)
-            if isinstance(adapter_warnings, list) and len(adapter_warnings) > warnings_before:
+            raised = tracker.warnings[warnings_before:]
+            if raised:
                 outcome.warning = "; ".join(
-                    ([outcome.warning] if outcome.warning else [])
-                    + adapter_warnings[warnings_before:]
+                    ([outcome.warning] if outcome.warning else []) + raised
                 )
         except _CreatePending as error:
             logger.warning(
