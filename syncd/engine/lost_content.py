@@ -34,17 +34,15 @@ def lost_content_problem(document: Document, items_at_last_sync: int) -> Problem
     that never listed any may be notes without action items.
     """
 
-    if document.failed or document.items:
-        return None
-    if document.blank and not items_at_last_sync:
-        # set_aside_blank_files reports it; see the module docstring.
+    if document.failed or document.items or _is_placeholder(document, items_at_last_sync):
+        # A placeholder is reported by set_aside_blank_files instead.
         return None
     advice = (
         "so no issue is closed because of it. Restore the minutes, "
         "or delete the file if it holds no meeting"
     )
     if document.blank:
-        size = "is empty" if document.content_hash == _EMPTY_SHA256 else "contains only whitespace"
+        size = _blank_size(document)
         return Problem(document.path, None, f"the file {size}, {advice}")
     if document.action_sections == 0 and items_at_last_sync:
         return Problem(
@@ -82,16 +80,11 @@ def set_aside_blank_files(
     close anything.
     """
 
-    kept: list[Document] = []
+    usable: list[Document] = []
     warnings: list[Problem] = []
     for document in documents:
-        if (
-            document.blank
-            and not document.failed
-            and not document.items
-            and not items_by_path.get(document.path, 0)
-        ):
-            size = "is empty" if document.content_hash == _EMPTY_SHA256 else "contains only whitespace"
+        if _is_placeholder(document, items_by_path.get(document.path, 0)):
+            size = _blank_size(document)
             warnings.append(
                 Problem(
                     document.path,
@@ -101,8 +94,25 @@ def set_aside_blank_files(
                 )
             )
         else:
-            kept.append(document)
-    return kept, warnings
+            usable.append(document)
+    return usable, warnings
+
+
+def _is_placeholder(document: Document, items_at_last_sync: int) -> bool:
+    """Return whether a document is an empty file that listed nothing at the last sync."""
+
+    return (
+        document.blank
+        and not document.failed
+        and not document.items
+        and not items_at_last_sync
+    )
+
+
+def _blank_size(document: Document) -> str:
+    """Describe a blank document's content for a message."""
+
+    return "is empty" if document.content_hash == _EMPTY_SHA256 else "contains only whitespace"
 
 
 # The SHA-256 of zero bytes: a file with this content hash is empty.
