@@ -298,8 +298,8 @@ class RemoteTracker(Tracker):
     ) -> None:
         """Note a read to repeat if this run's writes changed it; see ``refresh_after_writes``.
 
-        ``changed_by`` says, from the run's writes, whether the response to
-        this read changed. None means any write may have changed it.
+        ``changed_by`` returns, from the run's writes, whether the response
+        to this read changed. None means any write may have changed it.
         """
 
         self._refreshers.setdefault(url, (read, changed_by or _any_write))
@@ -308,10 +308,10 @@ class RemoteTracker(Tracker):
         self._writes.append(_Write(endpoint, number, body))
 
     def changes_repository(self, writes: list[_Write]) -> bool:
-        """Whether ``writes`` changed the repository's or project's own record.
+        """Return whether ``writes`` changed the repository's or project's own record.
 
         Its open issue count moves when an issue is created, closed or
-        reopened; edits and comments leave it as it was.
+        reopened. Edits and comments leave it as it was.
         """
 
         return any(
@@ -375,10 +375,10 @@ class RemoteTracker(Tracker):
         }
 
         def changed_by(writes: list[_Write]) -> bool:
-            # A create under the list's endpoint adds to its first page; any
+            # A create under the list's endpoint adds to its first page. Any
             # other write changes the list only when it touches an entry on
-            # that page (an issue of an issue list, or the issue whose
-            # comments the list holds).
+            # that page: an issue of an issue list, or the issue whose
+            # comments the list contains.
             for write in writes:
                 if not write.endpoint.startswith(endpoint):
                     continue

@@ -202,10 +202,10 @@ def no_change_lines(
         )
     if failed_files or plan.source_failed:
         what = plural(failed_files, "file") if failed_files else "a source"
-        whose = "their" if failed_files > 1 else "its"
+        pronoun = "their" if failed_files > 1 else "its"
         lines.append(
             f"No changes for the minutes that were read, but {what} failed and "
-            f"{whose} items were not compared."
+            f"{pronoun} items were not compared."
         )
     if plan.items_without_issue:
         count = len(plan.items_without_issue)

@@ -121,7 +121,8 @@ def _parse_body(
                 region = regions[region_index] if region_index < len(regions) else None
         if region is not None and region[0] <= heading.start < region[1]:
             if heading.start != region[0]:
-                continue  # a sub-heading, read with its region
+                # A sub-heading is read with its region.
+                continue
             start, end = region
             line_number += body.count("\n", line_index, start)
             line_index = start

@@ -291,7 +291,8 @@ class Extractor:
                     if not lines:
                         continue
                 if len(lines) == 1:
-                    # One line, the usual "XX: task": emit_groups for one group.
+                    # One line, the usual "XX: task", handled as emit_groups
+                    # handles a single group.
                     entry = Entry(lines, None, ())
                     entry.end_line = lines[0][0]
                     result = self.classify(entry)

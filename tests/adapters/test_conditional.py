@@ -327,7 +327,8 @@ def test_refresh_repeats_only_reads_the_writes_changed(kind, tmp_path):
     finally:
         bench.close()
 
-    assert edited.outcome.exit_code() == 0 and changed.outcome.exit_code() == 0
+    assert edited.outcome.exit_code() == 0
+    assert changed.outcome.exit_code() == 0
     assert edited_reads[first_page] == 1
     assert edited_reads[repository] == 1
     assert all(count == 1 for count in edited_reads.values()), edited_reads

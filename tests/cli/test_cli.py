@@ -615,7 +615,7 @@ def test_zero_byte_minutes_close_nothing(project):
     assert {issue["state"] for issue in status} == {"open"}
 
 
-def test_empty_file_for_the_next_meeting_is_a_warning(project):
+def test_empty_next_meeting_file_warns(project):
     project.write_minutes("ops/2024-05-02.md", MEETING_ONE)
     project.syncd("sync")
     (project.minutes / "ops" / "2024-05-09.md").write_bytes(b"")

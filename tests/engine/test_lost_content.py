@@ -122,7 +122,7 @@ def test_newest_meeting_emptied_keeps_older_items_open(tmp_path):
     assert result.partial
 
 
-def test_new_empty_file_is_left_out_with_a_warning(tmp_path):
+def test_new_empty_file_left_out(tmp_path):
     # A placeholder for the next meeting would be the series' newest meeting,
     # and as such it would close every item of a carry: forward series. It
     # never listed anything, so nothing was lost: it is left out, and the

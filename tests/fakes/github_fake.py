@@ -132,7 +132,7 @@ class GitHubFake(FakeServer):
         self.drop_invalid_assignees = False
         # False: the token has no push access, so GitHub drops every
         # assignee of a create or edit without an error, although the
-        # assignee check still answers 204 for a collaborator.
+        # assignee check still returns 204 for a collaborator.
         self.token_can_assign = True
         # Seconds before an issue appears in search results.
         self.search_lag = 60.0

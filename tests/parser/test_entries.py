@@ -415,7 +415,7 @@ def test_inline_markers_in_any_case_and_across_comments():
 
 def test_short_upper_case_marker_counts_only_as_written():
     # Each paragraph is its own block, so the quick check that skips blocks
-    # without a marker word sees each spelling alone.
+    # without a marker word checks each spelling alone.
     data = "## Notes\n\nAi: Kim to go.\n\nai: Lee to go.\n\nAI: Bo to go.\n\nACTION: Cy to go.\n"
 
     document = parse(data, dialect="nodejs-tsc")
